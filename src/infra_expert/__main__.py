@@ -1,0 +1,5 @@
+import sys
+
+from infra_expert.cli import main
+
+sys.exit(main())
