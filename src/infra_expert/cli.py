@@ -1,0 +1,167 @@
+"""Command line: `infra-expert review | rules | explain`.
+
+stdout carries the report, stderr carries errors. Exit status: 0 nothing at or above
+`--fail-on`, 1 findings at or above it, 2 usage error or failure of the tool itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from infra_expert import __version__
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="infra-expert",
+        description="Read-only review of infrastructure files, as a senior DevOps/SRE "
+                    "engineer would write it.")
+    p.add_argument("--version", action="version", version=f"infra-expert {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("review", help="review files and directories (default: .)",
+                       description="Review files and directories. Directories are walked "
+                                   "with .gitignore respected.")
+    r.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    r.add_argument("--format", "-f", choices=("review", "markdown", "json", "sarif"),
+                   default="review",
+                   help="review (default): coloured in a terminal, Markdown when piped")
+    r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    r.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
+                   help="lowest severity that makes the exit status 1 (default: critical)")
+    r.add_argument("--config", metavar="FILE", help="use this config file instead of "
+                                                    "searching for one")
+    r.add_argument("--no-config", action="store_true", help="ignore config files")
+    r.add_argument("--ignore", action="append", default=[], metavar="RULE",
+                   help="do not run RULE (repeatable, or comma-separated)")
+    r.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+                   help="override a rule's severity (critical, warning, suggestion)")
+    r.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip paths matching GLOB (gitignore syntax; repeatable)")
+    r.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
+                   help="allow base images only from these registries (repeatable)")
+    r.add_argument("--max-file-size", type=int, metavar="BYTES",
+                   help="skip files larger than this (default: 5 MiB)")
+    r.add_argument("--no-color", action="store_true", help="no colour in the terminal")
+
+    ru = sub.add_parser("rules", help="print the rule catalogue")
+    ru.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
+
+    e = sub.add_parser("explain", help="explain one rule: rationale, fix, example, peers")
+    e.add_argument("rule", metavar="RULE")
+    return p
+
+
+def main(argv=None):
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("infra-expert: interrupted\n")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
+        if os.environ.get("INFRA_EXPERT_DEBUG"):
+            raise
+        sys.stderr.write(f"infra-expert: internal error: {type(exc).__name__}: {exc}\n"
+                         "Set INFRA_EXPERT_DEBUG=1 for the traceback, and please report it.\n")
+        return 2
+
+
+def _main(argv):
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return 2
+    if args.command == "rules":
+        return _rules(args.format)
+    if args.command == "explain":
+        return _explain(args.rule)
+    return _review(args)
+
+
+def _review(args):
+    from infra_expert.config import Config, ConfigError, apply_settings, find_config_file, \
+        load_config
+    from infra_expert.engine import all_rules, exit_status, review
+    from infra_expert.report import render
+
+    known = {r.id for r in all_rules()}
+    try:
+        if args.no_config:
+            cfg, path = Config(), None
+        else:
+            path = args.config or find_config_file(args.paths[0])
+            if args.config and not os.path.isfile(args.config):
+                raise ConfigError(f"{args.config}: no such config file")
+            cfg = load_config(path, known) if path else Config()
+        overrides = {}
+        ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
+        if ignore:
+            overrides["ignore"] = sorted(set(ignore) | cfg.ignore)
+        if args.severity:
+            table = {}
+            for item in args.severity:
+                rid, eq, level = item.partition("=")
+                if not eq:
+                    raise ConfigError(f"--severity {item}: expected RULE=LEVEL")
+                table[rid.strip()] = level.strip()
+            apply_settings(cfg, {"severity": table}, known, "--severity")
+        if args.exclude:
+            overrides["exclude"] = cfg.exclude + args.exclude
+        if args.trusted_registry:
+            overrides["trusted-registries"] = args.trusted_registry
+        if args.fail_on:
+            overrides["fail-on"] = args.fail_on
+        if args.max_file_size is not None:
+            overrides["max-file-size"] = args.max_file_size
+        apply_settings(cfg, overrides, known, "command line")
+    except ConfigError as exc:
+        sys.stderr.write(f"infra-expert: configuration error: {exc}\n")
+        return 2
+
+    config_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+    result = review(args.paths, cfg, config_dir)
+    fmt = args.format
+    if fmt == "review" and (args.output or not sys.stdout.isatty()):
+        fmt = "markdown"
+    colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
+    text = render(result, fmt, colour=colour)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
+            return 2
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    for n in result.notices:
+        if fmt in ("json", "sarif"):
+            sys.stderr.write(f"infra-expert: {n.path}: {n.message}\n")
+    if not result.files and not result.notices:
+        sys.stderr.write("infra-expert: no file to review was found in "
+                         f"{', '.join(args.paths)}\n")
+    return exit_status(result, cfg.fail_on)
+
+
+def _rules(fmt):
+    from infra_expert.catalogue import render_catalogue
+    sys.stdout.write(render_catalogue(fmt))
+    return 0
+
+
+def _explain(rule_id):
+    from infra_expert.catalogue import explain
+    text = explain(rule_id)
+    if text is None:
+        sys.stderr.write(f"infra-expert: unknown rule `{rule_id}` (see `infra-expert rules`)\n")
+        return 2
+    sys.stdout.write(text)
+    return 0

@@ -1,0 +1,142 @@
+"""Configuration: `.infra-expert.toml` or `[tool.infra-expert]` in `pyproject.toml`.
+
+Found by walking up from the first reviewed path; the nearest file wins. CLI flags
+override what the file says. Unknown keys and unknown rule ids are errors, because a
+typo in a config silently doing nothing is worse than a refusal.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.model import SEVERITIES
+
+FAIL_ON = SEVERITIES + ("never",)
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+KEYS = ("ignore", "severity", "exclude", "fail-on", "trusted-registries", "max-file-size")
+
+
+class ConfigError(Exception):
+    pass
+
+
+class Config:
+    __slots__ = ("ignore", "severity", "exclude", "fail_on", "trusted_registries",
+                 "max_file_size", "source")
+
+    def __init__(self):
+        self.ignore = set()
+        self.severity = {}
+        self.exclude = []
+        self.fail_on = "critical"
+        self.trusted_registries = []
+        self.max_file_size = DEFAULT_MAX_FILE_SIZE
+        self.source = None
+
+
+def find_config_file(start):
+    """Nearest `.infra-expert.toml`, or `pyproject.toml` with a [tool.infra-expert] table."""
+    path = os.path.abspath(start)
+    if not os.path.isdir(path):
+        path = os.path.dirname(path)
+    while True:
+        candidate = os.path.join(path, ".infra-expert.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(path, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, encoding="utf-8", errors="replace") as fh:
+                    # Cheap test first: tomllib is only imported when the table is there.
+                    if "infra-expert" in fh.read():
+                        return candidate
+            except OSError:
+                pass
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+def _load_toml(path):
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_config(path, known_rule_ids):
+    """Read and validate a config file. Returns a Config."""
+    data = _load_toml(path)
+    if os.path.basename(path) == "pyproject.toml":
+        data = data.get("tool", {}).get("infra-expert", {})
+    cfg = Config()
+    cfg.source = path
+    apply_settings(cfg, data, known_rule_ids, where=path)
+    return cfg
+
+
+def _rule_ids(value, known, where, key):
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of rule ids")
+    ids = set()
+    for v in value:
+        rid = v.strip().upper()
+        if rid not in known:
+            raise ConfigError(f"{where}: `{key}` names unknown rule `{v}` "
+                              "(see `infra-expert rules`)")
+        ids.add(rid)
+    return ids
+
+
+def _str_list(value, where, key):
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of strings")
+    return list(value)
+
+
+def apply_settings(cfg, data, known_rule_ids, where):
+    """Validate `data` (a dict from TOML or from CLI flags) and merge it into `cfg`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the configuration must be a table")
+    for key in data:
+        if key not in KEYS:
+            raise ConfigError(f"{where}: unknown key `{key}` (known keys: {', '.join(KEYS)})")
+    if "ignore" in data:
+        cfg.ignore = _rule_ids(data["ignore"], known_rule_ids, where, "ignore")
+    if "severity" in data:
+        table = data["severity"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: `severity` must be a table of RULE = \"level\"")
+        for rid, level in table.items():
+            (rid_norm,) = _rule_ids([rid], known_rule_ids, where, "severity")
+            if level not in SEVERITIES:
+                raise ConfigError(f"{where}: severity of {rid} must be one of "
+                                  f"{', '.join(SEVERITIES)}, not `{level}`")
+            cfg.severity[rid_norm] = level
+    if "exclude" in data:
+        cfg.exclude = _str_list(data["exclude"], where, "exclude")
+    if "fail-on" in data:
+        if data["fail-on"] not in FAIL_ON:
+            raise ConfigError(f"{where}: `fail-on` must be one of {', '.join(FAIL_ON)}")
+        cfg.fail_on = data["fail-on"]
+    if "trusted-registries" in data:
+        cfg.trusted_registries = _str_list(data["trusted-registries"], where,
+                                           "trusted-registries")
+    if "max-file-size" in data:
+        size = data["max-file-size"]
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise ConfigError(f"{where}: `max-file-size` must be a positive number of bytes")
+        cfg.max_file_size = size
+    return cfg

@@ -1,0 +1,231 @@
+"""Find the files to review and decide what each one is.
+
+Directories are walked with `.gitignore` files and the config's `exclude` respected;
+`.git`, `node_modules` and vendored trees are skipped; symlinks are never followed out
+of the reviewed root (and symlinked directories not at all, which also rules out
+loops); binaries and files over the size cap are skipped with a notice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from infra_expert.model import Document, Notice
+
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "vendor", "third_party", "third-party",
+    ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".terraform", "bower_components",
+})
+
+_DOCKERFILE_NAME = re.compile(
+    r"^(?:(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file)$",
+    re.IGNORECASE)
+_DOCKERFILE_EXCLUDED_EXT = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh",
+                            ".py", ".j2", ".jinja", ".tpl", ".tmpl", ".template", ".orig",
+                            ".bak", ".swp", ".html", ".go", ".rb", ".js", ".ts", ".toml")
+_FIRST_INSTRUCTION = re.compile(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
+_FROM_LINE = re.compile(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
+
+
+def classify_name(name):
+    """(domain, kind) from the file name alone, or None."""
+    if name == ".dockerignore" or name.endswith(".dockerignore"):
+        return ("dockerfile", "dockerignore")
+    if _DOCKERFILE_NAME.match(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
+        return ("dockerfile", "dockerfile")
+    return None
+
+
+def classify_content(head):
+    """(domain, kind) from the first bytes of a file with an uninformative name."""
+    for line in head.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if _FIRST_INSTRUCTION.match(line) and _FROM_LINE.search(head):
+            return ("dockerfile", "dockerfile")
+        return None
+    return None
+
+
+class Discovery:
+    def __init__(self, config, config_dir):
+        self.config = config
+        self.config_dir = config_dir
+        self.documents = []
+        self.notices = []
+        self._seen = set()
+        self._exclude = _spec(config.exclude) if config.exclude else None
+
+    # -- public -------------------------------------------------------------------------
+    def add_path(self, arg):
+        if not os.path.lexists(arg):
+            self.notices.append(Notice(arg, "skipped: no such file or directory"))
+            return
+        if os.path.isdir(arg):
+            self._walk(arg)
+        else:
+            self._file(arg, os.path.abspath(arg), root=os.path.dirname(os.path.abspath(arg)),
+                       explicit=True)
+
+    # -- walking ------------------------------------------------------------------------
+    def _walk(self, arg):
+        root_abs = os.path.abspath(arg)
+        root_real = os.path.realpath(root_abs)
+        ignores = _parent_gitignores(root_abs)
+        stack = [(arg, root_abs, ignores)]
+        while stack:
+            disp_dir, abs_dir, ignores = stack.pop()
+            try:
+                entries = sorted(os.scandir(abs_dir), key=lambda e: e.name)
+            except OSError as exc:
+                self.notices.append(Notice(disp_dir, f"skipped: cannot list directory "
+                                                     f"({exc.strerror})"))
+                continue
+            names = {e.name for e in entries}
+            if ".gitignore" in names:
+                spec = _read_gitignore(os.path.join(abs_dir, ".gitignore"))
+                if spec is not None:
+                    ignores = ignores + [(abs_dir, spec)]
+            subdirs = []
+            for entry in entries:
+                disp = os.path.normpath(os.path.join(disp_dir, entry.name))
+                abs_path = os.path.join(abs_dir, entry.name)
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_dir:
+                    if entry.name in SKIP_DIRS or _ignored(ignores, abs_path, True) \
+                            or self._excluded(abs_path, True):
+                        continue
+                    subdirs.append((disp, abs_path, ignores))
+                    continue
+                if _ignored(ignores, abs_path, False) or self._excluded(abs_path, False):
+                    continue
+                if is_link:
+                    target = os.path.realpath(abs_path)
+                    if os.path.isdir(target):
+                        continue  # never follow directory links: no loops, no escapes
+                    if not (target == root_real or target.startswith(root_real + os.sep)):
+                        if classify_name(entry.name):
+                            self.notices.append(Notice(
+                                disp, "skipped: symbolic link pointing outside the reviewed tree"))
+                        continue
+                self._file(disp, abs_path, root=root_abs, explicit=False)
+            stack.extend(reversed(subdirs))
+
+    def _excluded(self, abs_path, is_dir):
+        if self._exclude is None:
+            return False
+        rel = os.path.relpath(abs_path, self.config_dir).replace(os.sep, "/")
+        if rel.startswith("../"):
+            rel = os.path.basename(abs_path)
+        return self._exclude.match_file(rel + "/" if is_dir else rel)
+
+    # -- one file -----------------------------------------------------------------------
+    def _file(self, disp, abs_path, root, explicit):
+        real = os.path.realpath(abs_path)
+        if real in self._seen:
+            return
+        name = os.path.basename(abs_path)
+        kind = classify_name(name)
+        if kind is None and not explicit and "." in name.lstrip("."):
+            return  # content sniffing is for extension-less names only
+        try:
+            size = os.path.getsize(abs_path)
+        except OSError as exc:
+            self.notices.append(Notice(disp, f"skipped: cannot read ({exc.strerror})"))
+            return
+        if kind is None and not explicit and size > 256 * 1024:
+            return
+        if size > self.config.max_file_size:
+            if kind or explicit:
+                self.notices.append(Notice(
+                    disp, f"skipped: {size} bytes is over the size cap of "
+                          f"{self.config.max_file_size} bytes (max-file-size)"))
+            return
+        try:
+            with open(abs_path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            self.notices.append(Notice(disp, f"skipped: cannot read ({exc.strerror})"))
+            return
+        if b"\0" in data[:8192]:
+            if kind or explicit:
+                self.notices.append(Notice(disp, "skipped: binary file"))
+            return
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            text = data.decode("utf-8-sig", errors="replace")
+            line = data[:exc.start].count(b"\n") + 1
+            self.notices.append(Notice(
+                disp, f"not valid UTF-8 (first bad byte on line {line}); "
+                      "undecodable bytes were replaced and the file reviewed as far as possible"))
+        if kind is None:
+            kind = classify_content(text[:4096])
+        if kind is None:
+            if explicit:
+                self.notices.append(Notice(disp, "skipped: not recognised as a file type "
+                                                 "infra-expert reviews"))
+            return
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self._seen.add(real)
+        self.documents.append(Document(disp, abs_path, kind[0], kind[1], text, root))
+
+
+def _spec(patterns):
+    import pathspec  # costs ~30 ms: only when there is something to match
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _read_gitignore(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    return _spec(lines) if lines else None
+
+
+def _parent_gitignores(root_abs):
+    """`.gitignore` files between the enclosing git work tree's top and the root."""
+    chain = []
+    path = os.path.dirname(root_abs)
+    while True:
+        chain.append(path)
+        if os.path.exists(os.path.join(path, ".git")):
+            break
+        parent = os.path.dirname(path)
+        if parent == path:
+            return []  # not inside a git work tree: nothing above the root applies
+        path = parent
+    ignores = []
+    for directory in reversed(chain):
+        candidate = os.path.join(directory, ".gitignore")
+        if os.path.isfile(candidate):
+            spec = _read_gitignore(candidate)
+            if spec is not None:
+                ignores.append((directory, spec))
+    return ignores
+
+
+def _ignored(ignores, abs_path, is_dir):
+    for base, spec in ignores:
+        rel = os.path.relpath(abs_path, base).replace(os.sep, "/")
+        if spec.match_file(rel + "/" if is_dir else rel):
+            return True
+    return False
+
+
+def discover(paths, config, config_dir):
+    d = Discovery(config, config_dir)
+    for p in paths:
+        d.add_path(p)
+    return d.documents, d.notices

@@ -1,0 +1,136 @@
+"""The Dockerfile domain: `Dockerfile`, `*.Dockerfile`, `Containerfile*`, `.dockerignore`."""
+
+from __future__ import annotations
+
+from infra_expert.dockerfile import rules_content, rules_run, rules_structure
+from infra_expert.dockerfile.parser import parse
+from infra_expert.model import Suppression
+from infra_expert.suppress import read_pragma
+
+NAME = "dockerfile"
+RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules)
+
+# hadolint rules with no equivalent here, and why (printed in docs/rules.md).
+NOT_COVERED = {
+    "DL1001": "A team policy (\"no inline ignore pragmas\"), not a property of the "
+              "Dockerfile. infra-expert instead reports suppressions that no longer match "
+              "anything (IE001), which keeps pragmas honest.",
+    "DL3049-DL3058": "Label-schema validation (required labels, URL/SPDX/semver/RFC3339/"
+                     "email/hash label values) is opt-in in hadolint and needs a "
+                     "project-specific schema; infra-expert checks label keys (DF031) and "
+                     "secrets in label values (DF041).",
+    "DL3050": "`strict-labels` is part of the same opt-in label schema.",
+    "SCxxxx": "ShellCheck is not embedded: infra-expert reads RUN commands itself for the "
+              "Dockerfile-specific checks (package managers, pipes, sudo, cd, chmod …).",
+}
+
+
+def load(doc):
+    if doc.kind == "dockerfile":
+        doc.model = parse(doc.text)
+
+
+def reviewable(doc):
+    return doc.kind == "dockerfile" and doc.model is not None
+
+
+def pragmas(doc):
+    """[(comment line, Pragma, first line, last line)] for a Dockerfile."""
+    df = doc.model
+    if df is None:
+        return []
+    out = []
+    instructions = df.instructions
+    total = max(len(df.lines), 1)
+    for line, text in df.comments:
+        pragma = read_pragma(text)
+        if pragma is None:
+            continue
+        if pragma.scope == "file":
+            out.append((line, pragma, 1, total))
+            continue
+        target = next((ins for ins in instructions if ins.end_line >= line), None)
+        if target is None:
+            out.append((line, pragma, line, line))
+            continue
+        if pragma.scope == "stage":
+            later = [s.from_.line for s in df.stages if s.from_.line > line]
+            out.append((line, pragma, line, (later[0] - 1) if later else total))
+        else:
+            out.append((line, pragma, min(line, target.line), target.end_line))
+    return out
+
+
+def suppressions(doc, peer_index):
+    """(Suppressions, [(line, unknown codes)]) for a document."""
+    sups, unknown = [], []
+    for line, pragma, start, end in pragmas(doc):
+        ids, bad = peer_index.resolve(pragma)
+        if bad:
+            unknown.append((line, bad))
+        if ids:
+            sups.append(Suppression(doc.path, line, ids, start, end, pragma.origin,
+                                    ",".join(pragma.codes)))
+    return sups, unknown
+
+
+# Approximate uncompressed sizes (MB) of common base images, for the resources section.
+_BASE_SIZES = (
+    ("scratch", 0), ("busybox", 4), ("alpine", 8), ("distroless/static", 2),
+    ("distroless/base", 20), ("distroless/cc", 25), ("distroless/python3", 55),
+    ("distroless/java", 200), ("distroless/nodejs", 170), ("chainguard", 20),
+    ("debian:*-slim", 75), ("debian", 120), ("ubuntu", 78),
+    ("python:*-alpine", 55), ("python:*-slim", 130), ("python", 1000),
+    ("node:*-alpine", 135), ("node:*-slim", 220), ("node", 1100),
+    ("golang:*-alpine", 250), ("golang", 850), ("rust:*-slim", 700), ("rust", 1500),
+    ("nginx:*-alpine", 50), ("nginx", 190), ("eclipse-temurin:*-jre*", 270),
+    ("eclipse-temurin", 450), ("openjdk", 470), ("maven", 500), ("ruby:*-alpine", 90),
+    ("ruby:*-slim", 200), ("ruby", 1000), ("php:*-alpine", 100), ("php", 500),
+    ("postgres:*-alpine", 240), ("postgres", 430), ("redis:*-alpine", 40), ("redis", 140),
+    ("httpd:*-alpine", 60), ("httpd", 150), ("centos", 230), ("fedora", 190),
+    ("rockylinux", 180), ("ubi-minimal", 100), ("ubi", 215),
+)
+
+
+def base_size_mb(image):
+    """Rough size of a base image, or None when unknown."""
+    from fnmatch import fnmatch
+
+    from infra_expert.dockerfile.walkers import ImageRef
+    ref = ImageRef(image)
+    name = ref.short_name.lower()
+    short = name.rsplit("/", 1)[-1]
+    tag = (ref.tag or "latest").lower()
+    for pattern, size in _BASE_SIZES:
+        pname, _, ptag = pattern.partition(":")
+        if "/" in pname:
+            if pname not in name:
+                continue
+        elif pname == "chainguard":
+            if not name.startswith("cgr.dev/chainguard"):
+                continue
+        elif short != pname:
+            continue
+        if ptag and not fnmatch(tag, ptag):
+            continue
+        return size
+    return None
+
+
+def resources(docs):
+    """Per Dockerfile: stages, shipped base image and its approximate size."""
+    images = []
+    for doc in docs:
+        df = doc.model
+        if df is None or not df.stages:
+            continue
+        final = df.final_stage
+        root = list(final.inherited())[-1]
+        size = None if root.unresolved else (0 if root.is_scratch else
+                                             base_size_mb(root.image_resolved))
+        layers = sum(1 for s in df.shipped_stages() for i in s.instructions
+                     if i.keyword in ("RUN", "COPY", "ADD"))
+        images.append({"path": doc.path, "stages": len(df.stages),
+                       "final_base": root.image_resolved, "base_size_mb": size,
+                       "layers_added": layers})
+    return {"images": images} if images else {}

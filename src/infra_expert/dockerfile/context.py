@@ -1,0 +1,127 @@
+"""The build context around a Dockerfile: its `.dockerignore` and the files it holds.
+
+Read-only: we list and read files beside the Dockerfile, never write or run anything.
+The context is taken to be the Dockerfile's directory (what `docker build .` next to
+it uses); later domains (Compose `build:`) can point it elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from infra_expert.discover import SKIP_DIRS
+
+MAX_CONTEXT_ENTRIES = 5000
+MAX_CONTEXT_DEPTH = 4
+
+
+class DockerIgnore:
+    """`.dockerignore` semantics: patterns relative to the context root, `**`, `!`
+    exceptions, last match wins, and a pattern matching a directory covers its content."""
+
+    def __init__(self, text, path):
+        self.path = path
+        self.patterns = []   # (regex, negated, text)
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            if negated:
+                line = line[1:].strip()
+            line = os.path.normpath(line.lstrip("/")).replace(os.sep, "/")
+            if line == ".":
+                line = "**"
+            self.patterns.append((re.compile(_glob_regex(line)), negated, raw.strip()))
+
+    def ignores(self, rel_path):
+        parts = rel_path.strip("/").split("/")
+        candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        ignored = False
+        for regex, negated, _ in self.patterns:
+            if any(regex.fullmatch(c) for c in candidates):
+                ignored = not negated
+        return ignored
+
+
+def _glob_regex(pattern):
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if pattern.startswith("**", i):
+                i += 2
+                if i < n and pattern[i] == "/":
+                    out.append("(?:.*/)?")
+                    i += 1
+                else:
+                    out.append(".*")
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:j]
+                if body.startswith("^"):
+                    body = "!" + body[1:]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = j
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def build_context(doc, ctx):
+    """(context_dir, DockerIgnore or None, [relative file paths]) for a Dockerfile doc."""
+    key = ("context", doc.abspath)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    context_dir = os.path.dirname(doc.abspath)
+    ignore = None
+    name = os.path.basename(doc.abspath)
+    for candidate in (name + ".dockerignore", ".dockerignore"):
+        path = os.path.join(context_dir, candidate)
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    ignore = DockerIgnore(fh.read(), path)
+            except OSError:
+                pass
+            break
+    files = _list(context_dir)
+    ctx.cache[key] = (context_dir, ignore, files)
+    return ctx.cache[key]
+
+
+def _list(root):
+    out = []
+    stack = [("", 0)]
+    while stack and len(out) < MAX_CONTEXT_ENTRIES:
+        rel, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, rel) if rel else root),
+                             key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            path = f"{rel}/{e.name}" if rel else e.name
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                out.append(path + "/")
+                if depth < MAX_CONTEXT_DEPTH and e.name not in SKIP_DIRS:
+                    stack.append((path, depth + 1))
+            else:
+                out.append(path)
+    return out

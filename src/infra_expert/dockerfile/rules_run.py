@@ -1,0 +1,764 @@
+"""Dockerfile rules about the shell commands inside RUN."""
+
+from __future__ import annotations
+
+import re
+
+from infra_expert.dockerfile.shell import SHELLS, has_option, operands
+from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
+                                             run_commands, shell_text)
+from infra_expert.model import Hit, Pass, RuleSet
+
+rules = RuleSet("dockerfile")
+
+# --------------------------------------------------------------------------- helpers ----
+_APT_VALUE_OPTS = {"-o", "-t", "-c", "--option", "--target-release", "--default-release",
+                   "--config-file"}
+
+
+def _subcommand(cmd, value_opts=()):
+    ops = operands(cmd.args, value_opts)
+    return (ops[0], ops[1:]) if ops else ("", [])
+
+
+def apt_installs(df, shipped_only=False):
+    """(RUN, Command, line, packages) for every `apt-get/apt/aptitude install`."""
+    for ins, cmd, line in each_command(df, "apt-get", "apt", "aptitude",
+                                       shipped_only=shipped_only):
+        sub, pkgs = _subcommand(cmd, _APT_VALUE_OPTS)
+        if sub == "install":
+            yield ins, cmd, line, pkgs
+
+
+def _unpinned(pkgs, pinned):
+    return [p for p in pkgs if "$" not in p and not pinned(p)]
+
+
+def _plural(items, limit=4):
+    shown = ", ".join(f"`{p}`" for p in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _in_shipped(df, ins):
+    """True when the instruction's stage ends up in the final image (or is a parent)."""
+    return ins.stage is None or any(ins.stage is s for s in df.shipped_stages()) \
+        or any(s.parent is ins.stage for s in df.stages)
+
+
+def _later_in_run(ins, line_cmds, index, pattern):
+    """True if a command after `index` in this RUN matches `pattern` on its words."""
+    return any(pattern(c) for c, _ in line_cmds[index + 1:])
+
+
+# ------------------------------------------------------------------------------ apt ----
+@rules.rule(
+    "DF050", "critical", "reliability", "`apt-get install` without `-y`",
+    "The build has no terminal: apt-get asks for confirmation, reads end-of-file and "
+    "aborts the install.",
+    "Add `-y` (or `--yes`): `apt-get install -y --no-install-recommends …`.",
+    peers=("hadolint:DL3014", "kics:77783205-c4ca-4f80-bb80-c777f267c547"))
+def apt_no_yes(doc, ctx):
+    for ins, cmd, line, pkgs in apt_installs(doc.model):
+        if cmd.name == "aptitude":
+            continue
+        if has_option(cmd.args, "-s", "--simulate", "--dry-run", "--just-print", "--no-act",
+                      "--recon", "--print-uris", "--download-only", "-d"):
+            continue
+        if not has_option(cmd.args, "-y", "--yes", "--assume-yes", "-qq") \
+                and cmd.args.count("-q") < 2 and "DEBIAN_FRONTEND" not in cmd.assignments:
+            yield Hit(line, f"`{' '.join(cmd.words[:4])}…` waits for a confirmation")
+
+
+@rules.rule(
+    "DF051", "suggestion", "performance", "`apt-get install` without `--no-install-recommends`",
+    "Recommended packages are pulled in by default: often tens or hundreds of MB the "
+    "application never uses.",
+    "Add `--no-install-recommends` and list what you really need.",
+    peers=("hadolint:DL3015", "kics:7384dfb2-fcd1-4fbf-91cd-6c44c318c33c"))
+def apt_recommends(doc, ctx):
+    for ins, cmd, line, pkgs in apt_installs(doc.model):
+        if cmd.name == "aptitude" or not pkgs:
+            continue
+        if not any(a.startswith("--no-install-recommends") or "Install-Recommends=" in a
+                   for a in cmd.args):
+            yield Hit(line, f"installs {_plural(pkgs)} with recommended packages")
+
+
+@rules.rule(
+    "DF052", "suggestion", "reliability", "apt packages installed without a version",
+    "Unpinned packages make rebuilds differ. (Pinning has a cost too: Debian removes old "
+    "versions from its mirrors, so a pin can break a rebuild; this is a suggestion.)",
+    "Pin what matters (`curl=8.5.0-2`) or pin the base image by digest and rebuild on a "
+    "schedule.",
+    peers=("hadolint:DL3008", "kics:965a08d7-ef86-4f14-8792-4a3b2098937e"))
+def apt_unpinned(doc, ctx):
+    for ins, cmd, line, pkgs in apt_installs(doc.model):
+        loose = _unpinned(pkgs, lambda p: "=" in p or p.endswith(".deb") or "/" in p)
+        if loose:
+            yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+def _apt_lists_removed(text):
+    return re.search(r"rm\s+(?:-\w+\s+)*[^;&|]*?/var/lib/apt/lists|apt-get\s+dist-clean",
+                     text) is not None
+
+
+@rules.rule(
+    "DF053", "warning", "performance", "apt lists left in the image",
+    "`apt-get update` downloads 20-50 MB of package lists; unless they are removed in the "
+    "same RUN they stay in the layer for ever.",
+    "End the RUN with `&& rm -rf /var/lib/apt/lists/*`, or use "
+    "`RUN --mount=type=cache,target=/var/lib/apt/lists`.",
+    positive="apt package lists are removed in the RUN that downloads them",
+    peers=("hadolint:DL3009", "kics:df746b39-6564-4fed-bf85-e9c44382303c"))
+def apt_lists(doc, ctx):
+    df = doc.model
+    for ins in each_instruction(df, "RUN"):
+        if not _in_shipped(df, ins):
+            continue
+        updates = [(c, line) for c, line in run_commands(ins)
+                   if c.name in ("apt-get", "apt", "aptitude") and _subcommand(c, _APT_VALUE_OPTS)[0] == "update"]
+        if not updates:
+            continue
+        if has_cache_mount(ins, "/var/lib/apt/lists", "/var/lib/apt"):
+            continue
+        if _apt_lists_removed(shell_text(ins)):
+            yield Pass(ins.line)
+        else:
+            yield Hit(updates[0][1], "`apt-get update` with no `rm -rf /var/lib/apt/lists/*` "
+                                     "in the same RUN")
+
+
+@rules.rule(
+    "DF054", "suggestion", "reliability", "`apt` used in a script",
+    "`apt` is the interactive front end; its output and options are not a stable "
+    "interface and it warns when used in scripts.",
+    "Use `apt-get` (and `apt-cache`) in Dockerfiles.",
+    peers=("hadolint:DL3027", "kics:b84a0b47-2e99-4c9f-8933-98bcabe2b94d"))
+def apt_not_apt_get(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "apt"):
+        yield Hit(line, f"`{' '.join(cmd.words[:3])}`")
+
+
+@rules.rule(
+    "DF055", "warning", "reliability", "`apt-get update` alone in its own RUN",
+    "The layer with the package lists is cached: a later `apt-get install` in another RUN "
+    "keeps using lists from the day the cache was made, and fails once mirrors move on.",
+    "Update and install in the same RUN: `apt-get update && apt-get install -y …`.",
+    peers=("kics:9bae49be-0aa3-4de5-bab2-4c3a069e40cd",))
+def update_alone(doc, ctx):
+    managers = {"apt-get": "install", "apt": "install", "apk": "add", "yum": "install",
+                "dnf": "install", "zypper": "install"}
+    for ins in each_instruction(doc.model, "RUN"):
+        cmds = run_commands(ins)
+        updates = [(c, line) for c, line in cmds
+                   if c.name in managers and _subcommand(c, _APT_VALUE_OPTS)[0] in ("update", "refresh", "makecache")
+                   and not (c.name == "apk" and "--no-cache" in c.args)]
+        if not updates:
+            continue
+        installs = [c for c, _ in cmds if c.name in managers
+                    and _subcommand(c, _APT_VALUE_OPTS)[0] in ("install", "add", "in", "upgrade", "dist-upgrade")]
+        if not installs:
+            c, line = updates[0]
+            sub = _subcommand(c, _APT_VALUE_OPTS)[0]
+            yield Hit(line, f"`{c.name} {sub}` without an install in the same RUN")
+
+
+# ------------------------------------------------------------------------------ apk ----
+_APK_VALUE_OPTS = {"-X", "--repository", "-t", "--virtual", "--repositories-file", "-p",
+                   "--root", "--arch", "--cache-dir", "--keys-dir"}
+
+
+def apk_adds(df):
+    for ins, cmd, line in each_command(df, "apk"):
+        sub, pkgs = _subcommand(cmd, _APK_VALUE_OPTS)
+        if sub == "add":
+            yield ins, cmd, line, pkgs
+
+
+@rules.rule(
+    "DF056", "suggestion", "reliability", "apk packages added without a version",
+    "Unpinned packages make rebuilds differ. (Alpine drops old versions from its "
+    "repositories, so exact pins break rebuilds; pin loosely with `~` or pin the base "
+    "image instead.)",
+    "Pin what matters (`apk add curl~8.5`), or pin the base image by digest.",
+    peers=("hadolint:DL3018", "kics:d3499f6d-1651-41bb-a9a7-de925fea487b"))
+def apk_unpinned(doc, ctx):
+    for ins, cmd, line, pkgs in apk_adds(doc.model):
+        loose = _unpinned(pkgs, lambda p: any(c in p for c in "=~<>") or p.endswith(".apk"))
+        if loose:
+            yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+@rules.rule(
+    "DF057", "warning", "performance", "`apk add` without `--no-cache`",
+    "Without `--no-cache` the package index stays in `/var/cache/apk` inside the layer.",
+    "Use `apk add --no-cache …` (it also makes `apk update` unnecessary).",
+    peers=("hadolint:DL3019", "kics:ae9c56a6-3ed1-4ac0-9b54-31267f51151d"))
+def apk_cache(doc, ctx):
+    for ins, cmd, line, pkgs in apk_adds(doc.model):
+        if "--no-cache" in cmd.args or "--no-network" in cmd.args or has_cache_mount(ins, "/var/cache/apk", "/etc/apk/cache"):
+            continue
+        if re.search(r"rm\s+[^;&|]*?/var/cache/apk", shell_text(ins)):
+            continue
+        yield Hit(line, f"`{' '.join(cmd.words[:3])}…` keeps the package index in the layer")
+
+
+# ------------------------------------------------------------------------ yum / dnf ----
+def _rpm_installs(df, names):
+    for ins, cmd, line in each_command(df, *names):
+        sub, pkgs = _subcommand(cmd, {"-c", "--config", "--setopt", "--enablerepo",
+                                      "--disablerepo", "--installroot", "--releasever",
+                                      "-x", "--exclude", "--repo", "--repoid"})
+        if sub in ("install", "groupinstall", "localinstall", "reinstall"):
+            yield ins, cmd, line, sub, pkgs
+
+
+def _rpm_pinned(p):
+    return bool(re.search(r"-\d", p)) or p.endswith(".rpm") or p.startswith("@") \
+        or "/" in p or "*" in p
+
+
+def _no_yes(names):
+    def check(doc, ctx):
+        for ins, cmd, line, sub, pkgs in _rpm_installs(doc.model, names):
+            if not has_option(cmd.args, "-y", "--assumeyes"):
+                yield Hit(line, f"`{' '.join(cmd.words[:2])}` waits for a confirmation")
+    return check
+
+
+def _clean(names, clean_re):
+    def check(doc, ctx):
+        df = doc.model
+        for ins in each_instruction(df, "RUN"):
+            if not _in_shipped(df, ins):
+                continue
+            used = [(c, line) for c, line in run_commands(ins) if c.name in names
+                    and _subcommand(c)[0] in ("install", "groupinstall", "update", "upgrade",
+                                              "localinstall", "reinstall", "makecache")]
+            if not used:
+                continue
+            if re.search(clean_re, shell_text(ins)) or has_cache_mount(
+                    ins, "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5"):
+                continue
+            c, line = used[0]
+            yield Hit(line, f"`{c.name} {_subcommand(c)[0]}` with no clean-up in the same RUN")
+    return check
+
+
+def _unpinned_rpm(names):
+    def check(doc, ctx):
+        for ins, cmd, line, sub, pkgs in _rpm_installs(doc.model, names):
+            loose = _unpinned(pkgs, _rpm_pinned)
+            if loose:
+                yield Hit(line, f"unpinned: {_plural(loose)}")
+    return check
+
+
+rules.rule(
+    "DF058", "critical", "reliability", "`yum install` without `-y`",
+    "There is no terminal in a build: yum asks for confirmation and the install is aborted.",
+    "Use `yum install -y …`.",
+    peers=("hadolint:DL3030", "kics:6e19193a-8753-436d-8a09-76dcff91bb03"))(_no_yes(("yum",)))
+rules.rule(
+    "DF059", "warning", "performance", "yum cache left in the image",
+    "yum's metadata and package cache stay in the layer unless cleaned in the same RUN.",
+    "End the RUN with `&& yum clean all && rm -rf /var/cache/yum`.",
+    peers=("hadolint:DL3032", "kics:00481784-25aa-4a55-8633-3136dfcf4f37"))(
+        _clean(("yum",), r"yum\s+clean\s+all|rm\s+[^;&|]*?/var/cache/yum"))
+rules.rule(
+    "DF060", "suggestion", "reliability", "yum packages installed without a version",
+    "Unpinned packages make rebuilds differ.",
+    "Pin what matters: `yum install -y httpd-2.4.57`.",
+    peers=("hadolint:DL3033", "kics:6452c424-1d92-4deb-bb18-a03e95d579c4"))(_unpinned_rpm(("yum",)))
+rules.rule(
+    "DF061", "critical", "reliability", "`dnf install` without `-y`",
+    "There is no terminal in a build: dnf asks for confirmation and the install is aborted.",
+    "Use `dnf install -y …` (`microdnf` too).",
+    peers=("hadolint:DL3038", "kics:7ebd323c-31b7-4e5b-b26f-de5e9e477af8"))(
+        _no_yes(("dnf", "dnf5", "microdnf")))
+rules.rule(
+    "DF062", "warning", "performance", "dnf cache left in the image",
+    "dnf's metadata and package cache stay in the layer unless cleaned in the same RUN.",
+    "End the RUN with `&& dnf clean all`.",
+    peers=("hadolint:DL3040", "kics:295acb63-9246-4b21-b441-7c1f1fb62dc0"))(
+        _clean(("dnf", "dnf5", "microdnf"), r"dnf5?\s+clean\s+all|rm\s+[^;&|]*?/var/cache/dnf"))
+rules.rule(
+    "DF063", "suggestion", "reliability", "dnf packages installed without a version",
+    "Unpinned packages make rebuilds differ.",
+    "Pin what matters: `dnf install -y httpd-2.4.57`.",
+    peers=("hadolint:DL3041", "kics:93d88cf7-f078-46a8-8ddc-178e03aeacf1"))(
+        _unpinned_rpm(("dnf", "dnf5", "microdnf")))
+
+
+# ---------------------------------------------------------------------------- zypper ----
+def _zypper(df):
+    for ins, cmd, line in each_command(df, "zypper"):
+        sub, pkgs = _subcommand(cmd, {"--root", "-R", "--repo", "-r", "--from"})
+        yield ins, cmd, line, sub, pkgs
+
+
+@rules.rule(
+    "DF064", "critical", "reliability", "zypper without a non-interactive switch",
+    "There is no terminal in a build: zypper asks for confirmation and aborts.",
+    "Use `zypper --non-interactive install …` or `zypper install -y …`.",
+    peers=("hadolint:DL3034", "kics:45e1fca5-f90e-465d-825f-c2cb63fa3944"))
+def zypper_interactive(doc, ctx):
+    for ins, cmd, line, sub, pkgs in _zypper(doc.model):
+        if sub in ("install", "in", "remove", "rm", "source-install", "si", "patch", "update",
+                   "up", "dist-upgrade", "dup") and not has_option(
+                cmd.args, "-y", "-n", "--non-interactive", "--no-confirm"):
+            yield Hit(line, f"`zypper {sub}` waits for a confirmation")
+
+
+@rules.rule(
+    "DF065", "warning", "reliability", "`zypper dist-upgrade` in a Dockerfile",
+    "A distribution upgrade inside an image build changes the base distribution under "
+    "your feet; move to a newer base image instead.",
+    "Use a newer base image tag instead of `zypper dup`.",
+    peers=("hadolint:DL3035",))
+def zypper_dup(doc, ctx):
+    for ins, cmd, line, sub, pkgs in _zypper(doc.model):
+        if sub in ("dist-upgrade", "dup"):
+            yield Hit(line, f"`zypper {sub}`")
+
+
+rules.rule(
+    "DF066", "warning", "performance", "zypper cache left in the image",
+    "zypper's cache stays in the layer unless cleaned in the same RUN.",
+    "End the RUN with `&& zypper clean --all`.",
+    peers=("hadolint:DL3036", "kics:38300d1a-feb2-4a48-936a-d1ef1cd24313"))(
+        _clean(("zypper",), r"zypper\s+(?:[-\w]+\s+)*(?:clean|cc)\b"))
+
+
+@rules.rule(
+    "DF067", "suggestion", "reliability", "zypper packages installed without a version",
+    "Unpinned packages make rebuilds differ.",
+    "Pin what matters: `zypper install -y httpd=2.4.57`.",
+    peers=("hadolint:DL3037", "kics:562952e4-0348-4dea-9826-44f3a2c6117b"))
+def zypper_unpinned(doc, ctx):
+    for ins, cmd, line, sub, pkgs in _zypper(doc.model):
+        if sub in ("install", "in"):
+            loose = _unpinned(pkgs, lambda p: any(c in p for c in "=<>") or p.endswith(".rpm"))
+            if loose:
+                yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+# ------------------------------------------------------------------------------- pip ----
+_PIP_VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
+                   "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix",
+                   "--root", "--trusted-host", "--platform", "--python-version",
+                   "--implementation", "--abi", "--src", "-e", "--editable",
+                   "--upgrade-strategy", "--progress-bar", "--cache-dir", "--log", "--proxy",
+                   "--retries", "--timeout", "--exists-action", "--global-option",
+                   "--config-settings", "-C", "--report", "--python", "--pip-args",
+                   "--only-binary", "--no-binary", "--root-user-action", "--spec"}
+
+
+def pip_installs(df):
+    """(RUN, Command, line, args after `install`) for pip, pip3, python -m pip, pipx."""
+    for ins, cmd, line in each_command(df):
+        name, args = cmd.name, cmd.args
+        if re.match(r"^python[0-9.]*$", name) and len(args) >= 2 and args[0] == "-m" \
+                and args[1] in ("pip", "pip3"):
+            args = args[2:]
+        elif re.match(r"^python[0-9.]*$", name) and args[:1] == ["-m"] and len(args) > 1 \
+                and args[1] == "pipx":
+            name, args = "pipx", args[2:]
+        elif not re.match(r"^pip[0-9.]*$", name) and name != "pipx":
+            continue
+        if args[:1] == ["install"]:
+            yield ins, cmd, line, args[1:]
+
+
+def _pip_pinned(p):
+    return (any(op in p for op in ("==", "~=", ">=", "<=", "!=", "<", ">", "@"))
+            or p.startswith((".", "/", "~", "git+", "http://", "https://", "file:"))
+            or p.endswith((".whl", ".tar.gz", ".zip")))
+
+
+@rules.rule(
+    "DF068", "warning", "reliability", "pip packages installed without a version",
+    "`pip install flask` takes whatever is newest on the day of the build: a new major "
+    "version can break the image on an unrelated rebuild.",
+    "Pin versions (`flask==3.0.3`), or install from a locked requirements file "
+    "(`pip install -r requirements.txt` with pinned versions or hashes).",
+    peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"))
+def pip_unpinned(doc, ctx):
+    for ins, cmd, line, args in pip_installs(doc.model):
+        loose = _unpinned(operands(args, _PIP_VALUE_OPTS), _pip_pinned)
+        if loose:
+            yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+def _pip_no_cache_env(ins):
+    env = ins.env or {}
+    value = env.get("PIP_NO_CACHE_DIR")
+    return value is not None and value.lower() in ("1", "true", "yes", "on", "off", "0", "false")
+
+
+@rules.rule(
+    "DF069", "warning", "performance", "pip keeps its download cache in the layer",
+    "pip caches every wheel it downloads under `~/.cache/pip`; in an image layer that is "
+    "dead weight, often larger than the packages themselves.",
+    "Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache: "
+    "`RUN --mount=type=cache,target=/root/.cache/pip pip install …`.",
+    peers=("hadolint:DL3042", "kics:f2f903fb-b977-461e-98d7-b3e2185c6118"))
+def pip_cache(doc, ctx):
+    df = doc.model
+    reported = set()
+    for ins, cmd, line, args in pip_installs(df):
+        if cmd.name == "pipx" or not _in_shipped(df, ins) or id(ins) in reported:
+            continue
+        if "--no-cache-dir" in args or "PIP_NO_CACHE_DIR" in cmd.assignments \
+                or _pip_no_cache_env(ins) or has_cache_mount(ins, ".cache/pip", ".cache"):
+            continue
+        if re.search(r"rm\s+[^;&|]*?\.cache(?:/pip)?\b", shell_text(ins)):
+            continue
+        reported.add(id(ins))
+        yield Hit(line, f"`{' '.join(cmd.words[:3])}…` without `--no-cache-dir`")
+
+
+# ------------------------------------------------------------------------ node & co ----
+def _npm_pinned(p):
+    if p.startswith((".", "/", "~", "git", "http://", "https://", "file:")) or p.endswith(
+            (".tgz", ".tar.gz")):
+        return True
+    at = p.rfind("@")
+    return at > 0 and p[at + 1:] not in ("", "latest", "next")
+
+
+@rules.rule(
+    "DF070", "warning", "reliability", "npm packages installed without a version",
+    "`npm install -g pkg` takes the newest release on the day of the build.",
+    "Pin a version (`npm install -g pkg@1.2.3`), or install from a lockfile with `npm ci`.",
+    peers=("hadolint:DL3016", "kics:e36d8880-3f78-4546-b9a1-12f0745ca0d5"))
+def npm_unpinned(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "npm"):
+        sub, pkgs = _subcommand(cmd, {"--prefix", "-C", "--registry", "--cache", "--tag"})
+        if sub in ("install", "i", "add", "isntall", "in"):
+            loose = _unpinned(pkgs, _npm_pinned)
+            if loose:
+                yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+@rules.rule(
+    "DF071", "warning", "performance", "yarn cache left in the image",
+    "yarn keeps a copy of every package in its cache directory inside the layer.",
+    "Run `yarn cache clean` in the same RUN, or use "
+    "`RUN --mount=type=cache,target=/usr/local/share/.cache/yarn`.",
+    peers=("hadolint:DL3060",))
+def yarn_cache(doc, ctx):
+    df = doc.model
+    for ins in each_instruction(df, "RUN"):
+        if not _in_shipped(df, ins):
+            continue
+        cmds = run_commands(ins)
+        for c, line in cmds:
+            if c.name == "yarn" and _subcommand(c, {"--cwd", "--cache-folder"})[0] in (
+                    "install", "") and "--cache-folder" not in " ".join(c.args):
+                if any(x.name == "yarn" and x.args[:2] == ["cache", "clean"] for x, _ in cmds) \
+                        or has_cache_mount(ins, "yarn") or "YARN_CACHE_FOLDER" in c.assignments:
+                    break
+                yield Hit(line, "`yarn install` with no `yarn cache clean` in the same RUN")
+                break
+
+
+@rules.rule(
+    "DF072", "warning", "reliability", "gem installed without a version",
+    "`gem install x` takes the newest release on the day of the build.",
+    "Pin it: `gem install x:1.2.3` or `gem install x -v 1.2.3`, or use a Gemfile.lock.",
+    peers=("hadolint:DL3028", "kics:22cd11f7-9c6c-4f6e-84c0-02058120b341"))
+def gem_unpinned(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "gem"):
+        sub, rest = _subcommand(cmd, {"-v", "--version", "-i", "--install-dir", "-s",
+                                      "--source", "-n", "--bindir"})
+        if sub != "install" or has_option(cmd.args, "-v", "--version"):
+            continue
+        loose = _unpinned(rest, lambda p: ":" in p or p.endswith(".gem"))
+        if loose:
+            yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+@rules.rule(
+    "DF073", "warning", "reliability", "`go install` without a version",
+    "`go install pkg@latest` (or no version) builds whatever is newest on the day.",
+    "Pin a version: `go install example.com/tool@v1.4.2`.",
+    peers=("hadolint:DL3062",))
+def go_unpinned(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "go"):
+        sub, pkgs = _subcommand(cmd, {"-o", "-C", "-ldflags", "-tags", "-gcflags", "-mod",
+                                      "-modfile", "-p", "-pkgdir", "-toolexec", "-exec"})
+        if sub not in ("install", "get"):
+            continue
+        loose = [p for p in pkgs if "$" not in p and not p.startswith((".", "/", "-"))
+                 and ("@" not in p or p.rsplit("@", 1)[1] in ("latest", "none", "master", "main"))]
+        if loose:
+            yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+# ------------------------------------------------------------------- shell hygiene ----
+@rules.rule(
+    "DF074", "warning", "security", "`sudo` in a RUN",
+    "RUN already executes as the current USER; sudo in an image means sudo is installed "
+    "and configured, which gives any process in the container a way to root.",
+    "Run privileged steps before switching `USER`, and use `gosu`/`su-exec` in an "
+    "entrypoint if you must drop privileges at run time.",
+    peers=("hadolint:DL3004", "kics:8ada6e80-0ade-439e-b176-0b28f6bce35a"))
+def sudo(doc, ctx):
+    for ins, cmd, line in each_command(doc.model):
+        if cmd.sudo:
+            yield Hit(line, f"`sudo {' '.join(cmd.words[:3])}`")
+
+
+@rules.rule(
+    "DF075", "suggestion", "elegance", "`cd` in a RUN instead of WORKDIR",
+    "A `cd` only lasts for its RUN; the next instruction is back in the WORKDIR, which "
+    "is easy to forget when editing.",
+    "Use `WORKDIR /path` (or a subshell `(cd dir && make)` for a one-off).",
+    peers=("hadolint:DL3003", "kics:f4a6bcd3-e231-4acf-993c-aa027be50d2e"))
+def cd_in_run(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "cd"):
+        if cmd.sep_before == "(":
+            continue
+        yield Hit(line, f"`cd {' '.join(cmd.args)}`".rstrip())
+
+
+_POINTLESS = {"free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim",
+              "ifconfig", "systemctl", "reboot", "halt", "nano"}
+
+
+@rules.rule(
+    "DF076", "suggestion", "elegance", "Command that makes no sense in an image build",
+    "`service`, `systemctl`, `top`, `ps`, `vim`… either do nothing at build time or only "
+    "work interactively: the line does not do what it seems to.",
+    "Remove it; start services through CMD/ENTRYPOINT, one process per container.",
+    peers=("hadolint:DL3001", "kics:9b6b0f38-92a2-41f9-b881-3a1083d99f1b"))
+def pointless(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, *_POINTLESS):
+        if cmd.name == "systemctl" and cmd.args[:1] in (["enable"], ["disable"], ["mask"]):
+            continue  # creates symlinks: a real effect for systemd-based images
+        yield Hit(line, f"`{' '.join(cmd.words[:3])}`")
+
+
+def _shell_has_pipefail(ins):
+    for st in (ins.stage.inherited() if ins.stage else ()):
+        for other in reversed(st.instructions):
+            if other.keyword == "SHELL" and (st is not ins.stage or other.line < ins.line):
+                words = other.json or []
+                return "pipefail" in words and "-o" in words
+    return False
+
+
+def _pipefail_ok(ins, cmds, index):
+    if ins.stage is not None and _shell_has_pipefail(ins):
+        return True
+    for c, _ in cmds[:index]:
+        if c.name == "set" and ("pipefail" in c.args or any(
+                a.startswith("-") and "o" in a for a in c.args) and "pipefail" in c.args):
+            return True
+    return False
+
+
+def _non_posix_shell(ins):
+    for st in (ins.stage.inherited() if ins.stage else ()):
+        for other in reversed(st.instructions):
+            if other.keyword == "SHELL":
+                first = (other.json or [""])[0].lower()
+                return any(s in first for s in ("pwsh", "powershell", "cmd"))
+    return False
+
+
+@rules.rule(
+    "DF077", "warning", "reliability", "Pipe in RUN without `pipefail`",
+    "`/bin/sh -c` returns the status of the last command of a pipe: `curl … | tar x` "
+    "succeeds even when the download failed, and the image is built broken.",
+    "Add `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN (Alpine's "
+    "ash supports `-o pipefail` too), or start the command with `set -o pipefail &&`.",
+    peers=("hadolint:DL4006", "kics:efbf148a-67e9-42d2-ac47-02fa1c0d0b22"))
+def pipefail(doc, ctx):
+    for ins in each_instruction(doc.model, "RUN"):
+        if ins.json is not None and not (ins.json and ins.json[0].rsplit("/", 1)[-1] in SHELLS):
+            continue
+        if _non_posix_shell(ins):
+            continue
+        cmds = run_commands(ins)
+        for index, (c, line) in enumerate(cmds):
+            if c.sep_before == "|" and c.name != "true":
+                if not _pipefail_ok(ins, cmds, index):
+                    source = c.pipe_in.name if c.pipe_in is not None else "…"
+                    yield Hit(line, f"`{source} | {c.name}`: a failure before the pipe "
+                                    "is ignored")
+                break
+
+
+@rules.rule(
+    "DF078", "warning", "security", "Remote script piped into a shell",
+    "`curl … | sh` runs whatever the server returns at build time, unverified; a "
+    "compromised or hijacked URL owns the image. Without pipefail, a failed download "
+    "still \"succeeds\".",
+    "Download to a file, verify its checksum (`sha256sum -c`), then run it; or install a "
+    "packaged version.")
+def curl_pipe_shell(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "curl", "wget"):
+        target = cmd.pipe_out
+        if target is not None and (target.name in SHELLS or re.match(
+                r"^(?:python[0-9.]*|perl|ruby|node)$", target.name)):
+            yield Hit(line, f"`{cmd.name} … | {target.name}`")
+
+
+@rules.rule(
+    "DF079", "warning", "security", "World-writable permissions (`chmod 777`)",
+    "Mode 777 lets any user in the container (and anything that breaks into it) rewrite "
+    "those files, including code that later runs as another user. (1777, the sticky "
+    "mode of shared temporary directories, is not reported.)",
+    "Give ownership to the user that needs it and use 755/644 (or 775 for a shared group).",
+    peers=())
+def chmod_777(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "chmod"):
+        for a in cmd.args:
+            if re.fullmatch(r"0?[02-7]?777", a) or re.fullmatch(r"(?:a|ugo)[+=]rwx", a) \
+                    or a in ("o+w", "a+w", "ugo+w", "o=rwx"):
+                yield Hit(line, f"`chmod {' '.join(cmd.args)}`")
+                break
+    for ins in each_instruction(doc.model, "COPY", "ADD"):
+        mode = ins.flag("chmod")
+        if mode and re.fullmatch(r"0?[02-7]?777", mode):
+            yield Hit(ins.line, f"`--chmod={mode}`")
+
+
+@rules.rule(
+    "DF080", "suggestion", "performance", "Both curl and wget used",
+    "Two HTTP clients in one image: one of them is extra weight and extra attack surface.",
+    "Pick one of them for every download in the stage.",
+    peers=("hadolint:DL4001", "kics:fc775e75-fcfb-4c98-b2f2-910c5858b359"))
+def curl_and_wget(doc, ctx):
+    for st in doc.model.stages:
+        seen = {}
+        for ins in st.instructions:
+            if ins.keyword != "RUN":
+                continue
+            for c, line in run_commands(ins):
+                if c.name in ("curl", "wget") and c.name not in seen:
+                    seen[c.name] = line
+        if len(seen) == 2:
+            line = max(seen.values())
+            yield Hit(line, f"curl (line {seen['curl']}) and wget (line {seen['wget']}) "
+                            f"in one stage")
+
+
+@rules.rule(
+    "DF081", "suggestion", "elegance", "wget prints a progress bar into the build log",
+    "wget's default progress output floods build logs with thousands of lines.",
+    "Use `wget -q`, `-nv` or `--progress=dot:giga`.",
+    peers=("hadolint:DL3047",))
+def wget_progress(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "wget"):
+        if not has_option(cmd.args, "-q", "--quiet", "-nv", "--no-verbose", "--progress",
+                          "-o", "--output-file", "-a", "--append-output"):
+            yield Hit(line, f"`wget {' '.join(cmd.args)[:60]}`")
+
+
+@rules.rule(
+    "DF082", "warning", "reliability", "`/bin/sh` replaced with a link",
+    "Re-linking `/bin/sh` changes the shell of every later RUN and of the base image's "
+    "own scripts; the SHELL instruction exists for this.",
+    "Use `SHELL [\"/bin/bash\", \"-c\"]`.",
+    peers=("hadolint:DL4005", "kics:8a301064-c291-4b20-adcb-403fe7fd95fd"))
+def link_bin_sh(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "ln"):
+        if "/bin/sh" in operands(cmd.args)[-1:]:
+            yield Hit(line, f"`ln {' '.join(cmd.args)}`")
+
+
+@rules.rule(
+    "DF083", "warning", "performance", "`useradd` with a high UID and no `-l`",
+    "useradd records every UID in `/var/log/lastlog` and `faillog` as a sparse file; "
+    "with a large UID that file balloons the layer (gigabytes on some storage drivers).",
+    "Add `-l` (`--no-log-init`): `useradd -l -u 100001 app`.",
+    peers=("hadolint:DL3046",))
+def useradd_high_uid(doc, ctx):
+    for ins, cmd, line in each_command(doc.model, "useradd"):
+        if has_option(cmd.args, "-l", "--no-log-init"):
+            continue
+        args = cmd.args
+        for i, a in enumerate(args):
+            uid = None
+            if a in ("-u", "--uid") and i + 1 < len(args):
+                uid = args[i + 1]
+            elif a.startswith("--uid="):
+                uid = a.split("=", 1)[1]
+            if uid and uid.isdigit() and len(uid) > 5:
+                yield Hit(line, f"`useradd -u {uid}` without `-l`")
+
+
+def _top_level(ins):
+    return sum(1 for c, _ in run_commands(ins) if not c.nested)
+
+
+@rules.rule(
+    "DF084", "suggestion", "performance", "Consecutive RUN instructions",
+    "Each RUN is a layer; files deleted in a later RUN still weigh in the earlier one, "
+    "and many small layers slow pulls.",
+    "Join related commands with `&&` in one RUN (heredocs make long scripts readable). "
+    "Only pairs of single-command RUNs are reported: a RUN that already chains commands "
+    "was split on purpose, usually for the layer cache.",
+    peers=("hadolint:DL3059", "kics:0008c003-79aa-42d8-95b8-1c2fe37dbfe6"))
+def consecutive_run(doc, ctx):
+    for st in doc.model.stages:
+        prev = None
+        for ins in st.instructions:
+            if ins.keyword != "RUN":
+                prev = None
+                continue
+            if prev is not None and not prev.heredocs and not ins.heredocs \
+                    and prev.flags == ins.flags and _top_level(ins) <= 1 \
+                    and _top_level(prev) <= 1:
+                yield Hit(ins.line, f"RUN right after the RUN on line {prev.line}")
+            prev = ins
+
+
+_BUILD_TOOLS = re.compile(
+    r"^(?:build-essential|gcc|g\+\+|gcc-c\+\+|clang|make|cmake|autoconf|automake|libtool|"
+    r"golang|golang-go|go|rustc|cargo|maven|gradle|openjdk-\d+-jdk|default-jdk|"
+    r"musl-dev|linux-headers|python3?-dev|[a-z0-9.+-]+-devel|lib[a-z0-9.+-]+-dev|alpine-sdk)"
+    r"(?:[=<>~].*)?$")
+_PKG_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper")
+
+
+@rules.rule(
+    "DF085", "warning", "performance", "Build tools shipped in the final image",
+    "Compilers, headers and build systems in the final stage add hundreds of MB and "
+    "give an attacker a toolchain; the running application does not need them.",
+    "Use a multi-stage build: compile in a `FROM … AS build` stage and `COPY --from=build` "
+    "only the result into a slim runtime stage (or remove them in the same RUN).",
+    positive="Build tools stay out of the final image (multi-stage build)")
+def build_tools_final(doc, ctx):
+    df = doc.model
+    final = df.final_stage
+    if final is None:
+        return
+    shipped = df.shipped_stages()
+    found = []
+    for st in shipped:
+        for ins in st.instructions:
+            if ins.keyword != "RUN":
+                continue
+            cmds = run_commands(ins)
+            removed = any(c.name in _PKG_MANAGERS and _subcommand(c, _APK_VALUE_OPTS)[0] in (
+                "del", "remove", "purge", "autoremove", "erase") for c, _ in cmds)
+            if removed:
+                continue
+            for c, line in cmds:
+                if c.name not in _PKG_MANAGERS:
+                    continue
+                sub, pkgs = _subcommand(c, _APK_VALUE_OPTS | _APT_VALUE_OPTS)
+                if sub in ("install", "add", "in"):
+                    tools = [p for p in pkgs if _BUILD_TOOLS.match(p)]
+                    if tools:
+                        found.append((line, tools))
+    if found:
+        line, tools = found[0]
+        yield Hit(line, f"{_plural(tools)} installed in the final image")
+    elif len(df.stages) > 1 and any(ins.has_flag("from") for ins in final.instructions):
+        yield Pass(final.from_.line)

@@ -1,0 +1,147 @@
+"""Shared walkers over a parsed Dockerfile, so that each rule stays short."""
+
+from __future__ import annotations
+
+import re
+
+from infra_expert.dockerfile.parser import expand
+from infra_expert.dockerfile.shell import SHELLS, Command, commands
+
+
+def each_instruction(df, *keywords, onbuild=True):
+    """Instructions with one of `keywords`, including the ones wrapped in ONBUILD."""
+    for ins in df.instructions:
+        if ins.keyword in keywords:
+            yield ins
+        elif onbuild and ins.inner is not None and ins.inner.keyword in keywords:
+            yield ins.inner
+
+
+def run_commands(ins):
+    """[(Command, line)] of a RUN, reading heredoc scripts where they are shell.
+
+    The line is the RUN's first line, as hadolint and BuildKit's checks report it, so
+    that suppression comments above the instruction work; the message names the command.
+    """
+    if ins._commands is not None:
+        return ins._commands
+    result = []
+    if ins.json is not None:
+        words = ins.json
+        if len(words) >= 3 and words[0].rsplit("/", 1)[-1] in SHELLS and words[1] == "-c":
+            result = [(c, ins.line) for c in commands(words[2])]
+        elif words:
+            result = [(Command(list(words), {}, 0), ins.line)]
+    elif not ins.heredocs:
+        result = [(c, ins.line) for c in commands(ins.args)]
+    else:
+        line_cmds = commands(re.sub(r"<<-?\s*\\?[\"']?[A-Za-z0-9_.\-]+[\"']?", " ", ins.args))
+        script_heredocs = []
+        if not line_cmds or (len(line_cmds) == 1 and line_cmds[0].name in SHELLS):
+            script_heredocs = list(ins.heredocs)   # RUN <<EOF / RUN <<EOF bash
+        else:
+            result = [(c, ins.line) for c in line_cmds]
+            for c in line_cmds:
+                if c.name in SHELLS and not any(a.startswith("-c") for a in c.args):
+                    script_heredocs = ins.heredocs[:1]   # `bash <<EOF`, `sh -s <<EOF`
+        for h in script_heredocs:
+            first = h.body.split("\n", 1)[0]
+            if first.startswith("#!") and not any(s in first for s in SHELLS):
+                continue  # python, node, ... scripts
+            result.extend((c, ins.line) for c in commands(h.body))
+    ins._commands = result
+    return result
+
+
+def shell_text(ins):
+    """The shell script text of a RUN (args and shell heredoc bodies)."""
+    parts = [ins.args] if ins.json is None else [" ".join(ins.json)]
+    parts.extend(h.body for h in ins.heredocs)
+    return "\n".join(parts)
+
+
+def each_command(df, *names, shipped_only=False):
+    """(RUN instruction, Command, line) for commands named `names` (all if none given)."""
+    stages = set(id(s) for s in df.shipped_stages()) if shipped_only else None
+    for ins in each_instruction(df, "RUN"):
+        if stages is not None and id(ins.stage) not in stages:
+            continue
+        for cmd, line in run_commands(ins):
+            if not names or cmd.name in names:
+                yield ins, cmd, line
+
+
+def mounts(ins):
+    """RUN --mount options as dicts, e.g. {'type': 'cache', 'target': '/root/.cache'}."""
+    out = []
+    for value in ins.flag_values("mount"):
+        opts = {}
+        for part in value.split(","):
+            k, eq, v = part.partition("=")
+            opts[k.strip().lower()] = v.strip() if eq else "true"
+        opts.setdefault("type", "bind")
+        if "target" not in opts:
+            opts["target"] = opts.get("dst", opts.get("destination", ""))
+        out.append(opts)
+    return out
+
+
+def has_cache_mount(ins, *paths):
+    """True if a cache or tmpfs mount targets one of `paths` (substring match)."""
+    for m in mounts(ins):
+        if m["type"] in ("cache", "tmpfs"):
+            target = m["target"].rstrip("/")
+            if any(p in target for p in paths):
+                return True
+    return False
+
+
+# ------------------------------------------------------------------ image references ----
+class ImageRef:
+    __slots__ = ("registry", "repository", "tag", "digest", "text")
+
+    def __init__(self, text):
+        self.text = text
+        rest, _, digest = text.partition("@")
+        self.digest = digest or None
+        name, tag = rest, None
+        slash = rest.rfind("/")
+        colon = rest.rfind(":")
+        if colon > slash:
+            name, tag = rest[:colon], rest[colon + 1:]
+        self.tag = tag
+        first, sep, remainder = name.partition("/")
+        if sep and ("." in first or ":" in first or first == "localhost"):
+            self.registry = first.lower()
+            self.repository = remainder
+        else:
+            self.registry = "docker.io"
+            self.repository = name if sep else "library/" + name
+        if self.registry in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
+            self.registry = "docker.io"
+
+    @property
+    def short_name(self):
+        """`python`, `bitnami/redis`, `ghcr.io/org/app`: how people name the image."""
+        repo = self.repository
+        if self.registry == "docker.io":
+            return repo[8:] if repo.startswith("library/") else repo
+        return f"{self.registry}/{repo}"
+
+    @property
+    def base_name(self):
+        return self.repository.rsplit("/", 1)[-1]
+
+
+def resolve(text, ins):
+    """`text` with the ARG/ENV values in scope at `ins`; (value, unresolved names)."""
+    return expand(text, ins.env or {})
+
+
+def final_user(stage):
+    """(user, USER instruction) that the stage finally runs as, following parents."""
+    for st in stage.inherited():
+        for ins in reversed(st.instructions):
+            if ins.keyword == "USER":
+                return ins.args.strip(), ins
+    return None, None

@@ -1,0 +1,161 @@
+"""The review engine: discover, parse, run rules, suppress, order.
+
+One engine serves every domain. A domain module provides `NAME`, `RULESETS`,
+`load(doc)`, `reviewable(doc)`, `suppressions(doc, peer_index)` and `resources(docs)`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.model import Finding, Hit, Notice, Pass, Positive, Review, RuleSet
+from infra_expert.suppress import PeerIndex
+
+core = RuleSet("core")
+
+
+@core.rule(
+    "IE001", "suggestion", "elegance", "Suppression comment that matches nothing",
+    "A suppression that no longer silences anything hides the next real finding on that "
+    "line, and tells readers about a problem that is gone.",
+    "Delete the comment (or fix the rule id in it).")
+def unused_suppression(doc, ctx):
+    return ()  # produced by the engine after suppression, see _unused()
+
+
+@core.rule(
+    "IE002", "suggestion", "reliability", "Suppression comment names an unknown rule",
+    "A typo in a rule id silences nothing, and the finding it was meant for stays.",
+    "Use an id listed by `infra-expert rules` (`# infra-expert: ignore=DF004 reason`).")
+def unknown_rule_in_pragma(doc, ctx):
+    return ()  # produced by the engine while reading suppressions
+
+
+def domains():
+    """Domain modules by name; imported here, explicitly, and nowhere else."""
+    from infra_expert import dockerfile
+    return {dockerfile.NAME: dockerfile}
+
+
+def all_rules():
+    rules = list(core.rules)
+    for mod in domains().values():
+        for rs in mod.RULESETS:
+            rules.extend(rs.rules)
+    return rules
+
+
+class Context:
+    """What a rule may look at besides its document: the config and the whole run."""
+
+    __slots__ = ("config", "documents", "cache")
+
+    def __init__(self, config, documents):
+        self.config = config
+        self.documents = documents
+        self.cache = {}
+
+
+def review(paths, config, config_dir=None):
+    from infra_expert.discover import discover
+    config_dir = config_dir or os.getcwd()
+    documents, notices = discover(paths, config, config_dir)
+    return review_documents(documents, notices, config)
+
+
+def review_documents(documents, notices, config):
+    result = Review()
+    result.notices.extend(notices)
+    mods = domains()
+    rules = all_rules()
+    by_id = {r.id: r for r in rules}
+    peer_index = PeerIndex(rules)
+    ctx = Context(config, documents)
+
+    findings, passes, suppressions = [], [], []
+    hit_keys = set()
+    for doc in documents:
+        mod = mods[doc.domain]
+        try:
+            mod.load(doc)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not end the review
+            result.notices.append(Notice(doc.path, f"internal error while parsing "
+                                                   f"({type(exc).__name__}); file not reviewed"))
+            continue
+        result.files.append((doc.path, doc.domain))
+        if not mod.reviewable(doc):
+            continue
+        sups, unknown = mod.suppressions(doc, peer_index)
+        suppressions.extend(sups)
+        for line, codes in unknown:
+            findings.append(Finding(by_id["IE002"], _severity(by_id["IE002"], config),
+                                    doc.path, line, None,
+                                    f"unknown rule id {', '.join(codes)} in suppression comment"))
+        for rs in mod.RULESETS:
+            for rule in rs.rules:
+                if rule.id in config.ignore:
+                    continue
+                try:
+                    for item in rule.fn(doc, ctx):
+                        path = item.path or doc.path
+                        if type(item) is Hit:
+                            findings.append(Finding(rule, _severity(rule, config), path,
+                                                    item.line, item.column, item.message))
+                            hit_keys.add((rule.id, path))
+                        elif type(item) is Pass and rule.positive:
+                            passes.append((rule, path, item))
+                except Exception as exc:  # noqa: BLE001
+                    result.notices.append(Notice(
+                        doc.path, f"internal error in rule {rule.id} "
+                                  f"({type(exc).__name__}); the other rules ran"))
+
+    kept = []
+    for f in findings:
+        if f.rule.id in config.ignore:
+            continue
+        matched = [s for s in suppressions if s.covers(f)]
+        for s in matched:
+            s.used = True
+        if not matched:
+            kept.append(f)
+    if "IE001" not in config.ignore:
+        for s in suppressions:
+            if not s.used and s.origin == "infra-expert":
+                rule = by_id["IE001"]
+                kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
+                                    f"`ignore={s.written}` silences nothing here"))
+    kept.sort(key=Finding.sort_key)
+    result.findings = kept
+
+    seen = set()
+    for rule, path, item in passes:
+        key = (rule.id, path)
+        if key in hit_keys or key in seen:
+            continue
+        seen.add(key)
+        try:
+            message = rule.positive.format(**item.fields)
+        except (KeyError, IndexError):
+            message = rule.positive
+        result.positives.append(Positive(rule, path, item.line, message))
+    result.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
+
+    for name, mod in mods.items():
+        docs = [d for d in documents if d.domain == name and mod.reviewable(d)]
+        if docs:
+            res = mod.resources(docs)
+            if res:
+                result.resources[name] = res
+    return result
+
+
+def _severity(rule, config):
+    return config.severity.get(rule.id, rule.severity)
+
+
+def exit_status(review_result, fail_on):
+    from infra_expert.model import SEVERITY_RANK
+    if fail_on == "never":
+        return 0
+    limit = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] <= limit for f in review_result.findings) else 0

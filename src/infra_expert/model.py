@@ -1,0 +1,197 @@
+"""The shared vocabulary: rules, hits, findings, documents and the review.
+
+Plain classes with __slots__ rather than dataclasses: importing dataclasses pulls in
+`inspect`, which costs more start-up time than a pre-commit hook should pay.
+"""
+
+from __future__ import annotations
+
+import re
+
+SEVERITIES = ("critical", "warning", "suggestion")
+CATEGORIES = ("security", "reliability", "performance", "elegance")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
+RULE_ID = re.compile(r"^(DF|DC|PM|K8|SD|CR|KS|MO|ST|RS|IE)\d{3}$")
+
+
+class Rule:
+    """Metadata of one rule plus the function that finds things."""
+
+    __slots__ = ("id", "domain", "severity", "category", "title", "rationale", "fix",
+                 "positive", "peers", "example", "fn")
+
+    def __init__(self, id, domain, severity, category, title, rationale, fix,
+                 positive=None, peers=(), example=None, fn=None):
+        self.id = id
+        self.domain = domain
+        self.severity = severity
+        self.category = category
+        self.title = title
+        self.rationale = rationale
+        self.fix = fix
+        self.positive = positive
+        self.peers = tuple(peers)
+        self.example = example
+        self.fn = fn
+
+    def as_dict(self):
+        return {"id": self.id, "domain": self.domain, "severity": self.severity,
+                "category": self.category, "title": self.title,
+                "rationale": self.rationale, "fix": self.fix, "peers": list(self.peers)}
+
+
+class RuleSet:
+    """The rules of one domain. `@rules.rule(...)` attaches metadata to a function."""
+
+    def __init__(self, domain):
+        self.domain = domain
+        self.rules = []
+
+    def rule(self, id, severity, category, title, rationale, fix, positive=None,
+             peers=(), example=None):
+        def decorate(fn):
+            r = Rule(id, self.domain, severity, category, title, rationale, fix,
+                     positive, peers, example, fn)
+            self.rules.append(r)
+            fn.rule = r
+            return fn
+        return decorate
+
+
+class Hit:
+    """What a rule function yields: a problem at a line, with what was seen."""
+
+    __slots__ = ("line", "message", "column", "path")
+
+    def __init__(self, line, message, column=None, path=None):
+        self.line = line
+        self.message = message
+        self.column = column
+        self.path = path
+
+
+class Pass:
+    """What a rule yields when it applied and the thing it checks is done well.
+
+    `fields` fill the rule's `positive` template. A rule that yields a Hit for the same
+    file has its Pass dropped, so positives are never invented.
+    """
+
+    __slots__ = ("line", "fields", "path")
+
+    def __init__(self, line=None, path=None, **fields):
+        self.line = line
+        self.fields = fields
+        self.path = path
+
+
+class Finding:
+    __slots__ = ("rule", "severity", "path", "line", "column", "message", "fix")
+
+    def __init__(self, rule, severity, path, line, column, message, fix=None):
+        self.rule = rule
+        self.severity = severity
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+        self.fix = fix or rule.fix
+
+    def sort_key(self):
+        return (SEVERITY_RANK[self.severity], CATEGORY_RANK[self.rule.category],
+                self.path, self.line or 0, self.rule.id)
+
+    def as_dict(self):
+        return {"rule": self.rule.id, "severity": self.severity,
+                "category": self.rule.category, "title": self.rule.title,
+                "message": self.message, "path": self.path, "line": self.line,
+                "column": self.column, "fix": self.fix, "peers": list(self.rule.peers)}
+
+
+class Positive:
+    __slots__ = ("rule", "path", "line", "message")
+
+    def __init__(self, rule, path, line, message):
+        self.rule = rule
+        self.path = path
+        self.line = line
+        self.message = message
+
+    def as_dict(self):
+        return {"rule": self.rule.id, "message": self.message, "path": self.path,
+                "line": self.line}
+
+
+class Notice:
+    """Something the user should know that is not a finding: a skipped file."""
+
+    __slots__ = ("path", "message")
+
+    def __init__(self, path, message):
+        self.path = path
+        self.message = message
+
+    def as_dict(self):
+        return {"path": self.path, "message": self.message}
+
+
+class Suppression:
+    """An inline pragma: `rules` are silenced on lines `start`..`end` of `path`.
+
+    `ids` are our rule ids; `peer` is the foreign code it came from (hadolint:DL3008),
+    kept so that the unused-suppression report can name what the user wrote.
+    """
+
+    __slots__ = ("path", "line", "ids", "start", "end", "origin", "written", "used")
+
+    def __init__(self, path, line, ids, start, end, origin, written):
+        self.path = path
+        self.line = line
+        self.ids = frozenset(ids)
+        self.start = start
+        self.end = end
+        self.origin = origin        # "infra-expert" or "hadolint"
+        self.written = written      # the code as the user wrote it
+        self.used = False
+
+    def covers(self, finding):
+        return (finding.rule.id in self.ids and finding.path == self.path
+                and (finding.line is None or self.start <= finding.line <= self.end))
+
+
+class Document:
+    """One reviewed file. Domains attach their parsed model as `model`."""
+
+    __slots__ = ("path", "abspath", "domain", "kind", "text", "model", "root")
+
+    def __init__(self, path, abspath, domain, kind, text, root):
+        self.path = path
+        self.abspath = abspath
+        self.domain = domain
+        self.kind = kind
+        self.text = text
+        self.model = None
+        self.root = root
+
+    @property
+    def line_count(self):
+        return self.text.count("\n") + (0 if self.text.endswith("\n") or not self.text else 1)
+
+
+class Review:
+    __slots__ = ("files", "findings", "positives", "notices", "resources")
+
+    def __init__(self):
+        self.files = []          # [(path, domain)]
+        self.findings = []
+        self.positives = []
+        self.notices = []
+        self.resources = {}
+
+    def summary(self):
+        counts = {s: 0 for s in SEVERITIES}
+        for f in self.findings:
+            counts[f.severity] += 1
+        counts["positive"] = len(self.positives)
+        return counts

@@ -1,0 +1,114 @@
+"""The review: five sections, plain Markdown or coloured for a terminal."""
+
+from __future__ import annotations
+
+import re
+
+HEADINGS = {
+    "critical": "### 🔴 Critical (must fix)",
+    "warning": "### 🟡 Warnings (consider)",
+    "positive": "### 🟢 Positive points",
+    "suggestion": "### 💡 Suggestions",
+    "resources": "### 📊 Estimated resources",
+}
+_ANSI = {"critical": "\033[1;31m", "warning": "\033[1;33m", "suggestion": "\033[1;36m",
+         "positive": "\033[1;32m", "resources": "\033[1;35m", "code": "\033[36m",
+         "dim": "\033[2m", "bold": "\033[1m", "reset": "\033[0m"}
+
+
+def summary_line(review):
+    domains = {}
+    for _, d in review.files:
+        domains[d] = domains.get(d, 0) + 1
+    n = len(review.files)
+    per = ", ".join(f"{d}: {c}" for d, c in sorted(domains.items()))
+    s = review.summary()
+    parts = [f"{n} file{'s' if n != 1 else ''} reviewed" + (f" ({per})" if per else ""),
+             f"{s['critical']} critical", f"{s['warning']} warning{'s' if s['warning'] != 1 else ''}",
+             f"{s['suggestion']} suggestion{'s' if s['suggestion'] != 1 else ''}",
+             f"{s['positive']} positive point{'s' if s['positive'] != 1 else ''}"]
+    if review.notices:
+        parts.append(f"{len(review.notices)} notice{'s' if len(review.notices) != 1 else ''}")
+    return " · ".join(parts)
+
+
+def _loc(path, line):
+    return f"{path}:{line}" if line else path
+
+
+def _finding_lines(f):
+    return [f"- **{f.rule.id}** {f.rule.title} — `{_loc(f.path, f.line)}`",
+            f"  - Seen: {f.message}",
+            f"  - Fix: {f.fix}"]
+
+
+def _resources(review):
+    out = []
+    images = review.resources.get("dockerfile", {}).get("images", [])
+    if images:
+        out.append("| Dockerfile | Final base image | Base size (approx.) | Stages | "
+                   "Layers added |")
+        out.append("|---|---|---|---|---|")
+        for img in images:
+            size = img["base_size_mb"]
+            size_text = "unknown" if size is None else f"~{size} MB"
+            out.append(f"| `{img['path']}` | `{img['final_base']}` | {size_text} | "
+                       f"{img['stages']} | {img['layers_added']} |")
+        out.append("")
+        out.append("Memory and CPU depend on how the image runs; they are estimated from "
+                   "the Compose files, manifests or units that run it.")
+    else:
+        out.append("_Nothing to estimate: no reviewed file declares images, services or "
+                   "limits._")
+    return out
+
+
+def render_review(review, colour=False):
+    out = ["## infra-expert review", "", summary_line(review), ""]
+    by_sev = {"critical": [], "warning": [], "suggestion": []}
+    for f in review.findings:
+        by_sev[f.severity].append(f)
+    for section in ("critical", "warning", "positive", "suggestion", "resources"):
+        out.append(HEADINGS[section])
+        out.append("")
+        if section == "positive":
+            items = [f"- {p.message} — `{_loc(p.path, p.line)}`" for p in review.positives]
+            out.extend(items or ["_None found._"])
+        elif section == "resources":
+            out.extend(_resources(review))
+        else:
+            items = by_sev[section]
+            if not items:
+                out.append("_None._")
+            for f in items:
+                out.extend(_finding_lines(f))
+        out.append("")
+    if review.notices:
+        out.append("#### Notices")
+        out.append("")
+        for n in review.notices:
+            out.append(f"- `{n.path}`: {n.message}")
+        out.append("")
+    text = "\n".join(out)
+    return _colourise(text) if colour else text
+
+
+def _colourise(text):
+    a = _ANSI
+    lines = []
+    for line in text.split("\n"):
+        for key, heading in HEADINGS.items():
+            if line == heading:
+                line = f"{a[key]}{heading[4:]}{a['reset']}"
+                break
+        else:
+            if line.startswith("## "):
+                line = f"{a['bold']}{line[3:]}{a['reset']}"
+            elif line.startswith("#### "):
+                line = f"{a['bold']}{line[5:]}{a['reset']}"
+            line = re.sub(r"\*\*([A-Z]{2}\d{3})\*\*", lambda m: f"{a['bold']}{m.group(1)}{a['reset']}", line)
+            line = re.sub(r"`([^`]+)`", lambda m: f"{a['code']}{m.group(1)}{a['reset']}", line)
+            if line.startswith("  - Fix: "):
+                line = f"  {a['dim']}- Fix:{a['reset']} " + line[9:]
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""Inline suppression comments, read the same way in every domain.
+
+    # infra-expert: ignore=DF004,DF005 reason      the line itself / the next statement
+    # infra-expert: ignore-file=DF004 reason       the whole file
+    # hadolint ignore=DL3008                       honoured through the rules' `peers`
+    # hadolint global ignore=DL3008                the whole file
+
+Suppression is a post-filter (the engine applies it after all rules ran); this module
+only reads comments. Domains decide which lines a comment covers.
+"""
+
+from __future__ import annotations
+
+import re
+
+_OURS = re.compile(r"infra-expert\s*:\s*(ignore-file|ignore)\s*=\s*(.*)$", re.IGNORECASE)
+_CODE = re.compile(r"\s*([A-Za-z]{2}\d{3}|all)\b\s*(,)?", re.IGNORECASE)
+_HADOLINT = re.compile(r"hadolint\s+(?:(global|stage)\s+)?ignore\s*=\s*"
+                       r"([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)", re.IGNORECASE)
+
+
+class Pragma:
+    __slots__ = ("origin", "scope", "codes", "reason")
+
+    def __init__(self, origin, scope, codes, reason):
+        self.origin = origin      # "infra-expert" | "hadolint"
+        self.scope = scope        # "line" | "file" | "stage"
+        self.codes = codes        # as written, upper-cased
+        self.reason = reason
+
+
+def read_pragma(comment):
+    """A Pragma from the text of one comment (with or without the leading `#`)."""
+    text = comment.lstrip("#").strip()
+    m = _OURS.match(text)
+    if m:
+        rest, codes = m.group(2), []
+        while True:
+            c = _CODE.match(rest)
+            if not c:
+                break
+            codes.append(c.group(1).upper())
+            rest = rest[c.end():]
+            if not c.group(2):
+                break
+        if not codes and rest.strip():
+            codes = [rest.split()[0].rstrip(",").upper()]   # a typo: reported as unknown
+            rest = rest.strip()[len(codes[0]):]
+        scope = "file" if m.group(1).lower() == "ignore-file" else "line"
+        return Pragma("infra-expert", scope, codes, rest.strip() or None)
+    m = _HADOLINT.match(text)
+    if m:
+        codes = [c.strip().upper() for c in m.group(2).split(",") if c.strip()]
+        scope = {"global": "file", "stage": "stage"}.get((m.group(1) or "").lower(), "line")
+        return Pragma("hadolint", scope, codes, None)
+    return None
+
+
+class PeerIndex:
+    """Maps foreign codes (`hadolint:DL3008`) and our ids to the rules they name."""
+
+    def __init__(self, rules):
+        self.ids = {r.id for r in rules}
+        self.by_peer = {}
+        for r in rules:
+            for p in r.peers:
+                self.by_peer.setdefault(p.lower(), set()).add(r.id)
+
+    def resolve(self, pragma):
+        """(rule ids, unknown codes) named by a pragma."""
+        ids, unknown = set(), []
+        for code in pragma.codes:
+            if pragma.origin == "infra-expert":
+                if code == "ALL":
+                    ids |= self.ids
+                elif code in self.ids:
+                    ids.add(code)
+                else:
+                    unknown.append(code)
+            else:
+                found = self.by_peer.get(f"{pragma.origin}:{code}".lower())
+                if found:
+                    ids |= found
+        return ids, unknown

@@ -1,0 +1,192 @@
+"""Safe YAML with positions, bounded against alias bombs and absurd nesting.
+
+Built from libyaml's event stream (no recursion, no constructors for arbitrary tags):
+mappings become `YMap` (a dict) and sequences `YSeq` (a list) that carry 1-based
+positions as attributes, never as keys injected into the data. Aliases share the
+anchored object, and the expanded size of every anchor is counted, so a "billion
+laughs" document is refused before anything walks it.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _Loader
+
+MAX_DEPTH = 256
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class YamlError(Exception):
+    """A YAML document that cannot be used, with the 1-based line it is about."""
+
+    def __init__(self, message, line=1, column=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class YMap(dict):
+    """A mapping with `line`/`column` of its start, and per-key positions."""
+
+    __slots__ = ("line", "column", "key_pos", "value_pos")
+
+    def pos_of(self, key):
+        """(line, column) of a key, or of the mapping when the key is absent."""
+        return self.key_pos.get(key, (self.line, self.column))
+
+
+class YSeq(list):
+    __slots__ = ("line", "column", "item_pos")
+
+
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+
+
+def _scalar(event):
+    tag = event.tag
+    if tag is None or tag == "!":
+        if event.implicit[0]:
+            tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
+        else:
+            tag = _STR
+    if tag == _STR or tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
+        return event.value
+    if tag.startswith("tag:yaml.org,2002:"):
+        try:
+            return _constructor.construct_object(yaml.ScalarNode(tag, event.value))
+        except Exception:  # noqa: BLE001 - an odd scalar is kept as text
+            return event.value
+    return event.value  # custom tags (!reset, !Ref, ...): keep the text
+
+
+def _size(value, sizes):
+    return sizes.get(id(value), 1)
+
+
+def load_all(text):
+    """Parse every document in `text`. Returns a list of roots. Raises YamlError."""
+    docs = []
+    stack = []          # frames: [container, pending_key, key_pos, size]
+    anchors = {}
+    sizes = {}          # id(container) -> expanded node count
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            cls = type(event)
+            if cls is yaml.ScalarEvent or cls is yaml.AliasEvent:
+                mark = event.start_mark
+                if cls is yaml.AliasEvent:
+                    if event.anchor not in anchors:
+                        raise YamlError(f"unknown alias *{event.anchor}", mark.line + 1,
+                                        mark.column + 1)
+                    value = anchors[event.anchor]
+                    size = _size(value, sizes)
+                else:
+                    value = _scalar(event)
+                    size = 1
+                    if event.anchor:
+                        anchors[event.anchor] = value
+                total += size
+                if total > MAX_EXPANDED_NODES:
+                    raise YamlError("document expands to more than "
+                                    f"{MAX_EXPANDED_NODES:,} nodes through aliases "
+                                    "(an alias bomb?)", mark.line + 1)
+                _add(stack, docs, value, size, mark)
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlError(f"nesting deeper than {MAX_DEPTH} levels",
+                                    mark.line + 1, mark.column + 1)
+                if cls is yaml.MappingStartEvent:
+                    node = YMap()
+                    node.key_pos = {}
+                    node.value_pos = {}
+                else:
+                    node = YSeq()
+                    node.item_pos = []
+                node.line = mark.line + 1
+                node.column = mark.column + 1
+                if event.anchor:
+                    anchors[event.anchor] = node
+                stack.append([node, _NO_KEY, None, 1, mark])
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                node, _, _, size, mark = stack.pop()
+                sizes[id(node)] = size
+                _add(stack, docs, node, size, mark)
+            elif cls is yaml.DocumentStartEvent:
+                anchors = {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        message = f"{context}: {problem}" if context else problem
+        if mark is not None:
+            raise YamlError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1) from None
+        raise YamlError(f"invalid YAML: {message}") from None
+    except RecursionError:
+        raise YamlError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    return docs
+
+
+class _NoKey:
+    pass
+
+
+_NO_KEY = _NoKey()
+
+
+def _add(stack, docs, value, size, mark):
+    if not stack:
+        docs.append(value)
+        return
+    frame = stack[-1]
+    container = frame[0]
+    frame[3] += size
+    pos = (mark.line + 1, mark.column + 1)
+    if type(container) is YSeq:
+        container.append(value)
+        container.item_pos.append(pos)
+        return
+    if frame[1] is _NO_KEY:
+        if isinstance(value, (YMap, YSeq)):
+            value = _freeze(value)
+        frame[1] = value
+        frame[2] = pos
+        return
+    key = frame[1]
+    frame[1] = _NO_KEY
+    if key == "<<" and isinstance(value, (YMap, YSeq)):
+        _merge(container, value)
+        return
+    try:
+        container[key] = value
+    except TypeError:
+        container[str(key)] = value
+        key = str(key)
+    container.key_pos[key] = frame[2]
+    container.value_pos[key] = pos
+
+
+def _merge(container, value):
+    """YAML merge key: explicit keys win, earlier merged mappings win over later ones."""
+    sources = [value] if isinstance(value, YMap) else [v for v in value if isinstance(v, YMap)]
+    for source in sources:
+        for k, v in source.items():
+            if k not in container:
+                container[k] = v
+                container.key_pos[k] = source.key_pos.get(k, (source.line, source.column))
+                container.value_pos[k] = source.value_pos.get(k, container.key_pos[k])
+
+
+def _freeze(value):
+    """A complex mapping key (rare): keep something hashable that still reads well."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    return tuple(str(v) for v in value)
