@@ -268,7 +268,8 @@ rules.rule(
         _clean(("yum",), r"yum\s+clean\s+all|rm\s+[^;&|]*?/var/cache/yum"))
 rules.rule(
     "DF060", "suggestion", "reliability", "yum packages installed without a version",
-    "Unpinned packages make rebuilds differ.",
+    "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
+    "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `yum install -y httpd-2.4.57`.",
     peers=("hadolint:DL3033", "kics:6452c424-1d92-4deb-bb18-a03e95d579c4"))(_unpinned_rpm(("yum",)))
 rules.rule(
@@ -285,7 +286,8 @@ rules.rule(
         _clean(("dnf", "dnf5", "microdnf"), r"dnf5?\s+clean\s+all|rm\s+[^;&|]*?/var/cache/dnf"))
 rules.rule(
     "DF063", "suggestion", "reliability", "dnf packages installed without a version",
-    "Unpinned packages make rebuilds differ.",
+    "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
+    "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `dnf install -y httpd-2.4.57`.",
     peers=("hadolint:DL3041", "kics:93d88cf7-f078-46a8-8ddc-178e03aeacf1"))(
         _unpinned_rpm(("dnf", "dnf5", "microdnf")))
@@ -333,7 +335,8 @@ rules.rule(
 
 @rules.rule(
     "DF067", "suggestion", "reliability", "zypper packages installed without a version",
-    "Unpinned packages make rebuilds differ.",
+    "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
+    "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `zypper install -y httpd=2.4.57`.",
     peers=("hadolint:DL3037", "kics:562952e4-0348-4dea-9826-44f3a2c6117b"))
 def zypper_unpinned(doc, ctx):

@@ -1,0 +1,31 @@
+from conftest import hits
+
+
+def test_inline_suppression_applies_to_next_instruction(review_dockerfile):
+    text = ("FROM debian:12\n# infra-expert: ignore=DF051 recommends are needed here\n"
+            "RUN apt-get install -y \\\n    curl\nRUN apt-get install -y git\n")
+    result = review_dockerfile(text)
+    assert hits(result, "DF051") == [5]
+    assert hits(result, "IE001") == []
+
+
+def test_file_wide_suppression(review_dockerfile):
+    text = "# infra-expert: ignore-file=DF052\nFROM debian:12\nRUN apt-get install -y a\nRUN apt-get install -y b\n"
+    assert hits(review_dockerfile(text), "DF052") == []
+
+
+def test_hadolint_pragmas_are_honoured_through_peers(review_dockerfile):
+    text = ("# hadolint global ignore=DL3015\nFROM debian:12\n# hadolint ignore=DL3008,SC2086\n"
+            "RUN apt-get install -y curl\nRUN apt-get install -y git\n")
+    result = review_dockerfile(text)
+    assert hits(result, "DF051") == []
+    assert hits(result, "DF052") == [5]
+    assert hits(result, "IE001") == []   # hadolint pragmas are never reported as unused
+
+
+def test_unused_and_unknown_suppressions_are_reported(review_dockerfile):
+    text = ("FROM debian:12\n# infra-expert: ignore=DF050\nRUN apt-get install -y --no-install-recommends curl=1\n"
+            "# infra-expert: ignore=DF999 typo\nUSER 1\n")
+    result = review_dockerfile(text)
+    assert hits(result, "IE001") == [2]
+    assert hits(result, "IE002") == [4]
