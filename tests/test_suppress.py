@@ -29,3 +29,15 @@ def test_unused_and_unknown_suppressions_are_reported(review_dockerfile):
     result = review_dockerfile(text)
     assert hits(result, "IE001") == [2]
     assert hits(result, "IE002") == [4]
+
+
+def test_buildkit_check_skip_directive_is_honoured(review_dockerfile):
+    text = "# check=skip=JSONArgsRecommended\nFROM alpine:3.20\nUSER 1\nCMD sh -c 'x'\n"
+    assert hits(review_dockerfile(text), "DF019") == []
+    assert hits(review_dockerfile(text.split("\n", 1)[1]), "DF019") == [3]
+
+
+def test_suppression_comment_inside_a_continuation(review_dockerfile):
+    text = ("FROM debian:12\nRUN apt-get update \\\n  # infra-expert: ignore=DF053\n"
+            "  && apt-get install -y --no-install-recommends curl=1\n")
+    assert hits(review_dockerfile(text), "DF053") == []

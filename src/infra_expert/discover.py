@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
 
 SKIP_DIRS = frozenset({
@@ -19,14 +20,14 @@ SKIP_DIRS = frozenset({
     ".ruff_cache", ".terraform", "bower_components",
 })
 
-_DOCKERFILE_NAME = re.compile(
+_DOCKERFILE_NAME = lazy_re(
     r"^(?:(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file)$",
     re.IGNORECASE)
 _DOCKERFILE_EXCLUDED_EXT = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh",
                             ".py", ".j2", ".jinja", ".tpl", ".tmpl", ".template", ".orig",
                             ".bak", ".swp", ".html", ".go", ".rb", ".js", ".ts", ".toml")
-_FIRST_INSTRUCTION = re.compile(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
-_FROM_LINE = re.compile(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
+_FIRST_INSTRUCTION = lazy_re(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
+_FROM_LINE = lazy_re(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
 
 
 def classify_name(name):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
+from infra_expert.lazyre import lazy_re
+
 SEVERITIES = ("critical", "warning", "suggestion")
 CATEGORIES = ("security", "reliability", "performance", "elegance")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
-RULE_ID = re.compile(r"^(DF|DC|PM|K8|SD|CR|KS|MO|ST|RS|IE)\d{3}$")
+RULE_ID = lazy_re(r"^(DF|DC|PM|K8|SD|CR|KS|MO|ST|RS|IE)\d{3}$")
 
 
 class Rule:

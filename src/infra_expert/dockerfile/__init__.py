@@ -5,7 +5,7 @@ from __future__ import annotations
 from infra_expert.dockerfile import rules_content, rules_run, rules_structure
 from infra_expert.dockerfile.parser import parse
 from infra_expert.model import Suppression
-from infra_expert.suppress import read_pragma
+from infra_expert.suppress import Pragma, read_pragma
 
 NAME = "dockerfile"
 RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules)
@@ -42,6 +42,14 @@ def pragmas(doc):
     out = []
     instructions = df.instructions
     total = max(len(df.lines), 1)
+    check = df.directives.get("check")
+    if check:
+        # `# check=skip=JSONArgsRecommended,UndefinedVar;error=true`: BuildKit's own checks
+        for part in check[0].split(";"):
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "skip" and value.strip().lower() != "all":
+                codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+                out.append((check[1], Pragma("docker", "file", codes, None), 1, total))
     for line, text in df.comments:
         pragma = read_pragma(text)
         if pragma is None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import re
 
+from infra_expert.lazyre import lazy_re
+
 INSTRUCTIONS = frozenset({
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
     "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
@@ -42,10 +44,10 @@ PLATFORM_ARGS = frozenset({
     "BUILDKIT_CONTEXT_KEEP_GIT_DIR", "BUILDKIT_MULTI_PLATFORM",
 })
 
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
-_HEREDOC = re.compile(r"(?<![<\w$])<<(?!<)(-?)\s*(\\?)([\"']?)([A-Za-z0-9_.\-]+)\3")
-_FLAG = re.compile(r"--([A-Za-z][\w-]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?(?:\s+|$)")
-_VAR = re.compile(r"\\\$|\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}"
+_DIRECTIVE = lazy_re(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_HEREDOC = lazy_re(r"(?<![<\w$])<<(?!<)(-?)\s*(\\?)([\"']?)([A-Za-z0-9_.\-]+)\3")
+_FLAG = lazy_re(r"--([A-Za-z][\w-]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?(?:\s+|$)")
+_VAR = lazy_re(r"\\\$|\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}"
                   r"|([A-Za-z_][A-Za-z0-9_]*))")
 
 

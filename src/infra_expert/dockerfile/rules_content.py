@@ -8,15 +8,16 @@ from infra_expert.dockerfile.context import build_context
 from infra_expert.dockerfile.parser import env_pairs, label_pairs
 from infra_expert.dockerfile.rules_structure import copy_parts
 from infra_expert.dockerfile.walkers import each_instruction, run_commands, shell_text
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.secrets import (MASK, is_literal_secret_value, is_secret_file,
                                   is_secret_name, token_kind)
 
 rules = RuleSet("dockerfile")
 
-_URL = re.compile(r"^(?:https?|ftp)://", re.IGNORECASE)
-_GIT = re.compile(r"^(?:git@|git://|https?://[^ ]+\.git(?:#.*)?$)", re.IGNORECASE)
-_ARCHIVE = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|gz|bz2|xz|"
+_URL = lazy_re(r"^(?:https?|ftp)://", re.IGNORECASE)
+_GIT = lazy_re(r"^(?:git@|git://|https?://[^ ]+\.git(?:#.*)?$)", re.IGNORECASE)
+_ARCHIVE = lazy_re(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|gz|bz2|xz|"
                       r"zst|zip)$", re.IGNORECASE)
 
 
@@ -240,7 +241,7 @@ def dockerignore_coverage(doc, ctx):
         yield Pass(None, covered=", ".join(label for label, _ in checks))
 
 
-_MANIFESTS = re.compile(
+_MANIFESTS = lazy_re(
     r"(?:^|/)(?:requirements[^/]*\.txt|constraints[^/]*\.txt|Pipfile(?:\.lock)?|"
     r"pyproject\.toml|poetry\.lock|uv\.lock|setup\.py|setup\.cfg|package(?:-lock)?\.json|"
     r"yarn\.lock|pnpm-lock\.yaml|npm-shrinkwrap\.json|go\.mod|go\.sum|Cargo\.(?:toml|lock)|"

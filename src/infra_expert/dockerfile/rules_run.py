@@ -7,6 +7,7 @@ import re
 from infra_expert.dockerfile.shell import SHELLS, has_option, operands
 from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
                                              run_commands, shell_text)
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
 rules = RuleSet("dockerfile")
@@ -721,7 +722,7 @@ def consecutive_run(doc, ctx):
             prev = ins
 
 
-_BUILD_TOOLS = re.compile(
+_BUILD_TOOLS = lazy_re(
     r"^(?:build-essential|gcc|g\+\+|gcc-c\+\+|clang|make|cmake|autoconf|automake|libtool|"
     r"golang|golang-go|go|rustc|cargo|maven|gradle|openjdk-\d+-jdk|default-jdk|"
     r"musl-dev|linux-headers|python3?-dev|[a-z0-9.+-]+-devel|lib[a-z0-9.+-]+-dev|alpine-sdk)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from infra_expert.dockerfile.walkers import ImageRef, each_instruction, final_user, resolve
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
 rules = RuleSet("dockerfile")
@@ -86,7 +87,7 @@ def untrusted_registry(doc, ctx):
                 yield Hit(ins.line, f"`COPY --from={src}` pulls from `{ref.registry}`")
 
 
-_ROOT = re.compile(r"^(?:root|0)(?::.*)?$")
+_ROOT = lazy_re(r"^(?:root|0)(?::.*)?$")
 
 
 @rules.rule(
@@ -168,7 +169,7 @@ _FULL_IMAGES = {
     "gradle", "buildpack-deps", "eclipse-temurin", "elixir", "erlang", "haskell", "gcc",
     "mono", "swift", "r-base", "julia",
 }
-_MINIMAL_TAG = re.compile(r"(?:^|[-_.])(?:slim|alpine|minimal|micro|distroless|busybox|"
+_MINIMAL_TAG = lazy_re(r"(?:^|[-_.])(?:slim|alpine|minimal|micro|distroless|busybox|"
                           r"chiseled|nonroot|static|jre|runtime)(?:$|[-_.0-9])")
 
 
@@ -463,7 +464,7 @@ def multiple_entrypoint(doc, ctx):
     yield from _multiple(doc.model, "ENTRYPOINT")
 
 
-_PORT = re.compile(r"^(\d+)(?:-(\d+))?(?:/(tcp|udp|sctp))?$", re.IGNORECASE)
+_PORT = lazy_re(r"^(\d+)(?:-(\d+))?(?:/(tcp|udp|sctp))?$", re.IGNORECASE)
 
 
 def exposed_ports(ins):
@@ -592,7 +593,7 @@ def maintainer(doc, ctx):
         yield Hit(ins.line, "`MAINTAINER`")
 
 
-_LABEL_KEY = re.compile(r"^[a-z](?:[a-z0-9.\-/_]*[a-z0-9])?$")
+_LABEL_KEY = lazy_re(r"^[a-z](?:[a-z0-9.\-/_]*[a-z0-9])?$")
 
 
 @rules.rule(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 
+from infra_expert.lazyre import lazy_re
+
 _PREFIX_WORDS = frozenset({"!", "{", "}", "then", "do", "else", "if", "elif", "while",
                            "until", "time", "exec", "nohup", "command", "builtin",
                            "fi", "done", "esac", "in"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
-_HEREDOC_MARK = re.compile(r"<<(-?)\s*\\?[\"']?([A-Za-z0-9_.\-]+)[\"']?")
+_ASSIGNMENT = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+_HEREDOC_MARK = lazy_re(r"<<(-?)\s*\\?[\"']?([A-Za-z0-9_.\-]+)[\"']?")
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 
 
