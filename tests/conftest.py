@@ -10,6 +10,8 @@ from infra_expert.engine import review
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(),
+                                  reason="../shared (corpus, schemas, references) not present")
 
 
 def write_tree(base, files):

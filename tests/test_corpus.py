@@ -1,14 +1,12 @@
 """The whole shared corpus is reviewed without a crash, and every line is inside its file."""
 
-import pytest
-
 from infra_expert.config import Config
 from infra_expert.engine import review
 
-from conftest import CORPUS
+from conftest import CORPUS, needs_shared
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
+@needs_shared
 def test_corpus_reviews_cleanly():
     result = review([str(CORPUS)], Config(), str(CORPUS))
     internal = [(n.path, n.message) for n in result.notices if "internal error" in n.message]
