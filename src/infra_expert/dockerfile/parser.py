@@ -67,7 +67,7 @@ class Instruction:
     """One instruction. `line`..`end_line` covers continuations and heredoc bodies."""
 
     __slots__ = ("keyword", "written", "line", "end_line", "flags", "args", "json",
-                 "heredocs", "inner", "stage", "env", "bad_json", "_commands")
+                 "heredocs", "inner", "stage", "env", "bad_json", "_commands", "_words")
 
     def __init__(self, keyword, written, line, end_line, flags, args):
         self.keyword = keyword
@@ -83,6 +83,7 @@ class Instruction:
         self.env = None           # variables in scope (name -> value or None)
         self.bad_json = False     # starts with "[" but is not a JSON string array
         self._commands = None
+        self._words = None
 
     def flag(self, name, default=None):
         value = default
@@ -149,6 +150,7 @@ class Dockerfile:
         self.comments = []         # (line, text) of every comment line
         self.problems = []         # (line, code, message)
         self.lines = []
+        self.cache = {}            # per-file memo for walkers
 
     @property
     def final_stage(self):

@@ -362,14 +362,18 @@ _PIP_VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-u
 def pip_installs(df):
     """(RUN, Command, line, args after `install`) for pip, pip3, python -m pip, pipx."""
     for ins, cmd, line in each_command(df):
-        name, args = cmd.name, cmd.args
-        if re.match(r"^python[0-9.]*$", name) and len(args) >= 2 and args[0] == "-m" \
-                and args[1] in ("pip", "pip3"):
+        name = cmd.name
+        if not name.startswith(("pip", "python")):
+            continue
+        args = cmd.args
+        is_python = name.startswith("python") and name[6:].replace(".", "").isdigit() \
+            or name == "python"
+        if is_python and len(args) >= 2 and args[0] == "-m" and args[1] in ("pip", "pip3"):
             args = args[2:]
-        elif re.match(r"^python[0-9.]*$", name) and args[:1] == ["-m"] and len(args) > 1 \
-                and args[1] == "pipx":
+        elif is_python and len(args) >= 2 and args[0] == "-m" and args[1] == "pipx":
             name, args = "pipx", args[2:]
-        elif not re.match(r"^pip[0-9.]*$", name) and name != "pipx":
+        elif not (name == "pipx" or name == "pip" or
+                  name.startswith("pip") and name[3:].replace(".", "").isdigit()):
             continue
         if args[:1] == ["install"]:
             yield ins, cmd, line, args[1:]

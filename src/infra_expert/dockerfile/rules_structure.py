@@ -533,7 +533,9 @@ def relative_workdir(doc, ctx):
 
 def copy_parts(ins):
     """(sources, destination) of a COPY/ADD, or (None, None) for heredoc-only forms."""
-    words = ins.json if ins.json is not None else _copy_words(ins.args)
+    if ins._words is None:
+        ins._words = ins.json if ins.json is not None else _copy_words(ins.args)
+    words = ins._words
     if len(words) < 2:
         return None, None
     return words[:-1], words[-1]

@@ -18,15 +18,17 @@ _PREFIX_WORDS = frozenset({"!", "{", "}", "then", "do", "else", "if", "elif", "w
                            "fi", "done", "esac", "in"})
 _ASSIGNMENT = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _HEREDOC_MARK = lazy_re(r"<<(-?)\s*\\?[\"']?([A-Za-z0-9_.\-]+)[\"']?")
+_PLAIN = lazy_re(r"[^\\'\"$`#<>;&|()\s0-9]+")
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 
 
 class Command:
-    __slots__ = ("words", "assignments", "sudo", "via_xargs", "pipe_in", "pipe_out",
+    __slots__ = ("words", "name", "assignments", "sudo", "via_xargs", "pipe_in", "pipe_out",
                  "line", "sep_before", "sep_after", "nested")
 
     def __init__(self, words, assignments, line):
         self.words = words
+        self.name = words[0].rsplit("/", 1)[-1] if words else ""
         self.assignments = assignments
         self.sudo = False
         self.via_xargs = False
@@ -36,10 +38,6 @@ class Command:
         self.sep_before = None
         self.sep_after = None
         self.nested = False       # inside a $(...) or `...` substitution
-
-    @property
-    def name(self):
-        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
 
     @property
     def args(self):
@@ -191,10 +189,16 @@ def _split(script):
         words = []
         cmd_line = line
 
+    plain = _PLAIN.match
     while i < n:
         c = script[i]
         if not words and not cur and not has and c not in " \t\r\n;&|()\\":
             cmd_line = line
+        m = plain(script, i)
+        if m is not None:
+            cur.append(m.group())
+            i = m.end()
+            continue
         if c == "\\":
             if i + 1 < n and script[i + 1] == "\n":
                 i += 2
@@ -298,6 +302,8 @@ def _split(script):
             continue
         if c == ">" or c == "<":
             # redirections: drop the operator and its target from the words
+            if cur and not has and "".join(cur).isdigit():
+                cur = []          # `2>file`: the digits are the fd, not a word
             end_word()
             j = i
             while j < n and script[j] in "<>|":

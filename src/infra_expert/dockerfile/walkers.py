@@ -60,15 +60,35 @@ def shell_text(ins):
     return "\n".join(parts)
 
 
+def _command_index(df):
+    """Every (RUN, Command, line) of the file, and the same grouped by command name;
+    built once per file, since most rules look for a few command names."""
+    index = df.cache.get("commands")
+    if index is None:
+        every, by_name = [], {}
+        for ins in each_instruction(df, "RUN"):
+            for cmd, line in run_commands(ins):
+                item = (ins, cmd, line)
+                every.append(item)
+                by_name.setdefault(cmd.name, []).append(item)
+        index = df.cache["commands"] = (every, by_name)
+    return index
+
+
 def each_command(df, *names, shipped_only=False):
     """(RUN instruction, Command, line) for commands named `names` (all if none given)."""
-    stages = set(id(s) for s in df.shipped_stages()) if shipped_only else None
-    for ins in each_instruction(df, "RUN"):
-        if stages is not None and id(ins.stage) not in stages:
-            continue
-        for cmd, line in run_commands(ins):
-            if not names or cmd.name in names:
-                yield ins, cmd, line
+    every, by_name = _command_index(df)
+    if names:
+        if len(names) == 1:
+            items = by_name.get(names[0], ())
+        else:
+            items = [it for it in every if it[1].name in names]
+    else:
+        items = every
+    if shipped_only:
+        stages = set(id(s) for s in df.shipped_stages())
+        items = [it for it in items if id(it[0].stage) in stages]
+    return iter(items)
 
 
 def mounts(ins):
