@@ -112,6 +112,7 @@ CASES = [
     ("DF038", "FROM a:1\nRUN <<EOF\necho hi\nEOF\n", [], None),
     ("DF039", "FROM a:1\nrun make\nRUN make\nRUN make\n", [2], None),
     ("DF039", "from a:1\nrun make\n", [], None),
+    ("DF039", "FROM a:1 AS Build\nFROM b:1 AS run\nCOPY --from=build /x /x\n", [1], None),
     ("DF040", "FROM a:1\nRUN a \\\n\n  && b\n", [2], None),
     ("DF040", "FROM a:1\nRUN a \\\n  # comment\n  && b\n", [], None),
     # -- secrets and context -------------------------------------------------------------
@@ -141,6 +142,9 @@ CASES = [
     ("DF051", "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", [], None),
     ("DF052", "FROM debian:12\nRUN apt-get install -y curl=8.5.0 git\n", [2], None),
     ("DF052", "FROM debian:12\nRUN apt-get install -y curl=8.5.0 ./local.deb $PKGS\n", [], None),
+    # variables are resolved from ARG/ENV before judging, never guessed
+    ("DF052", "FROM debian:12\nARG PKGS=\"curl git\"\nRUN apt-get install -y $PKGS\n", [3], None),
+    ("DF052", "FROM debian:12\nENV V=8.5.0\nRUN apt-get install -y curl=$V curl-doc=${V}\n", [], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n", [2], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n", [], None),
     ("DF053", "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl\n", [], None),
@@ -218,6 +222,10 @@ CASES = [
     ("DF083", "FROM debian:12\nRUN useradd -l -u 1000000 app && useradd -u 1000 b\n", [], None),
     ("DF084", "FROM debian:12\nRUN mkdir /a\nRUN mkdir /b\n", [3], None),
     ("DF084", "FROM debian:12\nRUN mkdir /a\nCOPY x /a/\nRUN mkdir /b && touch /b/c\n", [], None),
+    ("DF086", "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n", [2], None),
+    ("DF086", "FROM debian:12\nRUN <<EOF\nset -eux\napt-get update\napt-get install -y curl\nEOF\n", [], None),
+    ("DF086", "FROM debian:12\nRUN <<EOF\napt-get update && apt-get install -y curl\nEOF\n", [], None),
+    ("DF086", "FROM debian:12\nSHELL [\"/bin/bash\", \"-euo\", \"pipefail\", \"-c\"]\nRUN <<EOF\na\nb\nEOF\n", [], None),
     ("DF085", "FROM python:3.12-slim\nRUN apt-get install -y --no-install-recommends gcc libpq-dev\n", [2], None),
     ("DF085", "FROM python:3.12-slim AS build\nRUN apt-get install -y gcc\nFROM python:3.12-slim\nCOPY --from=build /w /w\n", [], None),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from infra_expert.dockerfile.parser import expand
 from infra_expert.dockerfile.shell import SHELLS, has_option, operands
 from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
                                              run_commands, shell_text)
@@ -31,8 +32,22 @@ def apt_installs(df, shipped_only=False):
             yield ins, cmd, line, pkgs
 
 
-def _unpinned(pkgs, pinned):
-    return [p for p in pkgs if "$" not in p and not pinned(p)]
+def _unpinned(pkgs, pinned, ins):
+    """Packages that are not pinned, after substituting ARG/ENV values.
+
+    `apt-get install $PKGS` is judged on what `ARG PKGS="curl git"` holds, and
+    `curl=$CURL_VERSION` counts as pinned; a variable with no known value is not judged.
+    """
+    out = []
+    for p in pkgs:
+        if "$" in p:
+            value, unresolved = expand(p, ins.env or {})
+            if unresolved or "$" in value:
+                continue   # no known value: not judged, never guessed
+            out.extend(w for w in value.split() if not pinned(w))
+        elif not pinned(p):
+            out.append(p)
+    return out
 
 
 def _plural(items, limit=4):
@@ -94,7 +109,8 @@ def apt_recommends(doc, ctx):
     peers=("hadolint:DL3008", "kics:965a08d7-ef86-4f14-8792-4a3b2098937e"))
 def apt_unpinned(doc, ctx):
     for ins, cmd, line, pkgs in apt_installs(doc.model):
-        loose = _unpinned(pkgs, lambda p: "=" in p or p.endswith(".deb") or "/" in p)
+        loose = _unpinned(pkgs, lambda p: "=" in p or p.endswith(".deb") or "/" in p,
+                          ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -186,7 +202,8 @@ def apk_adds(df):
     peers=("hadolint:DL3018", "kics:d3499f6d-1651-41bb-a9a7-de925fea487b"))
 def apk_unpinned(doc, ctx):
     for ins, cmd, line, pkgs in apk_adds(doc.model):
-        loose = _unpinned(pkgs, lambda p: any(c in p for c in "=~<>") or p.endswith(".apk"))
+        loose = _unpinned(pkgs, lambda p: any(c in p for c in "=~<>") or p.endswith(".apk"),
+                          ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -250,7 +267,7 @@ def _clean(names, clean_re):
 def _unpinned_rpm(names):
     def check(doc, ctx):
         for ins, cmd, line, sub, pkgs in _rpm_installs(doc.model, names):
-            loose = _unpinned(pkgs, _rpm_pinned)
+            loose = _unpinned(pkgs, _rpm_pinned, ins)
             if loose:
                 yield Hit(line, f"unpinned: {_plural(loose)}")
     return check
@@ -343,7 +360,8 @@ rules.rule(
 def zypper_unpinned(doc, ctx):
     for ins, cmd, line, sub, pkgs in _zypper(doc.model):
         if sub in ("install", "in"):
-            loose = _unpinned(pkgs, lambda p: any(c in p for c in "=<>") or p.endswith(".rpm"))
+            loose = _unpinned(pkgs, lambda p: any(c in p for c in "=<>") or p.endswith(".rpm"),
+                              ins)
             if loose:
                 yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -394,7 +412,7 @@ def _pip_pinned(p):
     peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"))
 def pip_unpinned(doc, ctx):
     for ins, cmd, line, args in pip_installs(doc.model):
-        loose = _unpinned(operands(args, _PIP_VALUE_OPTS), _pip_pinned)
+        loose = _unpinned(operands(args, _PIP_VALUE_OPTS), _pip_pinned, ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -445,7 +463,7 @@ def npm_unpinned(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "npm"):
         sub, pkgs = _subcommand(cmd, {"--prefix", "-C", "--registry", "--cache", "--tag"})
         if sub in ("install", "i", "add", "isntall", "in"):
-            loose = _unpinned(pkgs, _npm_pinned)
+            loose = _unpinned(pkgs, _npm_pinned, ins)
             if loose:
                 yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -483,7 +501,7 @@ def gem_unpinned(doc, ctx):
                                       "--source", "-n", "--bindir"})
         if sub != "install" or has_option(cmd.args, "-v", "--version"):
             continue
-        loose = _unpinned(rest, lambda p: ":" in p or p.endswith(".gem"))
+        loose = _unpinned(rest, lambda p: ":" in p or p.endswith(".gem"), ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
@@ -770,3 +788,41 @@ def build_tools_final(doc, ctx):
         yield Hit(line, f"{_plural(tools)} installed in the final image")
     elif len(df.stages) > 1 and any(ins.has_flag("from") for ins in final.instructions):
         yield Pass(final.from_.line)
+
+
+_ERREXIT = lazy_re(r"(?m)^\s*set\s+(?:-[a-zA-Z]*e[a-zA-Z]*\b|-o\s+errexit\b|.*\s-[a-zA-Z]*e[a-zA-Z]*\b)")
+
+
+def _shell_errexit(ins):
+    for st in (ins.stage.inherited() if ins.stage else ()):
+        for other in reversed(st.instructions):
+            if other.keyword == "SHELL" and (st is not ins.stage or other.line < ins.line):
+                words = other.json or []
+                return any(re.fullmatch(r"-[a-zA-Z]*e[a-zA-Z]*", w) for w in words[1:]) \
+                    or "errexit" in words
+    return False
+
+
+@rules.rule(
+    "DF086", "warning", "reliability", "Heredoc script runs without `set -e`",
+    "A RUN heredoc is a script: without `set -e` a failing command in the middle is "
+    "ignored and only the last command decides whether the step succeeds, so a broken "
+    "download or install can still produce an image.",
+    "Start the heredoc with `set -eux` (or `set -euo pipefail` with bash), or chain the "
+    "commands with `&&`.")
+def heredoc_no_errexit(doc, ctx):
+    for ins in each_instruction(doc.model, "RUN"):
+        if not ins.heredocs or _shell_errexit(ins) or _non_posix_shell(ins):
+            continue
+        cmds = [(c, line) for c, line in run_commands(ins) if not c.nested]
+        if len(cmds) < 2:
+            continue
+        script = "\n".join(h.body for h in ins.heredocs)
+        first = script.lstrip().split("\n", 1)[0]
+        if _ERREXIT.search(script) or (first.startswith("#!") and re.search(r"\s-\w*e", first)):
+            continue
+        if re.search(r"\b(?:bash|sh)\s+-\w*e", ins.args):
+            continue
+        if any(c.sep_after in ("\n", ";") for c, _ in cmds[:-1]):
+            yield Hit(ins.line, f"heredoc on line {ins.heredocs[0].line} runs "
+                                f"{len(cmds)} commands without `set -e`")

@@ -714,11 +714,13 @@ def unterminated(doc, ctx):
 
 
 @rules.rule(
-    "DF039", "suggestion", "elegance", "Inconsistent instruction casing",
-    "Instructions are case-insensitive, but mixing `run` and `RUN` in one file makes it "
-    "harder to read and grep.",
-    "Write all instructions in upper case.",
-    peers=("docker:ConsistentInstructionCasing", "docker:FromAsCasing"))
+    "DF039", "suggestion", "elegance", "Inconsistent instruction or stage-name casing",
+    "Instructions and stage names are case-insensitive, but mixing `run` and `RUN`, or "
+    "naming a stage `Build` and copying `--from=build`, makes the file harder to read "
+    "and grep.",
+    "Write all instructions in upper case, and stage names in lower case.",
+    peers=("docker:ConsistentInstructionCasing", "docker:FromAsCasing",
+           "docker:StageNameCasing"))
 def instruction_casing(doc, ctx):
     instructions = list(doc.model.all_instructions())
     upper = sum(1 for i in instructions if i.written.isupper())
@@ -732,6 +734,10 @@ def instruction_casing(doc, ctx):
     for ins in instructions:
         if not ins.written.isupper() and not ins.written.islower():
             yield Hit(ins.line, f"`{ins.written}` in mixed case")
+    for st in doc.model.stages:
+        if st.name_written and st.name_written != st.name:
+            yield Hit(st.from_.line, f"stage name `{st.name_written}` is not lower case "
+                                     "(stage names are compared case-insensitively)")
 
 
 @rules.rule(
