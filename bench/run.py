@@ -40,7 +40,7 @@ def timed(cmd, repeat, cwd=None):
 
 def read_floor_cmd(list_file, corpus):
     code = ("import sys,os\nroot=sys.argv[2]\n"
-            "for p in open(sys.argv[1]).read().split():\n"
+            "for p in open(sys.argv[1]).read().splitlines():\n"
             "    open(os.path.join(root,p),'rb').read().decode('utf-8','replace')\n")
     return [sys.executable, "-c", code, str(list_file), str(corpus)]
 
@@ -66,8 +66,8 @@ def main():
                    check=False)
     lists = corpus.parent / "corpus_lists"
     exe = [sys.executable, "-m", "infra_expert"]
-    dockerfiles = (lists / "dockerfile.txt").read_text().split()
-    all_files = (lists / "all.txt").read_text().split()
+    dockerfiles = (lists / "dockerfile.txt").read_text().splitlines()
+    all_files = (lists / "all.txt").read_text().splitlines()
     rows = []
 
     with tempfile.TemporaryDirectory() as tmp:
