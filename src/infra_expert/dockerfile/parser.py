@@ -67,7 +67,8 @@ class Instruction:
     """One instruction. `line`..`end_line` covers continuations and heredoc bodies."""
 
     __slots__ = ("keyword", "written", "line", "end_line", "flags", "args", "json",
-                 "heredocs", "inner", "stage", "env", "bad_json", "_commands", "_words")
+                 "heredocs", "inner", "stage", "env", "shell", "bad_json", "_commands",
+                 "_words")
 
     def __init__(self, keyword, written, line, end_line, flags, args):
         self.keyword = keyword
@@ -80,7 +81,8 @@ class Instruction:
         self.heredocs = []
         self.inner = None         # the wrapped instruction of an ONBUILD
         self.stage = None
-        self.env = None           # variables in scope (name -> value or None)
+        self.env = None           # variables in scope (name -> value or None); shared
+        self.shell = None         # the SHELL (JSON words) in effect, None for /bin/sh -c
         self.bad_json = False     # starts with "[" but is not a JSON string array
         self._commands = None
         self._words = None
@@ -381,10 +383,21 @@ def expand(text, env):
     return _VAR.sub(sub, text), unresolved
 
 
+# Hostile input: a file with thousands of ENV lines must not cost quadratic memory.
+# Scopes are shared between instructions and copied only when an ARG/ENV changes them;
+# past these caps variables are no longer tracked, so their values count as unknown
+# (never guessed).
+MAX_SCOPE_COPIES = 2000
+MAX_VARIABLES = 256
+
+
 def _stages(df):
     global_args = {}
-    env = None
+    env = {}
+    shell = None
     stage = None
+    copies = 0
+    frozen = False
     for ins in df.instructions:
         kw = ins.keyword
         if kw == "FROM":
@@ -401,39 +414,52 @@ def _stages(df):
             parent = df.stage_by_name(resolved) if not unresolved else None
             if parent is not None and parent.index < stage.index:
                 stage.parent = parent
-                env = dict(parent.instructions[-1].env) if parent.instructions else {}
+                env = parent.instructions[-1].env if parent.instructions else {}
+                shell = parent.instructions[-1].shell if parent.instructions else None
             else:
-                env = {}
+                env, shell = {}, None
             df.stages.append(stage)
             ins.stage = stage
-            ins.env = dict(scope)
+            ins.env = scope
             stage.instructions.append(ins)
             continue
+        ins.shell = shell
         if stage is None:
-            ins.env = dict(global_args)
-            if kw == "ARG":
+            ins.env = global_args
+            if kw == "ARG" and not frozen:
+                global_args = dict(global_args)
                 for name, value in _arg_pairs(ins.args):
                     if value is not None:
                         value, _ = expand(value, global_args)
                     global_args[name] = value
             continue
-        if kw == "ARG":
-            for name, value in _arg_pairs(ins.args):
-                if value is not None:
-                    value, _ = expand(value, env)
-                elif name in global_args:
-                    value = global_args[name]
-                env[name] = value
-        elif kw == "ENV":
-            # all pairs of one ENV see the values from before it
-            before = dict(env)
-            for name, value in env_pairs(ins.args):
-                env[name], _ = expand(value, before)
+        if kw in ("ARG", "ENV") and not frozen:
+            copies += 1
+            if copies > MAX_SCOPE_COPIES or len(env) > MAX_VARIABLES:
+                frozen = True
+                env = {}
+            else:
+                before = env
+                env = dict(env)
+                if kw == "ARG":
+                    for name, value in _arg_pairs(ins.args):
+                        if value is not None:
+                            value, _ = expand(value, before)
+                        elif name in global_args:
+                            value = global_args[name]
+                        env[name] = value
+                else:
+                    # all pairs of one ENV see the values from before it
+                    for name, value in env_pairs(ins.args):
+                        env[name], _ = expand(value, before)
+        elif kw == "SHELL" and ins.json:
+            shell = ins.json
         ins.stage = stage
-        ins.env = dict(env)
+        ins.env = env
         if ins.inner is not None:
             ins.inner.stage = stage
-            ins.inner.env = ins.env
+            ins.inner.env = env
+            ins.inner.shell = shell
         stage.instructions.append(ins)
     df.global_args = global_args
 

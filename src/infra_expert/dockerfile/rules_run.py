@@ -115,9 +115,20 @@ def apt_unpinned(doc, ctx):
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
 
-def _apt_lists_removed(text):
-    return re.search(r"rm\s+(?:-\w+\s+)*[^;&|]*?/var/lib/apt/lists|apt-get\s+dist-clean",
-                     text) is not None
+def _removes(ins, fragment):
+    """True when the RUN has an `rm` whose arguments reach `fragment`."""
+    return any(c.name == "rm" and any(fragment in a for a in c.args)
+               for c, _ in run_commands(ins))
+
+
+def _runs(ins, names, *subcommands):
+    """True when the RUN runs one of `names` with one of `subcommands` as an argument."""
+    return any(c.name in names and any(a in subcommands for a in c.args)
+               for c, _ in run_commands(ins))
+
+
+def _apt_lists_removed(ins):
+    return _removes(ins, "/var/lib/apt/lists") or _runs(ins, ("apt-get", "apt"), "dist-clean")
 
 
 @rules.rule(
@@ -139,7 +150,7 @@ def apt_lists(doc, ctx):
             continue
         if has_cache_mount(ins, "/var/lib/apt/lists", "/var/lib/apt"):
             continue
-        if _apt_lists_removed(shell_text(ins)):
+        if _apt_lists_removed(ins):
             yield Pass(ins.line)
         else:
             yield Hit(updates[0][1], "`apt-get update` with no `rm -rf /var/lib/apt/lists/*` "
@@ -217,7 +228,7 @@ def apk_cache(doc, ctx):
     for ins, cmd, line, pkgs in apk_adds(doc.model):
         if "--no-cache" in cmd.args or "--no-network" in cmd.args or has_cache_mount(ins, "/var/cache/apk", "/etc/apk/cache"):
             continue
-        if re.search(r"rm\s+[^;&|]*?/var/cache/apk", shell_text(ins)):
+        if _removes(ins, "/var/cache/apk"):
             continue
         yield Hit(line, f"`{' '.join(cmd.words[:3])}…` keeps the package index in the layer")
 
@@ -245,7 +256,7 @@ def _no_yes(names):
     return check
 
 
-def _clean(names, clean_re):
+def _clean(names, cleaned):
     def check(doc, ctx):
         df = doc.model
         for ins in each_instruction(df, "RUN"):
@@ -256,7 +267,7 @@ def _clean(names, clean_re):
                                               "localinstall", "reinstall", "makecache")]
             if not used:
                 continue
-            if re.search(clean_re, shell_text(ins)) or has_cache_mount(
+            if cleaned(ins) or has_cache_mount(
                     ins, "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5"):
                 continue
             c, line = used[0]
@@ -283,7 +294,8 @@ rules.rule(
     "yum's metadata and package cache stay in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& yum clean all && rm -rf /var/cache/yum`.",
     peers=("hadolint:DL3032", "kics:00481784-25aa-4a55-8633-3136dfcf4f37"))(
-        _clean(("yum",), r"yum\s+clean\s+all|rm\s+[^;&|]*?/var/cache/yum"))
+        _clean(("yum",), lambda ins: _runs(ins, ("yum",), "clean")
+               or _removes(ins, "/var/cache/yum")))
 rules.rule(
     "DF060", "suggestion", "reliability", "yum packages installed without a version",
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
@@ -301,7 +313,9 @@ rules.rule(
     "dnf's metadata and package cache stay in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& dnf clean all`.",
     peers=("hadolint:DL3040", "kics:295acb63-9246-4b21-b441-7c1f1fb62dc0"))(
-        _clean(("dnf", "dnf5", "microdnf"), r"dnf5?\s+clean\s+all|rm\s+[^;&|]*?/var/cache/dnf"))
+        _clean(("dnf", "dnf5", "microdnf"),
+               lambda ins: _runs(ins, ("dnf", "dnf5", "microdnf"), "clean")
+               or _removes(ins, "/var/cache/dnf") or _removes(ins, "/var/cache/yum")))
 rules.rule(
     "DF063", "suggestion", "reliability", "dnf packages installed without a version",
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
@@ -348,7 +362,7 @@ rules.rule(
     "zypper's cache stays in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& zypper clean --all`.",
     peers=("hadolint:DL3036", "kics:38300d1a-feb2-4a48-936a-d1ef1cd24313"))(
-        _clean(("zypper",), r"zypper\s+(?:[-\w]+\s+)*(?:clean|cc)\b"))
+        _clean(("zypper",), lambda ins: _runs(ins, ("zypper",), "clean", "cc")))
 
 
 @rules.rule(
@@ -439,7 +453,7 @@ def pip_cache(doc, ctx):
         if "--no-cache-dir" in args or "PIP_NO_CACHE_DIR" in cmd.assignments \
                 or _pip_no_cache_env(ins) or has_cache_mount(ins, ".cache/pip", ".cache"):
             continue
-        if re.search(r"rm\s+[^;&|]*?\.cache(?:/pip)?\b", shell_text(ins)):
+        if _removes(ins, ".cache/pip") or _removes(ins, "/root/.cache"):
             continue
         reported.add(id(ins))
         yield Hit(line, f"`{' '.join(cmd.words[:3])}…` without `--no-cache-dir`")
@@ -568,16 +582,12 @@ def pointless(doc, ctx):
 
 
 def _shell_has_pipefail(ins):
-    for st in (ins.stage.inherited() if ins.stage else ()):
-        for other in reversed(st.instructions):
-            if other.keyword == "SHELL" and (st is not ins.stage or other.line < ins.line):
-                words = other.json or []
-                return "pipefail" in words and "-o" in words
-    return False
+    words = ins.shell or []
+    return "pipefail" in words and "-o" in words
 
 
 def _pipefail_ok(ins, cmds, index):
-    if ins.stage is not None and _shell_has_pipefail(ins):
+    if _shell_has_pipefail(ins):
         return True
     for c, _ in cmds[:index]:
         if c.name == "set" and ("pipefail" in c.args or any(
@@ -587,12 +597,8 @@ def _pipefail_ok(ins, cmds, index):
 
 
 def _non_posix_shell(ins):
-    for st in (ins.stage.inherited() if ins.stage else ()):
-        for other in reversed(st.instructions):
-            if other.keyword == "SHELL":
-                first = (other.json or [""])[0].lower()
-                return any(s in first for s in ("pwsh", "powershell", "cmd"))
-    return False
+    first = (ins.shell or [""])[0].lower()
+    return any(name in first for name in ("pwsh", "powershell", "cmd"))
 
 
 @rules.rule(
@@ -794,13 +800,9 @@ _ERREXIT = lazy_re(r"(?m)^\s*set\s+(?:-[a-zA-Z]*e[a-zA-Z]*\b|-o\s+errexit\b|.*\s
 
 
 def _shell_errexit(ins):
-    for st in (ins.stage.inherited() if ins.stage else ()):
-        for other in reversed(st.instructions):
-            if other.keyword == "SHELL" and (st is not ins.stage or other.line < ins.line):
-                words = other.json or []
-                return any(re.fullmatch(r"-[a-zA-Z]*e[a-zA-Z]*", w) for w in words[1:]) \
-                    or "errexit" in words
-    return False
+    words = ins.shell or []
+    return any(re.fullmatch(r"-[a-zA-Z]*e[a-zA-Z]*", w) for w in words[1:]) \
+        or "errexit" in words
 
 
 @rules.rule(
