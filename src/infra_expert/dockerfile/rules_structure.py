@@ -158,7 +158,7 @@ def digest_pin(doc, ctx):
             continue
         ref = ImageRef(st.image_resolved)
         if ref.digest:
-            yield Pass(st.from_.line, image=ref.short_name)
+            yield Pass(st.from_.line, image=ref.short_name + (f":{ref.tag}" if ref.tag else ""))
         elif ref.tag and ref.tag != "latest":
             yield Hit(st.from_.line, f"`FROM {st.image_resolved}` is pinned by tag only")
 

@@ -52,7 +52,10 @@ def _resources(review):
         for img in images:
             size = img["base_size_mb"]
             size_text = "unknown" if size is None else f"~{size} MB"
-            out.append(f"| `{img['path']}` | `{img['final_base']}` | {size_text} | "
+            base = img["final_base"]
+            if "@sha256:" in base:
+                base = base[:base.index("@sha256:") + 12] + "…"
+            out.append(f"| `{img['path']}` | `{base}` | {size_text} | "
                        f"{img['stages']} | {img['layers_added']} |")
         out.append("")
         out.append("Memory and CPU depend on how the image runs; they are estimated from "
