@@ -1,7 +1,8 @@
 """The review engine: discover, parse, run rules, suppress, order.
 
 One engine serves every domain. A domain module provides `NAME`, `RULESETS`,
-`load(doc)`, `reviewable(doc)`, `suppressions(doc, peer_index)` and `resources(docs)`.
+`load(doc)`, `reviewable(doc)`, `suppressions(doc, peer_index)`, `resources(docs)` and
+`column(doc, line)` (where on the line a finding that gave no column starts).
 """
 
 from __future__ import annotations
@@ -99,8 +100,11 @@ def review_documents(documents, notices, config):
                     for item in rule.fn(doc, ctx):
                         path = item.path or doc.path
                         if type(item) is Hit:
+                            column = item.column
+                            if column is None and item.line and path == doc.path:
+                                column = mod.column(doc, item.line)
                             findings.append(Finding(rule, _severity(rule, config), path,
-                                                    item.line, item.column, item.message))
+                                                    item.line, column, item.message))
                             hit_keys.add((rule.id, path))
                         elif type(item) is Pass and rule.positive:
                             passes.append((rule, path, item))

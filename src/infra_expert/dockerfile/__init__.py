@@ -34,6 +34,15 @@ def reviewable(doc):
     return doc.kind == "dockerfile" and doc.model is not None
 
 
+def column(doc, line):
+    """Findings point at an instruction: its first non-blank character."""
+    lines = doc.model.lines
+    if 1 <= line <= len(lines):
+        text = lines[line - 1]
+        return len(text) - len(text.lstrip()) + 1
+    return None
+
+
 def pragmas(doc):
     """[(comment line, Pragma, first line, last line)] for a Dockerfile."""
     df = doc.model
