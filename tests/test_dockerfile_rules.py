@@ -60,6 +60,8 @@ CASES = [
     ("DF016", "FROM alpine:3.20\nRUN adduser -D app\nUSER app\n", [3], None),
     ("DF016", "FROM alpine:3.20\nUSER 10001:10001\n", [], None),
     ("DF017", "FROM nginx:1.27\nEXPOSE 80\n", [1], None),
+    ("DF017", "FROM nginx:1.27-alpine\nCOPY site/ /usr/share/nginx/html/\n", [1], None),
+    ("DF017", "FROM alpine:3.20\nRUN apk add --no-cache git=2.45.2-r0\n", [], None),
     ("DF017", "FROM nginx:1.27\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\nEXPOSE 80\n", [], None),
     ("DF017", "FROM nginx:1.27 AS base\nHEALTHCHECK CMD true\nFROM base\nEXPOSE 80\n", [], None),
     ("DF018", "FROM a:1\nHEALTHCHECK CMD a\nHEALTHCHECK CMD b\n", [3], None),
@@ -144,6 +146,8 @@ CASES = [
     ("DF052", "FROM debian:12\nRUN apt-get install -y curl=8.5.0 ./local.deb $PKGS\n", [], None),
     # variables are resolved from ARG/ENV before judging, never guessed
     ("DF052", "FROM debian:12\nARG PKGS=\"curl git\"\nRUN apt-get install -y $PKGS\n", [3], None),
+    ("DF052", "FROM debian:12\nRUN deps='curl git' && apt-get install -y $deps\n", [2], None),
+    ("DF052", "FROM debian:12\nRUN deps='curl=1 git=2' && apt-get install -y $deps\n", [], None),
     ("DF052", "FROM debian:12\nENV V=8.5.0\nRUN apt-get install -y curl=$V curl-doc=${V}\n", [], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n", [2], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n", [], None),

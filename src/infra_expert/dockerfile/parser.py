@@ -68,7 +68,7 @@ class Instruction:
 
     __slots__ = ("keyword", "written", "line", "end_line", "flags", "args", "json",
                  "heredocs", "inner", "stage", "env", "shell", "bad_json", "_commands",
-                 "_words")
+                 "_words", "shell_vars")
 
     def __init__(self, keyword, written, line, end_line, flags, args):
         self.keyword = keyword
@@ -86,6 +86,7 @@ class Instruction:
         self.bad_json = False     # starts with "[" but is not a JSON string array
         self._commands = None
         self._words = None
+        self.shell_vars = {}      # plain assignments seen in a RUN's script
 
     def flag(self, name, default=None):
         value = default

@@ -35,13 +35,18 @@ def apt_installs(df, shipped_only=False):
 def _unpinned(pkgs, pinned, ins):
     """Packages that are not pinned, after substituting ARG/ENV values.
 
-    `apt-get install $PKGS` is judged on what `ARG PKGS="curl git"` holds, and
-    `curl=$CURL_VERSION` counts as pinned; a variable with no known value is not judged.
+    `apt-get install $PKGS` is judged on what `ARG PKGS="curl git"` (or `PKGS='curl git'`
+    earlier in the same RUN) holds, and `curl=$CURL_VERSION` counts as pinned; a variable
+    with no known value is not judged.
     """
     out = []
+    scope = None
     for p in pkgs:
         if "$" in p:
-            value, unresolved = expand(p, ins.env or {})
+            if scope is None:
+                scope = dict(ins.env or {})
+                scope.update((k, v.strip("\"'")) for k, v in ins.shell_vars.items())
+            value, unresolved = expand(p, scope)
             if unresolved or "$" in value:
                 continue   # no known value: not judged, never guessed
             out.extend(w for w in value.split() if not pinned(w))

@@ -399,11 +399,25 @@ def missing_healthcheck(doc, ctx):
         yield Hit(final.from_.line, f"final stage `FROM {final.image}` has no HEALTHCHECK")
 
 
+_SERVER_IMAGES = frozenset({
+    "nginx", "nginx-unprivileged", "httpd", "caddy", "traefik", "haproxy", "tomcat", "jetty",
+    "postgres", "mysql", "mariadb", "redis", "valkey", "mongo", "rabbitmq", "memcached",
+    "elasticsearch", "grafana", "prometheus", "openresty", "php", "wordpress", "nextcloud",
+    "minio", "keycloak", "gitea", "registry", "influxdb", "eclipse-mosquitto",
+})
+
+
 def _runs_service(stage):
-    """A stage that looks like a long-running service: it EXPOSEs a port or sets CMD."""
+    """A stage that looks like a long-running service: it EXPOSEs a port, sets CMD or
+    ENTRYPOINT, or is built on a well-known server image (which brings its own CMD)."""
     for st in stage.inherited():
         for ins in st.instructions:
             if ins.keyword in ("EXPOSE", "CMD", "ENTRYPOINT"):
+                return True
+        if st.parent is None and not st.unresolved and not st.is_scratch:
+            ref = ImageRef(st.image_resolved)
+            tag = ref.tag or ""
+            if ref.base_name in _SERVER_IMAGES and not (ref.base_name == "php" and "cli" in tag):
                 return True
     return False
 

@@ -47,17 +47,26 @@ class Command:
         return "Command(%r)" % (self.words,)
 
 
-def commands(script, _depth=0):
-    """Simple commands of `script`, in order; those inside `$(...)` follow their host."""
+def commands(script, variables=None, _depth=0):
+    """Simple commands of `script`, in order; those inside `$(...)` follow their host.
+
+    Plain assignments (`deps='a b'`) are not commands; when `variables` is a dict they
+    are recorded in it, so that `apt-get install $deps` can be judged.
+    """
     result = []
     previous = None
     for words, line, sep_before, sep_after in _split(script):
         cmd = _command(words, line)
         if cmd is None:
+            if variables is not None:
+                for w in words:
+                    if _ASSIGNMENT.match(w):
+                        name, _, value = w.partition("=")
+                        variables[name.rstrip("+")] = value
             if _depth < 8:   # `x="$(a | b)"` alone: still look inside
                 for text in words:
                     for inner in _substitutions(text):
-                        for c in commands(inner, _depth + 1):
+                        for c in commands(inner, _depth=_depth + 1):
                             c.line += line
                             c.nested = True
                             result.append(c)
@@ -72,7 +81,7 @@ def commands(script, _depth=0):
         if _depth < 8:
             for text in list(cmd.words) + list(cmd.assignments.values()):
                 for inner in _substitutions(text):
-                    for c in commands(inner, _depth + 1):
+                    for c in commands(inner, _depth=_depth + 1):
                         c.line += line
                         c.nested = True
                         result.append(c)

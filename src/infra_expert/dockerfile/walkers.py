@@ -29,11 +29,11 @@ def run_commands(ins):
     if ins.json is not None:
         words = ins.json
         if len(words) >= 3 and words[0].rsplit("/", 1)[-1] in SHELLS and words[1] == "-c":
-            result = [(c, ins.line) for c in commands(words[2])]
+            result = [(c, ins.line) for c in commands(words[2], ins.shell_vars)]
         elif words:
             result = [(Command(list(words), {}, 0), ins.line)]
     elif not ins.heredocs:
-        result = [(c, ins.line) for c in commands(ins.args)]
+        result = [(c, ins.line) for c in commands(ins.args, ins.shell_vars)]
     else:
         line_cmds = commands(re.sub(r"<<-?\s*\\?[\"']?[A-Za-z0-9_.\-]+[\"']?", " ", ins.args))
         script_heredocs = []
@@ -48,7 +48,7 @@ def run_commands(ins):
             first = h.body.split("\n", 1)[0]
             if first.startswith("#!") and not any(s in first for s in SHELLS):
                 continue  # python, node, ... scripts
-            result.extend((c, ins.line) for c in commands(h.body))
+            result.extend((c, ins.line) for c in commands(h.body, ins.shell_vars))
     ins._commands = result
     return result
 
