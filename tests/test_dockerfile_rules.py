@@ -148,6 +148,7 @@ CASES = [
     ("DF052", "FROM debian:12\nARG PKGS=\"curl git\"\nRUN apt-get install -y $PKGS\n", [3], None),
     ("DF052", "FROM debian:12\nRUN deps='curl git' && apt-get install -y $deps\n", [2], None),
     ("DF052", "FROM debian:12\nRUN deps='curl=1 git=2' && apt-get install -y $deps\n", [], None),
+    ("DF052", "FROM debian:12\nRUN deps='curl git' set -x && apt-get install -y $deps\n", [2], None),
     ("DF052", "FROM debian:12\nENV V=8.5.0\nRUN apt-get install -y curl=$V curl-doc=${V}\n", [], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n", [2], None),
     ("DF053", "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n", [], None),

@@ -19,6 +19,7 @@ _PREFIX_WORDS = frozenset({"!", "{", "}", "then", "do", "else", "if", "elif", "w
 _ASSIGNMENT = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _HEREDOC_MARK = lazy_re(r"<<(-?)\s*\\?[\"']?([A-Za-z0-9_.\-]+)[\"']?")
 _PLAIN = lazy_re(r"[^\\'\"$`#<>;&|()\s0-9]+")
+_SPECIAL_BUILTINS = frozenset({"set", ":", "export", "readonly", "eval", "."})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 
 
@@ -73,6 +74,14 @@ def commands(script, variables=None, _depth=0):
             continue
         cmd.sep_before = sep_before
         cmd.sep_after = sep_after
+        if variables is not None and cmd.name in _SPECIAL_BUILTINS:
+            # POSIX: assignments before a special built-in persist (`deps='a b' set -x`)
+            variables.update(cmd.assignments)
+            if cmd.name in ("export", "readonly"):
+                for w in cmd.args:
+                    if _ASSIGNMENT.match(w):
+                        name, _, value = w.partition("=")
+                        variables[name.rstrip("+")] = value
         if sep_before == "|" and previous is not None and previous.sep_after == "|":
             cmd.pipe_in = previous
             previous.pipe_out = cmd
