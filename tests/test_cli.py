@@ -81,3 +81,17 @@ def test_bundled_example_reviews(tmp_path):
     r = run("review", "examples", cwd=ROOT)
     assert r.returncode in (0, 1), r.stderr
     assert "### 🔴 Critical (must fix)" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_hadolint_config_is_honoured(tmp_path):
+    write_tree(tmp_path, {
+        ".hadolint.yaml": "ignored:\n  - DL3006\noverride:\n  error:\n    - DL3015\n"
+                          "trustedRegistries:\n  - ghcr.io\n",
+        "Dockerfile": "FROM alpine\nFROM debian:12\nRUN apt-get install -y curl=1\nUSER 1\n"})
+    data = json.loads(run("review", ".", "-f", "json", cwd=tmp_path).stdout)
+    found = {(f["rule"], f["severity"]) for f in data["findings"]}
+    assert not any(rule == "DF001" for rule, _ in found)          # ignored through DL3006
+    assert ("DF051", "critical") in found                         # DL3015 raised to error
+    assert ("DF003", "critical") in found                         # docker.io not trusted
+    no_cfg = json.loads(run("review", ".", "--no-config", "-f", "json", cwd=tmp_path).stdout)
+    assert any(f["rule"] == "DF001" for f in no_cfg["findings"])

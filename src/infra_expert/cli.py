@@ -87,8 +87,8 @@ def _main(argv):
 
 
 def _review(args):
-    from infra_expert.config import Config, ConfigError, apply_settings, find_config_file, \
-        load_config
+    from infra_expert.config import (Config, ConfigError, apply_hadolint_config, apply_settings,
+                                     find_config_file, find_hadolint_config, load_config)
     from infra_expert.engine import all_rules, exit_status, review
     from infra_expert.report import render
 
@@ -101,6 +101,10 @@ def _review(args):
             if args.config and not os.path.isfile(args.config):
                 raise ConfigError(f"{args.config}: no such config file")
             cfg = load_config(path, known) if path else Config()
+            hadolint = find_hadolint_config(args.paths[0])
+            if hadolint:
+                for warning in apply_hadolint_config(cfg, hadolint, all_rules()):
+                    sys.stderr.write(f"infra-expert: {warning}\n")
         overrides = {}
         ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
         if ignore:

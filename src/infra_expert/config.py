@@ -140,3 +140,62 @@ def apply_settings(cfg, data, known_rule_ids, where):
             raise ConfigError(f"{where}: `max-file-size` must be a positive number of bytes")
         cfg.max_file_size = size
     return cfg
+
+
+HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
+_HADOLINT_LEVELS = {"error": "critical", "warning": "warning", "info": "suggestion",
+                    "style": "suggestion"}
+
+
+def find_hadolint_config(start):
+    """Nearest `.hadolint.yaml`/`.yml`, walking up from `start`."""
+    path = os.path.abspath(start)
+    if not os.path.isdir(path):
+        path = os.path.dirname(path)
+    while True:
+        for name in HADOLINT_NAMES:
+            candidate = os.path.join(path, name)
+            if os.path.isfile(candidate):
+                return candidate
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+def apply_hadolint_config(cfg, path, rules):
+    """Honour a project's hadolint settings so it can switch without rewriting them:
+    `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers.
+    infra-expert's own settings win where both speak. Returns a list of warnings."""
+    from infra_expert.yamlsafe import YamlError, load_all
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            docs = load_all(fh.read())
+    except (OSError, YamlError) as exc:
+        return [f"{path}: not used ({getattr(exc, 'message', exc)})"]
+    data = docs[0] if docs and isinstance(docs[0], dict) else {}
+    by_peer = {}
+    for r in rules:
+        for p in r.peers:
+            if p.startswith("hadolint:"):
+                by_peer.setdefault(p[9:].upper(), set()).add(r.id)
+    ignored = data.get("ignored") or []
+    if isinstance(ignored, str):
+        ignored = [ignored]
+    for code in ignored if isinstance(ignored, list) else []:
+        ids = by_peer.get(str(code).upper(), set())
+        cfg.ignore |= {i for i in ids if i not in cfg.severity}
+    override = data.get("override")
+    if isinstance(override, dict):
+        for level, codes in override.items():
+            ours = _HADOLINT_LEVELS.get(str(level).lower())
+            if ours is None or not isinstance(codes, list):
+                continue
+            for code in codes:
+                for rid in by_peer.get(str(code).upper(), ()):
+                    cfg.severity.setdefault(rid, ours)
+    trusted = data.get("trustedRegistries")
+    if trusted and not cfg.trusted_registries:
+        cfg.trusted_registries = [trusted] if isinstance(trusted, str) else [
+            str(t) for t in trusted if isinstance(t, str)]
+    return []
