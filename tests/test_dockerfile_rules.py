@@ -213,6 +213,7 @@ CASES = [
     ("DF077", "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -qO- https://x | tar xz\n", [], None),
     ("DF077", "FROM alpine:3.20\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -qO- https://x | tar xz\n", [], None),
     ("DF077", "FROM debian:12\nRUN set -eux -o pipefail; wget -qO- https://x | tar xz\n", [], None),
+    ("DF077", "# hadolint shell=powershell\nFROM mcr.microsoft.com/powershell:7.4\nRUN iwr https://x | iex\n", [], None),
     ("DF078", "FROM debian:12\nRUN curl -fsSL https://get.example.sh | sh\n", [2], None),
     ("DF078", "FROM debian:12\nRUN curl -fsSLo i.sh https://get.example.sh && sha256sum -c sums && sh i.sh\n", [], None),
     ("DF079", "FROM debian:12\nRUN chmod -R 777 /app\n", [2], None),

@@ -235,7 +235,19 @@ def parse(text):
         if ins is not None:
             df.instructions.append(ins)
     _stages(df)
+    _hadolint_shell(df)
     return df
+
+
+def _hadolint_shell(df):
+    """`# hadolint shell=powershell`: the default shell when no SHELL says otherwise."""
+    for _, text in df.comments:
+        m = re.match(r"#\s*hadolint\s+shell\s*=\s*(\S+)", text, re.IGNORECASE)
+        if m:
+            for ins in df.all_instructions():
+                if ins.shell is None:
+                    ins.shell = [m.group(1)]
+            return
 
 
 def _directives(df, lines):
