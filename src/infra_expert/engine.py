@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from infra_expert.model import Finding, Hit, Notice, Pass, Positive, Review, RuleSet
+from infra_expert.model import (SEVERITY_RANK, Finding, Hit, Notice, Pass, Positive, Review,
+                                RuleSet)
 from infra_expert.suppress import PeerIndex
 
 core = RuleSet("core")
@@ -158,7 +159,6 @@ def _severity(rule, config):
 
 
 def exit_status(review_result, fail_on):
-    from infra_expert.model import SEVERITY_RANK
     if fail_on == "never":
         return 0
     limit = SEVERITY_RANK[fail_on]

@@ -6,7 +6,6 @@ Plain classes with __slots__ rather than dataclasses: importing dataclasses pull
 
 from __future__ import annotations
 
-import re
 
 from infra_expert.lazyre import lazy_re
 
@@ -175,10 +174,6 @@ class Document:
         self.text = text
         self.model = None
         self.root = root
-
-    @property
-    def line_count(self):
-        return self.text.count("\n") + (0 if self.text.endswith("\n") or not self.text else 1)
 
 
 class Review:

@@ -65,13 +65,6 @@ def token_kind(text):
     return None
 
 
-def mask_tokens(text):
-    """`text` with every well-known token replaced by the mask."""
-    for _, pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(MASK, text)
-    return text
-
-
 _KEY_FILE = lazy_re(
     r"(?:^|/)(?:id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)|[^/]*\.(?:pem|key|p12|pfx|jks|keystore|"
     r"kdbx|ppk)|\.env(?:\.(?!example|sample|template|dist|defaults?)[^/]+)?|\.npmrc|\.pypirc|"

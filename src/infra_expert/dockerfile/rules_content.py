@@ -7,7 +7,8 @@ import re
 from infra_expert.dockerfile.context import build_context
 from infra_expert.dockerfile.parser import env_pairs, label_pairs
 from infra_expert.dockerfile.rules_structure import copy_parts
-from infra_expert.dockerfile.walkers import each_instruction, run_commands, shell_text
+from infra_expert.dockerfile.walkers import (each_instruction, final_user, run_commands,
+                                             shell_text)
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.secrets import (MASK, is_literal_secret_value, is_secret_file,
@@ -337,7 +338,6 @@ def secret_in_run(doc, ctx):
     "to the directories it must write (data, cache, tmp).",
     peers=("kics:aa93e17f-b6db-4162-9334-c70334e7ac28",))
 def chown_to_runtime_user(doc, ctx):
-    from infra_expert.dockerfile.walkers import final_user
     final = doc.model.final_stage
     if final is None:
         return

@@ -7,7 +7,7 @@ import re
 from infra_expert.dockerfile.parser import expand
 from infra_expert.dockerfile.shell import SHELLS, has_option, operands
 from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
-                                             run_commands, shell_text)
+                                             run_commands)
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
@@ -64,11 +64,6 @@ def _in_shipped(df, ins):
     """True when the instruction's stage ends up in the final image (or is a parent)."""
     return ins.stage is None or any(ins.stage is s for s in df.shipped_stages()) \
         or any(s.parent is ins.stage for s in df.stages)
-
-
-def _later_in_run(ins, line_cmds, index, pattern):
-    """True if a command after `index` in this RUN matches `pattern` on its words."""
-    return any(pattern(c) for c, _ in line_cmds[index + 1:])
 
 
 # ------------------------------------------------------------------------------ apt ----

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.dockerfile.walkers import ImageRef, each_instruction, final_user, resolve
+from infra_expert.dockerfile.parser import env_pairs, label_pairs, split_words
+from infra_expert.dockerfile.walkers import (ImageRef, each_command, each_instruction, final_user,
+                                             resolve)
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
@@ -517,7 +519,6 @@ def invalid_port(doc, ctx):
     "Remove the SSH server and port 22; use `docker exec` or `kubectl exec` to get in.",
     peers=("kics:5907595b-5b6d-4142-b173-dbb0e73fbff8",))
 def ssh_server(doc, ctx):
-    from infra_expert.dockerfile.walkers import each_command
     for ins in each_instruction(doc.model, "EXPOSE"):
         for text, first, last in exposed_ports(ins):
             if first is not None and first <= 22 <= last:
@@ -556,7 +557,6 @@ def copy_parts(ins):
 
 
 def _copy_words(args):
-    from infra_expert.dockerfile.parser import split_words
     return split_words(args)
 
 
@@ -619,7 +619,6 @@ _LABEL_KEY = lazy_re(r"^[a-z](?:[a-z0-9.\-/_]*[a-z0-9])?$")
     "Rename the key, ideally to an OCI annotation key (`org.opencontainers.image.*`).",
     peers=("hadolint:DL3048",))
 def label_key(doc, ctx):
-    from infra_expert.dockerfile.parser import label_pairs
     for ins in each_instruction(doc.model, "LABEL"):
         for key, _ in label_pairs(ins.args):
             if "$" in key:
@@ -636,7 +635,6 @@ def label_key(doc, ctx):
     "Split it into two ENV instructions.",
     peers=("hadolint:DL3044",))
 def env_self_reference(doc, ctx):
-    from infra_expert.dockerfile.parser import env_pairs
     for ins in each_instruction(doc.model, "ENV"):
         pairs = env_pairs(ins.args)
         defined = set()

@@ -9,7 +9,6 @@ that package-manager and pipe rules can trust on real Dockerfiles.
 
 from __future__ import annotations
 
-import re
 
 from infra_expert.lazyre import lazy_re
 
