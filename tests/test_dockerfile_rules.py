@@ -123,6 +123,8 @@ CASES = [
     ("DF041", "FROM a:1\nENV DB_PASSWORD_FILE=/run/secrets/db DB_PASSWORD=$PW JENKINS_USERNAME=bob\n", [], None),
     ("DF042", "FROM a:1\nARG NPM_TOKEN\nRUN npm ci\n", [2], None),
     ("DF042", "FROM a:1\nARG VERSION\nARG TOKEN_FILE\nARG JENKINS_USERNAME\n", [], None),
+    ("DF042", "FROM a:1\nARG DB_PASSWORD=changeme\nENV ADMIN_PASSWORD=changeme\nENV API_TOKEN=$API_TOKEN\n", [2, 3, 4], None),
+    ("DF042", "FROM a:1\nENV DB_PASSWORD_FILE=/run/secrets/db PASSWORD_MIN_LENGTH=12\n", [], None),
     ("DF043", "FROM a:1\nCOPY id_rsa /root/.ssh/id_rsa\nCOPY .env /app/.env\n", [2, 3], None),
     ("DF043", "FROM a:1\nCOPY id_rsa.pub /root/.ssh/\nCOPY .env.example /app/\n", [], None),
     ("DF044", "FROM a:1\nWORKDIR /app\nCOPY . .\n", [3], {".env": "TOKEN=x\n"}),

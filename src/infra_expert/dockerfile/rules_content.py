@@ -117,23 +117,26 @@ def secret_value(doc, ctx):
 @rules.rule(
     "DF042", "warning", "security", "Secret passed as a build argument or environment variable",
     "Build arguments end up in `docker history` and in the image's provenance; an ENV "
-    "meant for a secret invites a literal value. Name-only matches are judged by the value "
-    "too, so `JENKINS_USERNAME` or `TOKEN_FILE` do not trigger this.",
+    "meant for a secret invites a literal value, and one holding a placeholder "
+    "(`changeme`) ships a default password. Names are judged with their values, so "
+    "`JENKINS_USERNAME` or `TOKEN_FILE=/run/secrets/token` do not trigger this.",
     "Use `RUN --mount=type=secret,id=token` at build time, and runtime secrets "
     "(`*_FILE` pointing at `/run/secrets/…`) at run time.",
     peers=("hadolint:DL3064", "docker:SecretsUsedInArgOrEnv"))
 def secret_build_arg(doc, ctx):
     for ins in each_instruction(doc.model, "ARG", "ENV"):
         for name, value in _secret_pairs(ins):
-            if not is_secret_name(name):
-                continue
-            if ins.keyword == "ARG" and value is None:
+            if not is_secret_name(name) or (value and is_literal_secret_value(value)):
+                continue   # literal values are DF041's
+            if ins.keyword == "ARG":
                 yield Hit(ins.line, f"`ARG {name}`: the value passed with --build-arg is "
                                     "recorded in the image history")
-            elif value is not None and not is_literal_secret_value(value) \
-                    and "$" in value and ins.keyword == "ENV":
+            elif value and "$" in value:
                 yield Hit(ins.line, f"`ENV {name}` copies a build argument into the image's "
                                     "environment")
+            elif value and not value.startswith("/"):
+                yield Hit(ins.line, f"`ENV {name}` bakes a placeholder credential into the "
+                                    "image: containers that forget to override it run with it")
 
 
 @rules.rule(
