@@ -27,7 +27,8 @@ _ARCHIVE = lazy_re(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|gz
     "ADD also downloads URLs and unpacks archives; for plain files that magic only adds "
     "surprises (a `.tar.gz` in the context is silently extracted).",
     "Use `COPY` for files and directories; keep ADD for remote sources with `--checksum`.",
-    peers=("hadolint:DL3020", "kics:9513a694-aa0d-41d8-be61-3271e056f36b"))
+    peers=("hadolint:DL3020", "kics:9513a694-aa0d-41d8-be61-3271e056f36b"),
+    example='ADD app.py /app/\n# fix:\nCOPY app.py /app/')
 def add_local(doc, ctx):
     for ins in each_instruction(doc.model, "ADD"):
         if ins.heredocs:
@@ -47,7 +48,8 @@ def add_local(doc, ctx):
     "the build will bake whatever it gets into the image.",
     "Add `--checksum=sha256:…` (BuildKit), or download in a RUN and verify with "
     "`sha256sum -c`.",
-    peers=("kics:4b410d24-1cbe-4430-a632-62c9a931cf1c",))
+    peers=("kics:4b410d24-1cbe-4430-a632-62c9a931cf1c",),
+    example='ADD https://example.com/tool.tgz /opt/\n# fix:\nADD --checksum=sha256:<sum> https://example.com/tool.tgz /opt/')
 def add_remote_unverified(doc, ctx):
     for ins in each_instruction(doc.model, "ADD"):
         sources, _ = copy_parts(ins)
@@ -122,7 +124,8 @@ def secret_value(doc, ctx):
     "`JENKINS_USERNAME` or `TOKEN_FILE=/run/secrets/token` do not trigger this.",
     "Use `RUN --mount=type=secret,id=token` at build time, and runtime secrets "
     "(`*_FILE` pointing at `/run/secrets/…`) at run time.",
-    peers=("hadolint:DL3064", "docker:SecretsUsedInArgOrEnv"))
+    peers=("hadolint:DL3064", "docker:SecretsUsedInArgOrEnv"),
+    example='ARG NPM_TOKEN\nRUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci\n# fix:\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci')
 def secret_build_arg(doc, ctx):
     for ins in each_instruction(doc.model, "ARG", "ENV"):
         for name, value in _secret_pairs(ins):
@@ -144,7 +147,8 @@ def secret_build_arg(doc, ctx):
     "A private key, `.env` or credentials file copied into a layer stays there even if a "
     "later step deletes it, and ships with every pull of the image.",
     "Do not copy it: mount it at build time (`RUN --mount=type=secret`) or provide it at "
-    "run time as a secret volume.")
+    "run time as a secret volume.",
+    example='COPY id_rsa /root/.ssh/id_rsa\n# fix:\nRUN --mount=type=ssh git clone git@example.com:org/repo.git')
 def secret_file_copied(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         if ins.heredocs or ins.has_flag("from"):
@@ -173,7 +177,8 @@ def _context_secrets(files, ignore):
     "`COPY . .` with no `.dockerignore` puts every file of the context in the image, and "
     "this context holds keys or `.env` files: they ship with the image.",
     "Add a `.dockerignore` that excludes them (`.env*`, `*.pem`, `*.key`, `.git`), and "
-    "rotate anything that was already pushed.")
+    "rotate anything that was already pushed.",
+    example='COPY . .     # with .env and server.key in the folder, no .dockerignore')
 def context_secrets_copied(doc, ctx):
     copies = list(_whole_context_copies(doc.model))
     if not copies:
@@ -193,7 +198,8 @@ def context_secrets_copied(doc, ctx):
     "which also breaks the layer cache whenever any file changes.",
     "Add a `.dockerignore` listing at least `.git`, `.env*`, `*.pem`, `*.key`, "
     "`node_modules` and build output.",
-    positive="`.dockerignore` present beside the Dockerfile")
+    positive="`.dockerignore` present beside the Dockerfile",
+    example='# .dockerignore\n.git\n.env*\n**/*.pem\n**/*.key\nnode_modules')
 def missing_dockerignore(doc, ctx):
     copies = list(_whole_context_copies(doc.model))
     context_dir, ignore, files = build_context(doc, ctx)
@@ -267,7 +273,8 @@ _INSTALL = {
     "invalidates the install layer and every build downloads all dependencies again.",
     "Copy the dependency manifests first, install, then copy the rest: "
     "`COPY requirements.txt .` → `RUN pip install -r requirements.txt` → `COPY . .`.",
-    positive="Dependency manifests are copied and installed before the source code")
+    positive="Dependency manifests are copied and installed before the source code",
+    example='COPY . .\nRUN pip install -r requirements.txt\n# fix:\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .')
 def layer_order(doc, ctx):
     for st in doc.model.stages:
         whole_copy = None

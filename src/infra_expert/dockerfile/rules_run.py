@@ -72,7 +72,8 @@ def _in_shipped(df, ins):
     "The build has no terminal: apt-get asks for confirmation, reads end-of-file and "
     "aborts the install.",
     "Add `-y` (or `--yes`): `apt-get install -y --no-install-recommends …`.",
-    peers=("hadolint:DL3014", "kics:77783205-c4ca-4f80-bb80-c777f267c547"))
+    peers=("hadolint:DL3014", "kics:77783205-c4ca-4f80-bb80-c777f267c547"),
+    example='RUN apt-get update && apt-get install curl\n# fix:\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
 def apt_no_yes(doc, ctx):
     for ins, cmd, line, pkgs in apt_installs(doc.model):
         if cmd.name == "aptitude":
@@ -138,7 +139,8 @@ def _apt_lists_removed(ins):
     "End the RUN with `&& rm -rf /var/lib/apt/lists/*`, or use "
     "`RUN --mount=type=cache,target=/var/lib/apt/lists`.",
     positive="apt package lists are removed in the RUN that downloads them",
-    peers=("hadolint:DL3009", "kics:df746b39-6564-4fed-bf85-e9c44382303c"))
+    peers=("hadolint:DL3009", "kics:df746b39-6564-4fed-bf85-e9c44382303c"),
+    example='RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
 def apt_lists(doc, ctx):
     df = doc.model
     for ins in each_instruction(df, "RUN"):
@@ -173,7 +175,8 @@ def apt_not_apt_get(doc, ctx):
     "The layer with the package lists is cached: a later `apt-get install` in another RUN "
     "keeps using lists from the day the cache was made, and fails once mirrors move on.",
     "Update and install in the same RUN: `apt-get update && apt-get install -y …`.",
-    peers=("kics:9bae49be-0aa3-4de5-bab2-4c3a069e40cd",))
+    peers=("kics:9bae49be-0aa3-4de5-bab2-4c3a069e40cd",),
+    example='RUN apt-get update\nRUN apt-get install -y curl\n# fix:\nRUN apt-get update && apt-get install -y curl')
 def update_alone(doc, ctx):
     managers = {"apt-get": "install", "apt": "install", "apk": "add", "yum": "install",
                 "dnf": "install", "zypper": "install"}
@@ -223,7 +226,8 @@ def apk_unpinned(doc, ctx):
     "DF057", "warning", "performance", "`apk add` without `--no-cache`",
     "Without `--no-cache` the package index stays in `/var/cache/apk` inside the layer.",
     "Use `apk add --no-cache …` (it also makes `apk update` unnecessary).",
-    peers=("hadolint:DL3019", "kics:ae9c56a6-3ed1-4ac0-9b54-31267f51151d"))
+    peers=("hadolint:DL3019", "kics:ae9c56a6-3ed1-4ac0-9b54-31267f51151d"),
+    example='RUN apk add --no-cache curl')
 def apk_cache(doc, ctx):
     for ins, cmd, line, pkgs in apk_adds(doc.model):
         if "--no-cache" in cmd.args or "--no-network" in cmd.args or has_cache_mount(ins, "/var/cache/apk", "/etc/apk/cache"):
@@ -423,7 +427,8 @@ def _pip_pinned(p):
     "version can break the image on an unrelated rebuild.",
     "Pin versions (`flask==3.0.3`), or install from a locked requirements file "
     "(`pip install -r requirements.txt` with pinned versions or hashes).",
-    peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"))
+    peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"),
+    example='RUN pip install flask\n# fix:\nRUN pip install --no-cache-dir flask==3.0.3')
 def pip_unpinned(doc, ctx):
     for ins, cmd, line, args in pip_installs(doc.model):
         loose = _unpinned(operands(args, _PIP_VALUE_OPTS), _pip_pinned, ins)
@@ -443,7 +448,8 @@ def _pip_no_cache_env(ins):
     "dead weight, often larger than the packages themselves.",
     "Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache: "
     "`RUN --mount=type=cache,target=/root/.cache/pip pip install …`.",
-    peers=("hadolint:DL3042", "kics:f2f903fb-b977-461e-98d7-b3e2185c6118"))
+    peers=("hadolint:DL3042", "kics:f2f903fb-b977-461e-98d7-b3e2185c6118"),
+    example='RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt')
 def pip_cache(doc, ctx):
     df = doc.model
     reported = set()
@@ -544,7 +550,8 @@ def go_unpinned(doc, ctx):
     "and configured, which gives any process in the container a way to root.",
     "Run privileged steps before switching `USER`, and use `gosu`/`su-exec` in an "
     "entrypoint if you must drop privileges at run time.",
-    peers=("hadolint:DL3004", "kics:8ada6e80-0ade-439e-b176-0b28f6bce35a"))
+    peers=("hadolint:DL3004", "kics:8ada6e80-0ade-439e-b176-0b28f6bce35a"),
+    example='RUN sudo apt-get install -y curl\n# fix: run it before `USER app`\nRUN apt-get install -y curl\nUSER app')
 def sudo(doc, ctx):
     for ins, cmd, line in each_command(doc.model):
         if cmd.sudo:
@@ -607,7 +614,8 @@ def _non_posix_shell(ins):
     "succeeds even when the download failed, and the image is built broken.",
     "Add `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN (Alpine's "
     "ash supports `-o pipefail` too), or start the command with `set -o pipefail &&`.",
-    peers=("hadolint:DL4006", "kics:efbf148a-67e9-42d2-ac47-02fa1c0d0b22"))
+    peers=("hadolint:DL4006", "kics:efbf148a-67e9-42d2-ac47-02fa1c0d0b22"),
+    example='SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN wget -qO- https://example.com/tool.tgz | tar xz -C /opt')
 def pipefail(doc, ctx):
     for ins in each_instruction(doc.model, "RUN"):
         if ins.json is not None and not (ins.json and ins.json[0].rsplit("/", 1)[-1] in SHELLS):
@@ -630,7 +638,8 @@ def pipefail(doc, ctx):
     "compromised or hijacked URL owns the image. Without pipefail, a failed download "
     "still \"succeeds\".",
     "Download to a file, verify its checksum (`sha256sum -c`), then run it; or install a "
-    "packaged version.")
+    "packaged version.",
+    example='RUN curl -fsSL https://get.example.sh | sh\n# fix:\nRUN curl -fsSLo /tmp/i.sh https://get.example.sh \\\n && echo "<sha256>  /tmp/i.sh" | sha256sum -c - && sh /tmp/i.sh')
 def curl_pipe_shell(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "curl", "wget"):
         target = cmd.pipe_out
@@ -645,7 +654,8 @@ def curl_pipe_shell(doc, ctx):
     "those files, including code that later runs as another user. (1777, the sticky "
     "mode of shared temporary directories, is not reported.)",
     "Give ownership to the user that needs it and use 755/644 (or 775 for a shared group).",
-    peers=())
+    peers=(),
+    example='RUN chmod -R 777 /app\n# fix:\nRUN chown -R app:app /app/data && chmod -R 750 /app/data')
 def chmod_777(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "chmod"):
         for a in cmd.args:
@@ -764,7 +774,8 @@ _PKG_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper")
     "give an attacker a toolchain; the running application does not need them.",
     "Use a multi-stage build: compile in a `FROM … AS build` stage and `COPY --from=build` "
     "only the result into a slim runtime stage (or remove them in the same RUN).",
-    positive="Build tools stay out of the final image (multi-stage build)")
+    positive="Build tools stay out of the final image (multi-stage build)",
+    example='FROM golang:1.23 AS build\nRUN go build -o /out/app ./cmd/app\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/app /app')
 def build_tools_final(doc, ctx):
     df = doc.model
     final = df.final_stage
@@ -811,7 +822,8 @@ def _shell_errexit(ins):
     "ignored and only the last command decides whether the step succeeds, so a broken "
     "download or install can still produce an image.",
     "Start the heredoc with `set -eux` (or `set -euo pipefail` with bash), or chain the "
-    "commands with `&&`.")
+    "commands with `&&`.",
+    example='RUN <<EOF\nset -eux\napt-get update\napt-get install -y --no-install-recommends curl\nEOF')
 def heredoc_no_errexit(doc, ctx):
     for ins in each_instruction(doc.model, "RUN"):
         if not ins.heredocs or _shell_errexit(ins) or _non_posix_shell(ins):

@@ -41,7 +41,8 @@ def untagged_base(doc, ctx):
     "`latest` moves: two builds of the same commit can get different bases, and a "
     "rollback rebuild does not bring the old image back.",
     "Pin an explicit version tag, and let a bot such as Renovate propose updates.",
-    peers=("hadolint:DL3007", "kics:f45ea400-6bbe-4501-9fc7-1c3d75c32067"))
+    peers=("hadolint:DL3007", "kics:f45ea400-6bbe-4501-9fc7-1c3d75c32067"),
+    example='FROM node:latest\n# fix:\nFROM node:22.11-bookworm-slim')
 def latest_base(doc, ctx):
     for st in _external_stages(doc.model):
         if st.unresolved:
@@ -151,7 +152,8 @@ def _nonroot_base(stage):
     "builds reproducible and stop a compromised tag from reaching you.",
     "Pin the digest next to the tag, `FROM python:3.12-slim@sha256:…`, and let "
     "Renovate or Dependabot update it.",
-    positive="Base image `{image}` is pinned by digest")
+    positive="Base image `{image}` is pinned by digest",
+    example='FROM python:3.12-slim\n# fix:\nFROM python:3.12-slim@sha256:<digest>')
 def digest_pin(doc, ctx):
     df = doc.model
     shipped = {id(s) for s in df.shipped_stages()}
@@ -181,7 +183,8 @@ _MINIMAL_TAG = lazy_re(r"(?:^|[-_.])(?:slim|alpine|minimal|micro|distroless|busy
     "uses: hundreds of MB more to pull on every node, and more CVEs to patch.",
     "Use a `-slim` or `-alpine` variant, a distroless or Chainguard image, or copy the "
     "build result into a small runtime stage.",
-    positive="Final stage uses a small base image (`{image}`)")
+    positive="Final stage uses a small base image (`{image}`)",
+    example='FROM python:3.12\n# fix:\nFROM python:3.12-slim')
 def full_base(doc, ctx):
     final = doc.model.final_stage
     if final is None or final.unresolved:
@@ -234,7 +237,8 @@ def redundant_platform(doc, ctx):
     "An ARG used in FROM must be declared before the first FROM; with no default the "
     "build fails (or pulls an odd image) unless every caller passes `--build-arg`.",
     "Declare it before the first FROM with a sane default: `ARG BASE=python:3.12-slim`.",
-    peers=("docker:UndefinedArgInFrom",))
+    peers=("docker:UndefinedArgInFrom",),
+    example='FROM ${BASE_IMAGE}\n# fix:\nARG BASE_IMAGE=debian:12-slim\nFROM ${BASE_IMAGE}')
 def undefined_from_arg(doc, ctx):
     df = doc.model
     for st in df.stages:
@@ -291,7 +295,8 @@ def reserved_stage(doc, ctx):
     "fails.",
     "Use the name of an earlier stage, or a full image reference with a tag "
     "(`--from=nginx:1.27`).",
-    peers=("hadolint:DL3022",))
+    peers=("hadolint:DL3022",),
+    example='FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=biuld /out/app /app   # typo: pulls biuld:latest')
 def copy_from_unknown(doc, ctx):
     df = doc.model
     for ins in each_instruction(df, "COPY", "ADD"):
@@ -346,7 +351,8 @@ def copy_from_index(doc, ctx):
     "`COPY --from=stage / /` copies every file of the other stage, package caches and "
     "build tools included, defeating the purpose of a multi-stage build.",
     "Copy only the build output: `COPY --from=build /app/dist /app`.",
-    peers=("hadolint:DL3067",))
+    peers=("hadolint:DL3067",),
+    example='COPY --from=build / /\n# fix:\nCOPY --from=build /app/dist /app')
 def copy_whole_fs(doc, ctx):
     for ins in each_instruction(doc.model, "COPY"):
         if not ins.has_flag("from"):
@@ -361,7 +367,8 @@ def copy_whole_fs(doc, ctx):
     "Kubernetes `runAsNonRoot` can only verify a numeric user; a name is resolved inside "
     "the image and cannot be checked by the orchestrator, so the pod is refused.",
     "Use the numeric id you created: `USER 10001` (optionally `10001:10001`).",
-    peers=("hadolint:DL3066",))
+    peers=("hadolint:DL3066",),
+    example='USER app\n# fix:\nUSER 10001')
 def named_user(doc, ctx):
     final = doc.model.final_stage
     if final is None:
@@ -386,7 +393,8 @@ def named_user(doc, ctx):
     "`HEALTHCHECK --interval=30s --timeout=3s CMD wget -qO- http://localhost:8080/health "
     "|| exit 1`.",
     positive="Final stage defines a HEALTHCHECK",
-    peers=("hadolint:DL3057", "kics:b03a748a-542d-44f4-bb86-9199ab4fd2d5"))
+    peers=("hadolint:DL3057", "kics:b03a748a-542d-44f4-bb86-9199ab4fd2d5"),
+    example='HEALTHCHECK --interval=30s --timeout=3s --retries=3 \\\n  CMD wget -qO- http://localhost:8080/health || exit 1')
 def missing_healthcheck(doc, ctx):
     final = doc.model.final_stage
     if final is None:
@@ -450,7 +458,8 @@ def _multiple(df, keyword):
     "Use the JSON (exec) form: `CMD [\"gunicorn\", \"app:app\"]`; if you need a shell, "
     "end the script with `exec`.",
     peers=("hadolint:DL3025", "kics:b86987e1-6397-4619-81d5-8807f2387c79",
-           "docker:JSONArgsRecommended"))
+           "docker:JSONArgsRecommended"),
+    example='CMD python app.py\n# fix:\nCMD ["python", "app.py"]')
 def shell_form_cmd(doc, ctx):
     for ins in each_instruction(doc.model, "CMD", "ENTRYPOINT"):
         if ins.json is not None or not ins.args:
@@ -504,7 +513,8 @@ def exposed_ports(ins):
     "Ports run from 0 to 65535, optionally with `/tcp`, `/udp` or `/sctp`; anything else "
     "makes the build fail.",
     "Fix the port number or protocol: `EXPOSE 8080/tcp`.",
-    peers=("hadolint:DL3011", "kics:71bf8cf8-f0a1-42fa-b9d2-d10525e0a38e"))
+    peers=("hadolint:DL3011", "kics:71bf8cf8-f0a1-42fa-b9d2-d10525e0a38e"),
+    example='EXPOSE 80/http\n# fix:\nEXPOSE 80/tcp')
 def invalid_port(doc, ctx):
     for ins in each_instruction(doc.model, "EXPOSE"):
         for text, first, last in exposed_ports(ins):
@@ -536,7 +546,8 @@ def ssh_server(doc, ctx):
     "moving a line changes where files land.",
     "Use an absolute path: `WORKDIR /app`.",
     peers=("hadolint:DL3000", "kics:6b376af8-cfe8-49ab-a08d-f32de23661a4",
-           "docker:WorkdirRelativePath"))
+           "docker:WorkdirRelativePath"),
+    example='WORKDIR app\n# fix:\nWORKDIR /app')
 def relative_workdir(doc, ctx):
     for ins in each_instruction(doc.model, "WORKDIR"):
         value, unresolved = resolve(ins.args.strip().strip("\"'"), ins)
@@ -587,7 +598,8 @@ def copy_relative_no_workdir(doc, ctx):
     "With more than one source the destination must be a directory ending in `/`; "
     "otherwise the build fails.",
     "End the destination with a slash: `COPY a.txt b.txt /app/`.",
-    peers=("hadolint:DL3021", "kics:6db6e0c2-32a3-4a2e-93b5-72c35f4119db"))
+    peers=("hadolint:DL3021", "kics:6db6e0c2-32a3-4a2e-93b5-72c35f4119db"),
+    example='COPY a.txt b.txt /app\n# fix:\nCOPY a.txt b.txt /app/')
 def copy_many_no_slash(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         if ins.heredocs:
@@ -633,7 +645,8 @@ def label_key(doc, ctx):
     "All pairs of one ENV are set at once: `ENV A=1 B=$A` gives B the *previous* value of "
     "A (usually empty), not 1.",
     "Split it into two ENV instructions.",
-    peers=("hadolint:DL3044",))
+    peers=("hadolint:DL3044",),
+    example='ENV APP_HOME=/app APP_BIN=$APP_HOME/bin\n# fix:\nENV APP_HOME=/app\nENV APP_BIN=$APP_HOME/bin')
 def env_self_reference(doc, ctx):
     for ins in each_instruction(doc.model, "ENV"):
         pairs = env_pairs(ins.args)
