@@ -14,7 +14,9 @@ def test_classification_by_name():
     for name in ("Dockerfile", "Containerfile", "Dockerfile.prod", "api.Dockerfile",
                  "prod.dockerfile", "Dockerfile-dev", ".dockerignore"):
         assert classify_name(name) is not None, name
-    for name in ("Dockerfile.md", "dockerfile.txt", "README", "compose.yaml", "Dockerfile.j2"):
+    assert classify_name("compose.yaml") == ("compose", "compose")
+    assert classify_name("docker-compose.override.yml") == ("compose", "override")
+    for name in ("Dockerfile.md", "dockerfile.txt", "README", "values.yaml", "Dockerfile.j2"):
         assert classify_name(name) is None, name
 
 

@@ -30,17 +30,29 @@ _FIRST_INSTRUCTION = lazy_re(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
 _FROM_LINE = lazy_re(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
 
 
+_COMPOSE_NAME = lazy_re(r"^(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNORECASE)
+_YAML_EXT = (".yml", ".yaml")
+_COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
+_K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
+
+
 def classify_name(name):
     """(domain, kind) from the file name alone, or None."""
     if name == ".dockerignore" or name.endswith(".dockerignore"):
         return ("dockerfile", "dockerignore")
+    if _COMPOSE_NAME.match(name):
+        return ("compose", "override" if ".override." in name.lower() else "compose")
     if _DOCKERFILE_NAME.match(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
         return ("dockerfile", "dockerfile")
     return None
 
 
-def classify_content(head):
+def classify_content(head, name=""):
     """(domain, kind) from the first bytes of a file with an uninformative name."""
+    if name.lower().endswith(_YAML_EXT):
+        if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head):
+            return ("compose", "compose")
+        return None
     for line in head.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -134,8 +146,9 @@ class Discovery:
             return
         name = os.path.basename(abs_path)
         kind = classify_name(name)
-        if kind is None and not explicit and "." in name.lstrip("."):
-            return  # content sniffing is for extension-less names only
+        if kind is None and not explicit and "." in name.lstrip(".") \
+                and not name.lower().endswith(_YAML_EXT):
+            return  # content sniffing is for extension-less names and YAML only
         try:
             size = os.path.getsize(abs_path)
         except OSError as exc:
@@ -168,7 +181,8 @@ class Discovery:
                 disp, f"not valid UTF-8 (first bad byte on line {line}); "
                       "undecodable bytes were replaced and the file reviewed as far as possible"))
         if kind is None:
-            kind = classify_content(text[:4096])
+            kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
+                                    name)
         if kind is None:
             if explicit:
                 self.notices.append(Notice(disp, "skipped: not recognised as a file type "

@@ -1,8 +1,10 @@
 """The review engine: discover, parse, run rules, suppress, order.
 
 One engine serves every domain. A domain module provides `NAME`, `RULESETS`,
-`load(doc)`, `reviewable(doc)`, `suppressions(doc, peer_index)`, `resources(docs)` and
-`column(doc, line)` (where on the line a finding that gave no column starts).
+`load_all(docs, ctx)` (parse; returns [(doc, error)] for failures), `reviewable(doc)`,
+`suppressions(doc, peer_index)`, `resources(docs)`, `column(doc, line)` (where a finding
+that gave no column starts) and optionally `related_documents(docs, ctx)` (files that
+reviewed files point at, added to the run once).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def unknown_rule_in_pragma(doc, ctx):
 
 def domains():
     """Domain modules by name; imported here, explicitly, and nowhere else."""
-    from infra_expert import dockerfile
-    return {dockerfile.NAME: dockerfile}
+    from infra_expert import compose, dockerfile
+    return {dockerfile.NAME: dockerfile, compose.NAME: compose}
 
 
 def all_rules():
@@ -76,14 +78,25 @@ def review_documents(documents, notices, config):
 
     findings, passes, suppressions = [], [], []
     hit_keys = set()
+    failed = _load(documents, mods, ctx, result)
+    # Files that reviewed files point at (a Compose service's Dockerfile) join the run once.
+    added = []
+    for name, mod in mods.items():
+        related = getattr(mod, "related_documents", None)
+        if related is not None:
+            try:
+                added.extend(related([d for d in documents if d.domain == name
+                                      and id(d) not in failed], ctx))
+            except Exception as exc:  # noqa: BLE001
+                result.notices.append(Notice(name, f"internal error while following related "
+                                                   f"files ({type(exc).__name__})"))
+    if added:
+        documents.extend(added)
+        failed |= _load(added, mods, ctx, result)
     for doc in documents:
-        mod = mods[doc.domain]
-        try:
-            mod.load(doc)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not end the review
-            result.notices.append(Notice(doc.path, f"internal error while parsing "
-                                                   f"({type(exc).__name__}); file not reviewed"))
+        if id(doc) in failed:
             continue
+        mod = mods[doc.domain]
         result.files.append((doc.path, doc.domain))
         if not mod.reviewable(doc):
             continue
@@ -152,6 +165,24 @@ def review_documents(documents, notices, config):
             if res:
                 result.resources[name] = res
     return result
+
+
+def _load(documents, mods, ctx, result):
+    """Parse documents domain by domain; returns ids of the documents that failed."""
+    failed = set()
+    for name, mod in mods.items():
+        docs = [d for d in documents if d.domain == name]
+        if not docs:
+            continue
+        try:
+            problems = mod.load_all(docs, ctx)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not end the review
+            problems = [(d, type(exc).__name__) for d in docs]
+        for doc, error in problems:
+            failed.add(id(doc))
+            result.notices.append(Notice(doc.path, f"internal error while parsing ({error}); "
+                                                   "file not reviewed"))
+    return failed
 
 
 def _severity(rule, config):

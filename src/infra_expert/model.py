@@ -164,9 +164,9 @@ class Suppression:
 class Document:
     """One reviewed file. Domains attach their parsed model as `model`."""
 
-    __slots__ = ("path", "abspath", "domain", "kind", "text", "model", "root")
+    __slots__ = ("path", "abspath", "domain", "kind", "text", "model", "root", "context")
 
-    def __init__(self, path, abspath, domain, kind, text, root):
+    def __init__(self, path, abspath, domain, kind, text, root, context=None):
         self.path = path
         self.abspath = abspath
         self.domain = domain
@@ -174,6 +174,7 @@ class Document:
         self.text = text
         self.model = None
         self.root = root
+        self.context = context    # build context directory, when another file says so
 
 
 class Review:

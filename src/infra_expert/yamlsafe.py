@@ -31,17 +31,50 @@ class YamlError(Exception):
 
 
 class YMap(dict):
-    """A mapping with `line`/`column` of its start, and per-key positions."""
+    """A mapping with `line`/`column` of its start, and per-key positions.
 
-    __slots__ = ("line", "column", "key_pos", "value_pos")
+    `source` is the file it was read from; `key_source` names another file for keys that
+    a merge brought in from there. `tag` is a custom tag such as `!override`.
+    """
+
+    __slots__ = ("line", "column", "key_pos", "value_pos", "source", "key_source", "tag",
+                 "raw")
 
     def pos_of(self, key):
         """(line, column) of a key, or of the mapping when the key is absent."""
         return self.key_pos.get(key, (self.line, self.column))
 
+    def where(self, key=None):
+        """(file, line) of a key (or of the mapping itself)."""
+        if key is None or key not in self.key_pos:
+            return self.source, self.line
+        return self.key_source.get(key, self.source), self.key_pos[key][0]
+
 
 class YSeq(list):
-    __slots__ = ("line", "column", "item_pos")
+    __slots__ = ("line", "column", "item_pos", "source", "tag", "raw")
+
+
+class Tagged(str):
+    """A scalar with a custom tag (`!reset`, `!override`, `!Ref` ...): its text, and `tag`."""
+
+    __slots__ = ("tag",)
+
+
+def new_map(source=None, line=1, column=1):
+    node = YMap()
+    node.key_pos, node.value_pos, node.key_source = {}, {}, {}
+    node.line, node.column, node.source, node.tag = line, column, source, None
+    node.raw = {}        # key -> text before interpolation, where it changed
+    return node
+
+
+def new_seq(source=None, line=1, column=1):
+    node = YSeq()
+    node.item_pos = []
+    node.line, node.column, node.source, node.tag = line, column, source, None
+    node.raw = {}        # index -> text before interpolation, where it changed
+    return node
 
 
 _resolver = yaml.resolver.Resolver()
@@ -51,6 +84,10 @@ _STR = "tag:yaml.org,2002:str"
 
 def _scalar(event):
     tag = event.tag
+    if tag and tag.startswith("!") and tag != "!":
+        value = Tagged(event.value)
+        value.tag = tag
+        return value
     if tag is None or tag == "!":
         if event.implicit[0]:
             tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
@@ -63,15 +100,18 @@ def _scalar(event):
             return _constructor.construct_object(yaml.ScalarNode(tag, event.value))
         except Exception:  # noqa: BLE001 - an odd scalar is kept as text
             return event.value
-    return event.value  # custom tags (!reset, !Ref, ...): keep the text
+    return event.value
 
 
 def _size(value, sizes):
     return sizes.get(id(value), 1)
 
 
-def load_all(text):
-    """Parse every document in `text`. Returns a list of roots. Raises YamlError."""
+def load_all(text, source=None):
+    """Parse every document in `text`. Returns a list of roots. Raises YamlError.
+
+    `source` (a path) is recorded on every mapping and sequence.
+    """
     docs = []
     stack = []          # frames: [container, pending_key, key_pos, size]
     anchors = {}
@@ -105,14 +145,11 @@ def load_all(text):
                     raise YamlError(f"nesting deeper than {MAX_DEPTH} levels",
                                     mark.line + 1, mark.column + 1)
                 if cls is yaml.MappingStartEvent:
-                    node = YMap()
-                    node.key_pos = {}
-                    node.value_pos = {}
+                    node = new_map(source, mark.line + 1, mark.column + 1)
                 else:
-                    node = YSeq()
-                    node.item_pos = []
-                node.line = mark.line + 1
-                node.column = mark.column + 1
+                    node = new_seq(source, mark.line + 1, mark.column + 1)
+                if event.tag and event.tag.startswith("!") and event.tag != "!":
+                    node.tag = event.tag
                 if event.anchor:
                     anchors[event.anchor] = node
                 stack.append([node, _NO_KEY, None, 1, mark])

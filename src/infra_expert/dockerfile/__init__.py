@@ -25,9 +25,15 @@ NOT_COVERED = {
 }
 
 
-def load(doc):
-    if doc.kind == "dockerfile":
-        doc.model = parse(doc.text)
+def load_all(docs, ctx):
+    failures = []
+    for doc in docs:
+        if doc.kind == "dockerfile":
+            try:
+                doc.model = parse(doc.text)
+            except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+                failures.append((doc, type(exc).__name__))
+    return failures
 
 
 def reviewable(doc):

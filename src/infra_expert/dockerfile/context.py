@@ -1,8 +1,8 @@
 """The build context around a Dockerfile: its `.dockerignore` and the files it holds.
 
 Read-only: we list and read files beside the Dockerfile, never write or run anything.
-The context is taken to be the Dockerfile's directory (what `docker build .` next to
-it uses); later domains (Compose `build:`) can point it elsewhere.
+The context is the Dockerfile's directory (what `docker build .` next to it uses),
+unless a Compose `build:` that uses the Dockerfile says otherwise.
 """
 
 from __future__ import annotations
@@ -85,11 +85,12 @@ def build_context(doc, ctx):
     key = ("context", doc.abspath)
     if key in ctx.cache:
         return ctx.cache[key]
-    context_dir = os.path.dirname(doc.abspath)
+    context_dir = doc.context or os.path.dirname(doc.abspath)
     ignore = None
     name = os.path.basename(doc.abspath)
-    for candidate in (name + ".dockerignore", ".dockerignore"):
-        path = os.path.join(context_dir, candidate)
+    # BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the context's
+    for path in (os.path.join(os.path.dirname(doc.abspath), name + ".dockerignore"),
+                 os.path.join(context_dir, ".dockerignore")):
         if os.path.isfile(path):
             try:
                 with open(path, encoding="utf-8", errors="replace") as fh:

@@ -405,8 +405,17 @@ def missing_healthcheck(doc, ctx):
                 if ins.args.strip().upper() != "NONE":
                     yield Pass(ins.line)
                 return
-    if _runs_service(final):
+    if _runs_service(final) and not _compose_healthchecks(doc, ctx):
         yield Hit(final.from_.line, f"final stage `FROM {final.image}` has no HEALTHCHECK")
+
+
+def _compose_healthchecks(doc, ctx):
+    """True when every Compose service of this run that builds the image defines its own
+    healthcheck: the deployment is covered, so the Dockerfile is not blamed."""
+    from infra_expert.compose.crossfile import services_building
+    from infra_expert.compose.walkers import healthcheck
+    services = services_building(doc, ctx)
+    return bool(services) and all(healthcheck(s) is not None for s in services)
 
 
 _SERVER_IMAGES = frozenset({

@@ -36,15 +36,58 @@ def _loc(path, line):
     return f"{path}:{line}" if line else path
 
 
-def _finding_lines(f):
-    return [f"- **{f.rule.id}** {f.rule.title} — `{_loc(f.path, f.line)}`",
-            f"  - Seen: {f.message}",
-            f"  - Fix: {f.fix}"]
+def _finding_lines(group):
+    """One entry per rule and file: a rule that fires on four services reads as one
+    point with four places, not four points."""
+    f = group[0]
+    if len(group) == 1:
+        return [f"- **{f.rule.id}** {f.rule.title} — `{_loc(f.path, f.line)}`",
+                f"  - Seen: {f.message}",
+                f"  - Fix: {f.fix}"]
+    out = [f"- **{f.rule.id}** {f.rule.title} — `{f.path}`, {len(group)} places"]
+    out.extend(f"  - `{_loc(g.path, g.line)}` {g.message}" for g in group)
+    out.append(f"  - Fix: {f.fix}")
+    return out
+
+
+def _grouped(findings):
+    groups, index = [], {}
+    for f in findings:
+        key = (f.rule.id, f.path)
+        if key in index:
+            groups[index[key]].append(f)
+        else:
+            index[key] = len(groups)
+            groups.append([f])
+    return groups
+
+
+def _mib(value):
+    return "—" if value is None else f"{value / 2**20:.0f} MiB"
 
 
 def _resources(review):
     out = []
     images = review.resources.get("dockerfile", {}).get("images", [])
+    for project in review.resources.get("compose", {}).get("projects", []):
+        rows = project["services"]
+        out.append(f"`{project['path']}`:")
+        out.append("")
+        out.append("| Service | Memory limit | CPU limit |")
+        out.append("|---|---|---|")
+        for row in rows:
+            name = row["service"] + (f" (profile {', '.join(row['profiles'])})"
+                                     if row["profiles"] else "")
+            cpus = "—" if row["cpus"] is None else f"{row['cpus']:g}"
+            out.append(f"| {name} | {_mib(row['memory_limit_bytes'])} | {cpus} |")
+        limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
+        unlimited = len(rows) - len(limited)
+        total = f"{sum(limited) / 2**20:.0f} MiB" if limited else "nothing"
+        out.append("")
+        out.append(f"Declared memory limits add up to {total}"
+                   + (f"; {unlimited} service(s) have no limit and can use any amount."
+                      if unlimited else "."))
+        out.append("")
     if images:
         out.append("| Dockerfile | Final base image | Base size (approx.) | Stages | "
                    "Layers added |")
@@ -60,7 +103,7 @@ def _resources(review):
         out.append("")
         out.append("Memory and CPU depend on how the image runs; they are estimated from "
                    "the Compose files, manifests or units that run it.")
-    else:
+    elif not out:
         out.append("_Nothing to estimate: no reviewed file declares images, services or "
                    "limits._")
     return out
@@ -83,8 +126,8 @@ def render_review(review, colour=False):
             items = by_sev[section]
             if not items:
                 out.append("_None._")
-            for f in items:
-                out.extend(_finding_lines(f))
+            for group in _grouped(items):
+                out.extend(_finding_lines(group))
         out.append("")
     if review.notices:
         out.append("#### Notices")

@@ -1,0 +1,182 @@
+"""The Compose domain: `compose*.y(a)ml`, `docker-compose*.y(a)ml`, overrides, `.env`."""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.compose import rules_ops, rules_security
+from infra_expert.compose.loader import OVERRIDES, load_project, project_files
+from infra_expert.model import Suppression
+from infra_expert.suppress import read_pragma
+
+NAME = "compose"
+RULESETS = (rules_security.rules, rules_ops.rules)
+NOT_COVERED = {}
+
+
+def _reader(ctx):
+    cache = ctx.cache.setdefault("compose-files", {})
+    cap = ctx.config.max_file_size
+
+    def read(path):
+        key = os.path.normpath(path)
+        if key not in cache:
+            try:
+                if os.path.getsize(key) > cap:
+                    cache[key] = None
+                else:
+                    with open(key, encoding="utf-8-sig", errors="replace") as fh:
+                        cache[key] = fh.read().replace("\r\n", "\n")
+            except OSError:
+                cache[key] = None
+        return cache[key]
+    return read
+
+
+def load_all(docs, ctx):
+    """Build one Project per main file; overrides and COMPOSE_FILE members join theirs.
+    Returns [(doc, error)] for files that could not be loaded."""
+    failures = []
+    read = _reader(ctx)
+    for doc in docs:
+        read(doc.path)
+        ctx.cache["compose-files"][os.path.normpath(doc.path)] = doc.text
+    members = {}
+    mains = [d for d in docs if d.kind == "compose"]
+    for doc in mains:
+        files, _ = project_files(os.path.normpath(doc.path), read)
+        if files[0] == os.path.normpath(doc.path):
+            for f in files[1:]:
+                members[f] = doc.path
+    for doc in docs:
+        key = os.path.normpath(doc.path)
+        if key in members and members[key] != doc.path:
+            doc.kind = "override"
+            doc.model = None
+            continue
+        if doc.kind == "override":
+            main = _main_beside(doc, read)
+            if main is not None:
+                doc.model = None
+                continue
+        try:
+            doc.model = load_project(key, read)
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            failures.append((doc, type(exc).__name__))
+    return failures
+
+
+def related_documents(docs, ctx):
+    """The Dockerfiles that services build: reviewed once, with the Compose build context."""
+    from infra_expert.compose.crossfile import build_paths
+    from infra_expert.model import Document
+    known = {os.path.realpath(d.abspath): d for d in ctx.documents}
+    added = []
+    for doc in docs:
+        if doc.model is None:
+            continue
+        for svc in doc.model.services.values():
+            paths = build_paths(svc, doc.model)
+            if paths is None:
+                continue
+            context_dir, dockerfile = paths
+            real = os.path.realpath(dockerfile)
+            existing = known.get(real)
+            if existing is not None:
+                if existing.domain == "dockerfile" and existing.context is None:
+                    existing.context = os.path.abspath(context_dir)
+                continue
+            try:
+                if os.path.getsize(dockerfile) > ctx.config.max_file_size:
+                    continue
+                with open(dockerfile, encoding="utf-8-sig", errors="replace") as fh:
+                    text = fh.read().replace("\r\n", "\n")
+            except OSError:
+                continue
+            new = Document(dockerfile, os.path.abspath(dockerfile), "dockerfile", "dockerfile",
+                           text, doc.root, context=os.path.abspath(context_dir))
+            known[real] = new
+            added.append(new)
+    return added
+
+
+def _main_beside(doc, read):
+    directory = os.path.dirname(os.path.normpath(doc.path))
+    for main, overrides in OVERRIDES.items():
+        if os.path.basename(doc.path) in overrides:
+            candidate = os.path.join(directory, main)
+            if read(candidate) is not None:
+                return candidate
+    return None
+
+
+def reviewable(doc):
+    return doc.model is not None
+
+
+def column(doc, line):
+    return None
+
+
+def suppressions(doc, peer_index):
+    """Pragmas in every file of the project: `# infra-expert: ignore=DC001` on the line
+    (trailing comment) or alone on the line before."""
+    sups, unknown = [], []
+    project = doc.model
+    texts = {os.path.normpath(doc.path): doc.text}
+    for path in project.files:
+        if path not in texts:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    texts[path] = fh.read()
+            except OSError:
+                continue
+    for path, text in texts.items():
+        lines = text.split("\n")
+        total = len(lines)
+        for i, raw in enumerate(lines):
+            if "infra-expert" not in raw:
+                continue
+            hash_at = raw.find("#")
+            while hash_at > 0 and not raw[hash_at - 1].isspace():
+                hash_at = raw.find("#", hash_at + 1)
+            if hash_at < 0:
+                continue
+            pragma = read_pragma(raw[hash_at:])
+            if pragma is None:
+                continue
+            ids, bad = peer_index.resolve(pragma)
+            if bad:
+                unknown.append((i + 1, bad))
+            if not ids:
+                continue
+            if pragma.scope == "file":
+                start, end = 1, total
+            elif raw[:hash_at].strip():
+                start = end = i + 1
+            else:
+                nxt = i + 1
+                while nxt < total and (not lines[nxt].strip()
+                                       or lines[nxt].lstrip().startswith("#")):
+                    nxt += 1
+                start, end = i + 1, min(nxt + 1, total)
+            sups.append(Suppression(path if path != os.path.normpath(doc.path) else doc.path,
+                                    i + 1, ids, start, end, pragma.origin,
+                                    ",".join(pragma.codes)))
+    return sups, unknown
+
+
+def resources(docs):
+    """Declared limits per service, summed per project."""
+    from infra_expert.compose.walkers import cpu_limit, memory_limit_bytes
+    projects = []
+    for doc in docs:
+        project = doc.model
+        rows = []
+        for svc in project.services.values():
+            rows.append({"service": svc.name, "profiles": svc.profiles,
+                         "memory_limit_bytes": memory_limit_bytes(svc),
+                         "cpus": cpu_limit(svc)})
+        if rows:
+            projects.append({"path": doc.path, "services": rows})
+    return {"projects": projects} if projects else {}

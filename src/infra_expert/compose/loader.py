@@ -1,0 +1,403 @@
+"""A Compose project resolved the way Docker Compose v2 resolves it.
+
+The main file, the override file beside it (or the list in `COMPOSE_FILE` from `.env`),
+interpolation from `.env`, `include:`, `extends:`, YAML anchors and merge keys, and the
+`!reset` / `!override` tags. Every mapping keeps the file and line each key came from,
+so a finding points where the user must edit. All profiles are kept; each service
+records the profiles it belongs to.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.compose.interpolate import EnvFile, interpolate, parse_env
+from infra_expert.yamlsafe import Tagged, YamlError, YMap, YSeq, load_all, new_map, new_seq
+
+MAIN_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDES = {
+    "compose.yaml": ("compose.override.yaml", "compose.override.yml"),
+    "compose.yml": ("compose.override.yml", "compose.override.yaml"),
+    "docker-compose.yaml": ("docker-compose.override.yaml", "docker-compose.override.yml"),
+    "docker-compose.yml": ("docker-compose.override.yml", "docker-compose.override.yaml"),
+}
+MAX_INCLUDE_DEPTH = 8
+# Sequences that Compose merges by a key rather than by appending.
+_REPLACE = {"command", "entrypoint", "test"}
+_DICT_LIKE = {"environment", "labels", "extra_hosts", "sysctls", "annotations", "args"}
+
+
+class Problem:
+    __slots__ = ("path", "line", "code", "message")
+
+    def __init__(self, path, line, code, message):
+        self.path, self.line, self.code, self.message = path, line, code, message
+
+
+class Service:
+    """One resolved service: its merged mapping, name, profiles and where it is defined."""
+
+    __slots__ = ("name", "data", "profiles", "source", "line")
+
+    def __init__(self, name, data, source, line):
+        self.name = name
+        self.data = data
+        profiles = data.get("profiles") if isinstance(data, dict) else None
+        self.profiles = [str(p) for p in profiles] if isinstance(profiles, list) else []
+        self.source = source
+        self.line = line
+
+    def get(self, key, default=None):
+        return self.data.get(key, default) if isinstance(self.data, dict) else default
+
+    def where(self, key=None):
+        """(file, line) of a key of this service, or of the service itself."""
+        if key is not None and isinstance(self.data, YMap) and key in self.data.key_pos:
+            return self.data.where(key)
+        return self.source, self.line
+
+    @property
+    def label(self):
+        return f"{self.name} (profile {', '.join(self.profiles)})" if self.profiles else self.name
+
+
+class Project:
+    def __init__(self, directory, files):
+        self.directory = directory
+        self.files = files            # paths as the user would name them, in merge order
+        self.env = EnvFile()
+        self.root = new_map(files[0] if files else None)
+        self.services = {}
+        self.problems = []
+        self.interpolated = {}        # file -> {variable names used}
+
+    def top(self, key):
+        value = self.root.get(key)
+        return value if isinstance(value, dict) else {}
+
+
+def project_files(main_path, read):
+    """The files of the project whose main file is `main_path`, and the .env."""
+    directory = os.path.dirname(main_path)
+    env_path = os.path.join(directory, ".env")
+    env_text = read(env_path)
+    env = parse_env(env_text, env_path) if env_text is not None else EnvFile()
+    listed = env.values.get("COMPOSE_FILE")
+    if listed:
+        sep = env.values.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
+        files = [os.path.normpath(os.path.join(directory, f.strip()))
+                 for f in listed.split(sep) if f.strip()]
+        if files:
+            return files, env
+    files = [main_path]
+    base = os.path.basename(main_path)
+    for name in OVERRIDES.get(base, ()):
+        candidate = os.path.join(directory, name)
+        if read(candidate) is not None:
+            files.append(candidate)
+            break
+    return files, env
+
+
+def load_project(main_path, read, env=None, files=None, _depth=0):
+    """Resolve a project. `read(path)` returns text or None (no file)."""
+    if files is None:
+        files, env = project_files(main_path, read)
+    project = Project(os.path.dirname(main_path), files)
+    project.env = env or EnvFile()
+    for path, lineno, message in ((project.env.path, ln, msg) for ln, msg in project.env.problems):
+        project.problems.append(Problem(path, lineno, "env-syntax", message))
+    merged = None
+    for path in files:
+        root = _load_file(project, path, read)
+        if root is None:
+            continue
+        merged = root if merged is None else merge(merged, root)
+    if merged is None:
+        return project
+    project.root = merged
+    _include(project, read, _depth)
+    services = project.root.get("services")
+    if isinstance(services, dict):
+        for name in list(services):
+            data = services[name]
+            if isinstance(data, dict) and "extends" in data:
+                data = _extends(project, name, data, services, read, set())
+                services[name] = data
+            source, line = services.where(name)
+            project.services[str(name)] = Service(str(name), data if data is not None else {},
+                                                  source, line)
+    return project
+
+
+def _load_file(project, path, read):
+    text = read(path)
+    if text is None:
+        project.problems.append(Problem(project.files[0], 1, "missing-file",
+                                        f"`{path}` is listed in COMPOSE_FILE but does not exist"))
+        return None
+    try:
+        docs = load_all(text, path)
+    except YamlError as exc:
+        project.problems.append(Problem(path, exc.line, "yaml", exc.message))
+        return None
+    root = next((d for d in docs if isinstance(d, dict)), None)
+    if root is None:
+        if docs and docs[0] is not None:
+            project.problems.append(Problem(path, 1, "not-a-mapping",
+                                            "the file is not a YAML mapping of Compose keys"))
+        return new_map(path)
+    used = project.interpolated.setdefault(path, set())
+    _interpolate_tree(project, root, path, used)
+    return root
+
+
+def _interpolate_tree(project, node, path, used):
+    """Interpolate every string value in place (keys too, as Compose does for values only)."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, YMap):
+            items = list(cur.items())
+            for key, value in items:
+                if isinstance(key, str) and key.startswith("x-") and cur is node:
+                    continue   # top-level extension fields are not interpolated
+                if isinstance(value, str) and "$" in value:
+                    cur.raw[key] = value
+                    cur[key] = _interp_value(project, value, path, cur.value_pos.get(key), used)
+                elif isinstance(value, (YMap, YSeq)):
+                    stack.append(value)
+        elif isinstance(cur, YSeq):
+            for i, value in enumerate(cur):
+                if isinstance(value, str) and "$" in value:
+                    pos = cur.item_pos[i] if i < len(cur.item_pos) else None
+                    cur.raw[i] = value
+                    cur[i] = _interp_value(project, value, path, pos, used)
+                elif isinstance(value, (YMap, YSeq)):
+                    stack.append(value)
+
+
+def _interp_value(project, value, path, pos, used):
+    result, problems = interpolate(value, project.env.values)
+    for name, kind in problems:
+        used.add(name)
+        if kind == "required":
+            project.problems.append(Problem(path, pos[0] if pos else 1, "required-var",
+                                            f"`${{{name}:?…}}` is required but `{name}` is not "
+                                            "set in .env: `docker compose up` refuses to start"))
+        else:
+            project.problems.append(Problem(path, pos[0] if pos else 1, "unset-var",
+                                            f"`{name}` is not set in .env: Compose substitutes "
+                                            "an empty string"))
+    if isinstance(value, Tagged):
+        tagged = Tagged(result)
+        tagged.tag = value.tag
+        return tagged
+    return result
+
+
+# ---------------------------------------------------------------------------- merging ----
+def merge(base, override, key=None):
+    """Compose's merge of `override` onto `base` (both from YAML), new objects."""
+    if getattr(override, "tag", None) == "!reset":
+        return None
+    if getattr(override, "tag", None) == "!override":
+        return override
+    if isinstance(base, YMap) and isinstance(override, YMap):
+        result = new_map(base.source, base.line, base.column)
+        for k, v in base.items():
+            result[k] = v
+            result.key_pos[k] = base.key_pos.get(k, (base.line, base.column))
+            result.value_pos[k] = base.value_pos.get(k, result.key_pos[k])
+            if k in base.key_source:
+                result.key_source[k] = base.key_source[k]
+            if k in base.raw:
+                result.raw[k] = base.raw[k]
+        for k, v in override.items():
+            if getattr(v, "tag", None) == "!reset":
+                result.pop(k, None)
+                result.key_pos.pop(k, None)
+                continue
+            if k in result and getattr(v, "tag", None) != "!override":
+                v = merge(result[k], v, k)
+            result[k] = v
+            result.key_pos[k] = override.key_pos.get(k, (override.line, override.column))
+            result.value_pos[k] = override.value_pos.get(k, result.key_pos[k])
+            if k in override.raw:
+                result.raw[k] = override.raw[k]
+            else:
+                result.raw.pop(k, None)
+            src = override.key_source.get(k, override.source)
+            if src != result.source:
+                result.key_source[k] = src
+            else:
+                result.key_source.pop(k, None)
+        return result
+    if key in _DICT_LIKE and isinstance(base, (YMap, YSeq)) and isinstance(override, (YMap, YSeq)):
+        return merge(as_mapping(base), as_mapping(override))
+    if isinstance(base, YSeq) and isinstance(override, YSeq):
+        if key in _REPLACE:
+            return override
+        result = new_seq(base.source, base.line, base.column)
+        seen = {}
+        for seq in (base, override):
+            for i, item in enumerate(seq):
+                ident = _identity(key, item)
+                pos = seq.item_pos[i] if i < len(seq.item_pos) else (seq.line, seq.column)
+                if ident in seen:
+                    result[seen[ident]] = item
+                    result.item_pos[seen[ident]] = pos
+                    index = seen[ident]
+                else:
+                    index = seen[ident] = len(result)
+                    result.append(item)
+                    result.item_pos.append(pos)
+                if i in seq.raw:
+                    result.raw[index] = seq.raw[i]
+                else:
+                    result.raw.pop(index, None)
+        return result
+    return override
+
+
+def _identity(key, item):
+    if key == "volumes":
+        if isinstance(item, dict):
+            return ("target", str(item.get("target")))
+        parts = str(item).split(":")
+        return ("target", parts[1] if len(parts) > 1 else parts[0])
+    if key in ("secrets", "configs") and isinstance(item, dict):
+        return ("source", str(item.get("source")))
+    if isinstance(item, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in item.items()))
+    return str(item)
+
+
+def as_mapping(value):
+    """`environment`-style values in list form (`- A=1`) as a YMap."""
+    if isinstance(value, YMap):
+        return value
+    result = new_map(getattr(value, "source", None), getattr(value, "line", 1),
+                     getattr(value, "column", 1))
+    if isinstance(value, YSeq):
+        for i, item in enumerate(value):
+            text = str(item)
+            k, eq, v = text.partition("=")
+            if not eq:
+                k, sep, v = text.partition(":") if ":" in text and " " not in text.split(":")[0] else (text, "", None)
+                v = v if sep else None
+            result[k.strip()] = v
+            if i in value.raw:
+                result.raw[k.strip()] = value.raw[i].partition("=")[2]
+            pos = value.item_pos[i] if i < len(value.item_pos) else (value.line, value.column)
+            result.key_pos[k.strip()] = pos
+            result.value_pos[k.strip()] = pos
+    return result
+
+
+# ------------------------------------------------------------------- include/extends ----
+def _include(project, read, depth):
+    includes = project.root.get("include")
+    if not isinstance(includes, list):
+        return
+    services = project.root.get("services")
+    if not isinstance(services, YMap):
+        services = new_map(project.root.source)
+        project.root["services"] = services
+    for i, entry in enumerate(includes):
+        paths = entry.get("path") if isinstance(entry, dict) else entry
+        paths = paths if isinstance(paths, list) else [paths]
+        pos = includes.item_pos[i] if i < len(includes.item_pos) else (includes.line, 1)
+        if depth >= MAX_INCLUDE_DEPTH:
+            project.problems.append(Problem(includes.source, pos[0], "include-depth",
+                                            "includes nested too deeply (a cycle?)"))
+            return
+        files = [os.path.normpath(os.path.join(project.directory, str(p))) for p in paths if p]
+        if not files:
+            continue
+        for f in files:
+            if read(f) is None:
+                project.problems.append(Problem(includes.source, pos[0], "missing-file",
+                                                f"included file `{f}` does not exist"))
+        files = [f for f in files if read(f) is not None]
+        if not files:
+            continue
+        env_path = os.path.join(os.path.dirname(files[0]), ".env")
+        env_text = read(env_path)
+        env = parse_env(env_text, env_path) if env_text is not None else project.env
+        sub = load_project(files[0], read, env=env, files=files, _depth=depth + 1)
+        project.problems.extend(sub.problems)
+        for name, svc in sub.services.items():
+            if name in services:
+                project.problems.append(Problem(includes.source, pos[0], "include-conflict",
+                                                f"service `{name}` from `{files[0]}` is also "
+                                                "defined in this project: Compose refuses it"))
+                continue
+            services[name] = svc.data
+            services.key_pos[name] = (svc.line, 1)
+            services.key_source[name] = svc.source
+        for section in ("networks", "volumes", "secrets", "configs"):
+            theirs = sub.root.get(section)
+            if isinstance(theirs, YMap):
+                ours = project.root.get(section)
+                project.root[section] = merge(ours, theirs) if isinstance(ours, YMap) else theirs
+
+
+def _extends(project, name, data, services, read, seen):
+    ext = data.get("extends")
+    if isinstance(ext, str):
+        ext = {"service": ext}
+    if not isinstance(ext, dict) or "service" not in ext:
+        return data
+    base_name = str(ext["service"])
+    source, line = data.where("extends")
+    key = (ext.get("file"), base_name)
+    if key in seen:
+        project.problems.append(Problem(source, line, "extends-cycle",
+                                        f"`extends` of `{name}` loops back to `{base_name}`"))
+        return data
+    seen.add(key)
+    if ext.get("file"):
+        path = os.path.normpath(os.path.join(os.path.dirname(source or project.files[0]),
+                                             str(ext["file"])))
+        text = read(path)
+        if text is None:
+            project.problems.append(Problem(source, line, "missing-file",
+                                            f"`extends.file` `{ext['file']}` does not exist"))
+            return data
+        try:
+            docs = load_all(text, path)
+        except YamlError as exc:
+            project.problems.append(Problem(path, exc.line, "yaml", exc.message))
+            return data
+        root = docs[0] if docs and isinstance(docs[0], YMap) else new_map(path)
+        _interpolate_tree(project, root, path, project.interpolated.setdefault(path, set()))
+        pool = root.get("services") if isinstance(root.get("services"), dict) else {}
+    else:
+        pool = services
+    base = pool.get(base_name)
+    if not isinstance(base, YMap):
+        project.problems.append(Problem(source, line, "extends-missing",
+                                        f"`extends` names service `{base_name}`, which does "
+                                        "not exist"))
+        return data
+    if "extends" in base:
+        base = _extends(project, base_name, base, pool, read, seen)
+    own = new_map(data.source, data.line, data.column)
+    for k, v in data.items():
+        if k != "extends":
+            own[k] = v
+            if k in data.raw:
+                own.raw[k] = data.raw[k]
+            own.key_pos[k] = data.key_pos.get(k, (data.line, data.column))
+            own.value_pos[k] = data.value_pos.get(k, own.key_pos[k])
+            if k in data.key_source:
+                own.key_source[k] = data.key_source[k]
+    result = merge(base, own)
+    result.source, result.line, result.column = data.source, data.line, data.column
+    for k in list(result.key_pos):
+        if k not in own:
+            result.key_source[k] = base.key_source.get(k, base.source)
+        elif result.key_source.get(k) == result.source:
+            result.key_source.pop(k, None)
+    return result

@@ -1,0 +1,249 @@
+"""Shared walkers over a resolved Compose project, so that each rule stays short."""
+
+from __future__ import annotations
+
+import re
+
+from infra_expert.lazyre import lazy_re
+from infra_expert.model import Hit
+from infra_expert.yamlsafe import YMap, YSeq
+
+_SIZE = lazy_re(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
+
+
+def each_service(project):
+    return project.services.values()
+
+
+def hit(service, key, message, sub=None):
+    """A Hit at `service.key` (or `service.key.sub`), in the file that set it."""
+    data = service.data
+    if sub is not None and isinstance(data.get(key), YMap) and sub in data[key].key_pos:
+        node = data[key]
+        path, line = node.where(sub)
+        column = node.key_pos[sub][1]
+    elif isinstance(data, YMap) and key in data.key_pos:
+        path, line = data.where(key)
+        column = data.key_pos[key][1]
+    else:
+        path, line, column = service.source, service.line, None
+    return Hit(line, f"service `{service.label}`: {message}", column=column, path=path)
+
+
+def item_hit(service, key, index, message):
+    """A Hit at the index-th item of the sequence `service.key`."""
+    seq = service.data.get(key)
+    if isinstance(seq, YSeq) and index < len(seq.item_pos):
+        line, column = seq.item_pos[index]
+        return Hit(line, f"service `{service.label}`: {message}", column=column,
+                   path=seq.source or service.source)
+    return hit(service, key, message)
+
+
+def as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def size_bytes(value):
+    """`512m`, `1g`, `134217728`, `1.5GB` -> bytes; None when not a size."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = _SIZE.match(str(value))
+    if not m:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def deploy_limits(service):
+    deploy = service.get("deploy")
+    if isinstance(deploy, dict):
+        resources = deploy.get("resources")
+        if isinstance(resources, dict):
+            limits = resources.get("limits")
+            if isinstance(limits, dict):
+                return limits
+    return {}
+
+
+def memory_limit_bytes(service):
+    value = deploy_limits(service).get("memory", service.get("mem_limit"))
+    return size_bytes(value) if value is not None else None
+
+
+def cpu_limit(service):
+    value = deploy_limits(service).get("cpus", service.get("cpus"))
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class Port:
+    """One published port, short or long syntax."""
+
+    __slots__ = ("host_ip", "published", "target", "protocol", "index", "text")
+
+    def __init__(self, host_ip, published, target, protocol, index, text):
+        self.host_ip = host_ip
+        self.published = published
+        self.target = target
+        self.protocol = protocol
+        self.index = index
+        self.text = text
+
+    def published_range(self):
+        if not self.published:
+            return []
+        first, _, last = str(self.published).partition("-")
+        try:
+            a, b = int(first), int(last or first)
+        except ValueError:
+            return []
+        return list(range(a, min(b, a + 1000) + 1))
+
+
+def ports(service):
+    out = []
+    for i, item in enumerate(as_list(service.get("ports"))):
+        if isinstance(item, dict):
+            out.append(Port(item.get("host_ip"), item.get("published"), item.get("target"),
+                            item.get("protocol", "tcp"), i, str(dict(item))))
+            continue
+        text = str(item)
+        spec, _, proto = text.partition("/")
+        host_ip = None
+        if spec.startswith("["):                     # [::1]:8080:80
+            close = spec.find("]")
+            host_ip, spec = spec[1:close], spec[close + 2:]
+        parts = spec.split(":")
+        if len(parts) == 3:
+            host_ip, published, target = parts
+        elif len(parts) == 2:
+            published, target = parts
+        else:
+            published, target = None, parts[0]
+        out.append(Port(host_ip or None, published or None, target, proto or "tcp", i, text))
+    return out
+
+
+class Mount:
+    """One entry of `volumes:`: source, target, read-only and whether it is a bind."""
+
+    __slots__ = ("source", "target", "read_only", "bind", "options", "index", "propagation")
+
+    def __init__(self, source, target, read_only, bind, options, index, propagation=None):
+        self.source = source
+        self.target = target
+        self.read_only = read_only
+        self.bind = bind
+        self.options = options
+        self.index = index
+        self.propagation = propagation
+
+
+def mounts(service):
+    """Entries of `volumes:`. A source that interpolated to nothing keeps its `${…}` text,
+    so that rules about host paths do not judge an empty path."""
+    out = []
+    volumes = service.get("volumes")
+    raw_items = getattr(volumes, "raw", {}) or {}
+    for i, item in enumerate(as_list(volumes)):
+        if isinstance(item, dict):
+            source = str(item.get("source") or "")
+            if not source and "source" in (getattr(item, "raw", None) or {}):
+                source = str(item.raw["source"])
+            kind = item.get("type", "volume")
+            bind = item.get("bind") if isinstance(item.get("bind"), dict) else {}
+            out.append(Mount(source, str(item.get("target") or ""), bool(item.get("read_only")),
+                             kind == "bind", "", i, bind.get("propagation")))
+            continue
+        parts = str(item).split(":")
+        if parts[0] == "" and len(parts) > 1 and i in raw_items:
+            parts[0] = "${…}"   # the source interpolated to nothing: unknown, not judged
+        if len(parts) == 1:
+            out.append(Mount("", parts[0], False, False, "", i))
+            continue
+        source, target = parts[0], parts[1]
+        options = parts[2] if len(parts) > 2 else ""
+        opts = set(options.split(","))
+        propagation = next((o for o in opts if o in ("shared", "rshared", "slave", "rslave",
+                                                       "private", "rprivate")), None)
+        bind = source.startswith(("/", ".", "~", "$"))
+        out.append(Mount(source, target, "ro" in opts, bind, options, i, propagation))
+    return out
+
+
+def environment(service):
+    """{name: value or None} from `environment:` in list or mapping form."""
+    env = service.get("environment")
+    out = {}
+    if isinstance(env, dict):
+        for k, v in env.items():
+            out[str(k)] = None if v is None else str(v)
+    elif isinstance(env, list):
+        for item in env:
+            k, eq, v = str(item).partition("=")
+            out[k] = v if eq else None
+    return out
+
+
+def env_position(service, name):
+    """(path, line, column) of one environment entry."""
+    env = service.get("environment")
+    if isinstance(env, YMap) and name in env.key_pos:
+        path, line = env.where(name)
+        return path, line, env.key_pos[name][1]
+    if isinstance(env, YSeq):
+        for i, item in enumerate(env):
+            if str(item).partition("=")[0] == name and i < len(env.item_pos):
+                return env.source or service.source, env.item_pos[i][0], env.item_pos[i][1]
+    path, line = service.where("environment")
+    return path, line, None
+
+
+def security_opts(service):
+    return [str(o).replace("=", ":", 1) for o in as_list(service.get("security_opt"))]
+
+
+def depends_on(service):
+    """{dependency: condition} (`service_started` for the list form)."""
+    deps = service.get("depends_on")
+    if isinstance(deps, dict):
+        return {str(k): (v.get("condition", "service_started") if isinstance(v, dict)
+                         else "service_started") for k, v in deps.items()}
+    return {str(d): None for d in as_list(deps)}
+
+
+def healthcheck(service):
+    hc = service.get("healthcheck")
+    if not isinstance(hc, dict):
+        return None
+    if hc.get("disable") is True:
+        return None
+    test = hc.get("test")
+    if isinstance(test, list) and test and str(test[0]).upper() == "NONE":
+        return None
+    if isinstance(test, str) and test.strip().upper() == "NONE":
+        return None
+    return hc
+
+
+def duration_seconds(value):
+    """`1m30s`, `10s`, `500ms`, `2h` -> seconds; None when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    total, found = 0.0, False
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)", str(value)):
+        found = True
+        total += float(number) * {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60,
+                                  "h": 3600}[unit]
+    return total if found else None
