@@ -45,8 +45,18 @@ def read_floor_cmd(list_file, corpus):
     return [sys.executable, "-c", code, str(list_file), str(corpus)]
 
 
+def yaml_floor_cmd(list_file, corpus):
+    code = ("import sys,os,yaml\nroot=sys.argv[2]\n"
+            "for p in open(sys.argv[1]).read().splitlines():\n"
+            "    t=open(os.path.join(root,p),'rb').read().decode('utf-8','replace')\n"
+            "    try: list(yaml.load_all(t, Loader=yaml.CSafeLoader))\n"
+            "    except yaml.YAMLError: pass\n")
+    return [sys.executable, "-c", code, str(list_file), str(corpus)]
+
+
 def find_tool(name):
-    for candidate in (HERE / ".venv" / "bin" / name, shutil.which(name)):
+    for candidate in (HERE / ".venv" / "bin" / name, HERE / ".npm" / "node_modules" / ".bin" / name,
+                      shutil.which(name)):
         if candidate and Path(candidate).exists():
             return str(candidate)
     return None
@@ -88,6 +98,23 @@ def main():
                        cwd=corpus)
         rows.append(("corpus Dockerfiles", len(dockerfiles), t_ours_df,
                      "hadolint (one process)", t_hado))
+    composes = (lists / "compose.txt").read_text().splitlines()
+    t_yaml_c = timed(yaml_floor_cmd(lists / "compose.txt", corpus), args.repeat)
+    t_ours_c = timed(exe + ["review", *composes, "--no-config", "--fail-on", "never",
+                            "-f", "json"], args.repeat, cwd=corpus)
+    rows.append(("corpus Compose files", len(composes), t_ours_c, "read + YAML-parse the files",
+                 t_yaml_c))
+    compose_lint = find_tool("compose-lint")
+    if compose_lint:
+        t_cl = timed([compose_lint, "check", "--format", "json", "--allow-partial-coverage",
+                      *composes], args.repeat, cwd=corpus)
+        rows.append(("corpus Compose files", len(composes), t_ours_c,
+                     "compose-lint (one process)", t_cl))
+    dclint = find_tool("dclint")
+    if dclint:
+        t_dc = timed([dclint, "-f", "json", *composes], args.repeat, cwd=corpus)
+        rows.append(("corpus Compose files", len(composes), t_ours_c, "dclint (one process)",
+                     t_dc))
     t_read_all = timed(read_floor_cmd(lists / "all.txt", corpus), args.repeat)
     t_ours_all = timed(exe + ["review", str(corpus), "--no-config", "--fail-on", "never",
                               "-f", "json"], args.repeat)
@@ -101,8 +128,10 @@ def main():
     for what, n, ours, base_name, base in rows:
         print(f"| {what} | {n} | {ours * 1000:.0f} ms | {n / ours:,.0f} | {base_name} | "
               f"{base * 1000:.0f} ms | {ours / base:.2f}× |")
-    if not hadolint:
-        print("\nhadolint not found: run bench/setup.sh to install the peers.")
+    missing = [name for name, tool in (("hadolint", hadolint), ("compose-lint", compose_lint),
+                                       ("dclint", dclint)) if not tool]
+    if missing:
+        print(f"\nnot found: {', '.join(missing)}; run bench/setup.sh to install the peers.")
 
 
 if __name__ == "__main__":

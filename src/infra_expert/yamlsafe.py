@@ -9,13 +9,6 @@ laughs" document is refused before anything walks it.
 
 from __future__ import annotations
 
-import yaml
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader
-
 MAX_DEPTH = 256
 MAX_EXPANDED_NODES = 1_000_000
 
@@ -77,9 +70,21 @@ def new_seq(source=None, line=1, column=1):
     return node
 
 
-_resolver = yaml.resolver.Resolver()
-_constructor = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
+_Y = {}
+
+
+def _yaml():
+    """PyYAML and its helpers, imported on first use (a Dockerfile-only run never needs it)."""
+    if not _Y:
+        import yaml
+        try:
+            loader = yaml.CSafeLoader
+        except AttributeError:  # pragma: no cover - PyYAML without libyaml
+            loader = yaml.SafeLoader
+        _Y.update(yaml=yaml, loader=loader, resolver=yaml.resolver.Resolver(),
+                  constructor=yaml.constructor.SafeConstructor())
+    return _Y
 
 
 def _scalar(event):
@@ -88,16 +93,17 @@ def _scalar(event):
         value = Tagged(event.value)
         value.tag = tag
         return value
+    y = _Y
     if tag is None or tag == "!":
         if event.implicit[0]:
-            tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
+            tag = y["resolver"].resolve(y["yaml"].ScalarNode, event.value, (True, False))
         else:
             tag = _STR
     if tag == _STR or tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
         return event.value
     if tag.startswith("tag:yaml.org,2002:"):
         try:
-            return _constructor.construct_object(yaml.ScalarNode(tag, event.value))
+            return y["constructor"].construct_object(y["yaml"].ScalarNode(tag, event.value))
         except Exception:  # noqa: BLE001 - an odd scalar is kept as text
             return event.value
     return event.value
@@ -112,13 +118,15 @@ def load_all(text, source=None):
 
     `source` (a path) is recorded on every mapping and sequence.
     """
+    y = _yaml()
+    yaml = y["yaml"]
     docs = []
     stack = []          # frames: [container, pending_key, key_pos, size]
     anchors = {}
     sizes = {}          # id(container) -> expanded node count
     total = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=y["loader"]):
             cls = type(event)
             if cls is yaml.ScalarEvent or cls is yaml.AliasEvent:
                 mark = event.start_mark
