@@ -105,6 +105,20 @@ services:
         "sub/compose.yaml": "services:\n  back:\n    image: redis:7\n    environment:\n      PORT: ${PORT:-6379}\n",
         "sub/.env": "PORT=6380\n",
     },
+    "yaml-1.2-scalars": {
+        "compose.yaml": """\
+services:
+  ssh:
+    image: linuxserver/openssh-server:9.7
+    ports:
+      - 127.0.0.1:2222:22
+      - 22:22
+    environment:
+      FLAG: yes
+      OCTAL: 0o17
+      EMPTY:
+""",
+    },
     "env-list-and-dict-merge": {
         "docker-compose.yml": """\
 services:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from infra_expert.config import Config
 from infra_expert.engine import all_rules
 
 from conftest import run_review, write_tree
@@ -153,6 +154,32 @@ CASES = [
     ("DC052", {"compose.yaml": compose(svc("a", "    ports: ['127.0.0.1:8053:53/udp', '443:443']\n"))}, []),
     ("DC053", {"compose.yaml": compose(svc("a", base=GOOD.replace("    image: nginx:1.27@sha256:" + "0" * 64 + "\n", "")))}, [("compose.yaml", 2)]),
     ("DC053", {"compose.yaml": compose(svc("a"))}, []),
+    ("DC054", {"compose.yaml": compose(svc("a", "    enviroment:\n      A: 1\n")) + "servces: {}\n"},
+     [("compose.yaml", 15), ("compose.yaml", 17)]),
+    ("DC054", {"compose.yaml": compose(svc("a", "    x-note: ok\n")) + "x-anchors: {}\n"}, []),
+    ("DC055", {"compose.yaml": compose(svc("a", "    volumes: [data:/data]\n"), svc("b", "    volumes: [data:/srv]\n"), top="volumes:\n  data:\n")},
+     [("compose.yaml", 29)]),
+    ("DC055", {"compose.yaml": compose(svc("a", "    volumes: [data:/data]\n"), svc("b", "    volumes: ['data:/srv:ro']\n"), top="volumes:\n  data:\n")}, []),
+]
+
+# Style rules are off by default: run with all of them enabled.
+STYLE_CASES = [
+    ("DC060", {"compose.yaml": compose(svc("a"))}, [("compose.yaml", 1)]),
+    ("DC060", {"compose.yaml": "name: lab\n" + compose(svc("a"))}, []),
+    ("DC061", {"compose.yaml": compose(svc("a", "    ports:\n      - 127.0.0.1:8080:80\n      - '127.0.0.1:8443:443'\n"))}, [("compose.yaml", 16)]),
+    ("DC061", {"compose.yaml": compose(svc("a", "    ports:\n      - \"127.0.0.1:8080:80\"\n"))}, []),
+    ("DC062", {"compose.yaml": compose(svc("a", "    volumes:\n      - \"./d:/d\"\n"))}, [("compose.yaml", 16)]),
+    ("DC062", {"compose.yaml": compose(svc("a", "    volumes:\n      - ./d:/d\n"))}, []),
+    ("DC063", {"compose.yaml": compose(svc("b"), svc("a"))}, [("compose.yaml", 15)]),
+    ("DC063", {"compose.yaml": compose(svc("a"), svc("b"))}, []),
+    ("DC064", {"compose.yaml": compose(svc("a", "    image: x:1\n", base="    restart: always\n"))}, [("compose.yaml", 4)]),
+    ("DC064", {"compose.yaml": compose(svc("a", "    restart: always\n", base="    image: x:1\n"))}, []),
+    ("DC065", {"compose.yaml": compose(svc("a", "    ports: ['127.0.0.1:9000:9000', '127.0.0.1:8000:8000']\n"))}, [("compose.yaml", 15)]),
+    ("DC065", {"compose.yaml": compose(svc("a", "    ports: ['127.0.0.1:8000:8000', '127.0.0.1:9000:9000']\n"))}, []),
+    ("DC066", {"compose.yaml": compose(svc("a"), svc("b"), svc("c", "    depends_on: [b, a]\n"))}, [("compose.yaml", 41)]),
+    ("DC066", {"compose.yaml": compose(svc("a"), svc("b"), svc("c", "    depends_on: [a, b]\n"))}, []),
+    ("DC067", {"compose.yaml": "volumes:\n  v:\n" + compose(svc("a"))}, [("compose.yaml", 3)]),
+    ("DC067", {"compose.yaml": "x-a: &a {}\nname: n\n" + compose(svc("a")) + "volumes:\n  v:\n"}, []),
 ]
 
 
@@ -166,9 +193,21 @@ def test_rule(tmp_path, rule_id, files, expected):
     assert not [n for n in result.notices if "internal error" in n.message]
 
 
+@pytest.mark.parametrize("rule_id,files,expected", STYLE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(STYLE_CASES)])
+def test_style_rule(tmp_path, rule_id, files, expected):
+    write_tree(tmp_path, files)
+    cfg = Config()
+    cfg.enable = {r.id for r in all_rules() if not r.enabled}
+    result = run_review(tmp_path, config=cfg)
+    assert sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id) == \
+        sorted(expected)
+    assert not [f for f in run_review(tmp_path).findings if f.rule.id == rule_id]  # off by default
+
+
 def test_every_compose_rule_has_a_firing_and_a_clean_case():
     ids = {r.id for r in all_rules() if r.domain == "compose"}
-    fired = {c[0] for c in CASES if c[2]}
-    clean = {c[0] for c in CASES if not c[2]}
+    fired = {c[0] for c in CASES + STYLE_CASES if c[2]}
+    clean = {c[0] for c in CASES + STYLE_CASES if not c[2]}
     assert ids <= fired, sorted(ids - fired)
     assert ids <= clean, sorted(ids - clean)

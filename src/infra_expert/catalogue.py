@@ -19,7 +19,8 @@ def render_catalogue(fmt):
     if fmt == "markdown":
         return _markdown(rules)
     width = max(len(r.title) for r in rules)
-    lines = [f"{r.id}  {r.severity:<10} {r.category:<11} {r.title:<{width}}  "
+    lines = [f"{r.id}  {r.severity:<10} {r.category:<11} "
+             f"{(r.title if r.enabled else r.title + ' (off by default)'):<{width + 17}}  "
              f"{', '.join(r.peers)}".rstrip() for r in rules]
     lines.append(f"\n{len(rules)} rules. `infra-expert explain ID` for details.")
     return "\n".join(lines) + "\n"
@@ -49,7 +50,9 @@ def _markdown(rules):
         for r in items:
             out.append(f"### {r.id}")
             out.append("")
-            out.append(f"**{r.title}** — {r.severity}, {r.category}")
+            out.append(f"**{r.title}** — {r.severity}, {r.category}"
+                       + ("" if r.enabled else " — *off by default* (enable with "
+                          f"`enable = [\"{r.id}\"]` or `--enable {r.id}`)"))
             out.append("")
             out.append(f"*Why:* {r.rationale}")
             out.append("")
@@ -87,7 +90,8 @@ def explain(rule_id):
         if rule is None:
             return None
     lines = [f"{rule.id} — {rule.title}", "",
-             f"Severity: {rule.severity}    Category: {rule.category}    Domain: {rule.domain}",
+             f"Severity: {rule.severity}    Category: {rule.category}    Domain: {rule.domain}"
+             + ("" if rule.enabled else "    Off by default (enable it in the config)"),
              "", "Why it matters:", f"  {rule.rationale}", "", "Fix:", f"  {rule.fix}", ""]
     if rule.example:
         lines += ["Example:"] + [f"  {ln}" for ln in rule.example.splitlines()] + [""]

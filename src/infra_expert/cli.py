@@ -36,6 +36,8 @@ def _parser():
     r.add_argument("--no-config", action="store_true", help="ignore config files")
     r.add_argument("--ignore", action="append", default=[], metavar="RULE",
                    help="do not run RULE (repeatable, or comma-separated)")
+    r.add_argument("--enable", action="append", default=[], metavar="RULE",
+                   help="run an opt-in rule (off by default; repeatable or comma-separated)")
     r.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
                    help="override a rule's severity (critical, warning, suggestion)")
     r.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -109,6 +111,9 @@ def _review(args):
         ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
         if ignore:
             overrides["ignore"] = sorted(set(ignore) | cfg.ignore)
+        enable = [i.strip() for v in args.enable for i in v.split(",") if i.strip()]
+        if enable:
+            overrides["enable"] = sorted(set(enable) | cfg.enable)
         if args.severity:
             table = {}
             for item in args.severity:

@@ -13,7 +13,8 @@ from infra_expert.model import SEVERITIES
 
 FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
-KEYS = ("ignore", "severity", "exclude", "fail-on", "trusted-registries", "max-file-size")
+KEYS = ("ignore", "enable", "severity", "exclude", "fail-on", "trusted-registries",
+        "max-file-size")
 
 
 class ConfigError(Exception):
@@ -21,11 +22,12 @@ class ConfigError(Exception):
 
 
 class Config:
-    __slots__ = ("ignore", "severity", "exclude", "fail_on", "trusted_registries",
+    __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
                  "max_file_size", "source")
 
     def __init__(self):
         self.ignore = set()
+        self.enable = set()       # opt-in rules (off by default) to run
         self.severity = {}
         self.exclude = []
         self.fail_on = "critical"
@@ -115,6 +117,8 @@ def apply_settings(cfg, data, known_rule_ids, where):
             raise ConfigError(f"{where}: unknown key `{key}` (known keys: {', '.join(KEYS)})")
     if "ignore" in data:
         cfg.ignore = _rule_ids(data["ignore"], known_rule_ids, where, "ignore")
+    if "enable" in data:
+        cfg.enable = _rule_ids(data["enable"], known_rule_ids, where, "enable")
     if "severity" in data:
         table = data["severity"]
         if not isinstance(table, dict):

@@ -34,6 +34,7 @@ _COMPOSE_NAME = lazy_re(r"^(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNOR
 _YAML_EXT = (".yml", ".yaml")
 _COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
 _K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
+_OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
 
 
 def classify_name(name):
@@ -180,6 +181,9 @@ class Discovery:
             self.notices.append(Notice(
                 disp, f"not valid UTF-8 (first bad byte on line {line}); "
                       "undecodable bytes were replaced and the file reviewed as far as possible"))
+        if kind is not None and kind[0] == "compose" and _OTHER_YAML.search(text) \
+                and not _COMPOSE_CONTENT.search(text):
+            kind = None   # a Kestra flow or Kubernetes manifest that happens to be named so
         if kind is None:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
                                     name)

@@ -108,7 +108,7 @@ def review_documents(documents, notices, config):
                                     f"unknown rule id {', '.join(codes)} in suppression comment"))
         for rs in mod.RULESETS:
             for rule in rs.rules:
-                if rule.id in config.ignore:
+                if rule.id in config.ignore or not (rule.enabled or rule.id in config.enable):
                     continue
                 try:
                     for item in rule.fn(doc, ctx):

@@ -20,10 +20,10 @@ class Rule:
     """Metadata of one rule plus the function that finds things."""
 
     __slots__ = ("id", "domain", "severity", "category", "title", "rationale", "fix",
-                 "positive", "peers", "example", "fn")
+                 "positive", "peers", "example", "fn", "enabled")
 
     def __init__(self, id, domain, severity, category, title, rationale, fix,
-                 positive=None, peers=(), example=None, fn=None):
+                 positive=None, peers=(), example=None, fn=None, enabled=True):
         self.id = id
         self.domain = domain
         self.severity = severity
@@ -35,11 +35,13 @@ class Rule:
         self.peers = tuple(peers)
         self.example = example
         self.fn = fn
+        self.enabled = enabled    # False: opt-in through the config's `enable`
 
     def as_dict(self):
         return {"id": self.id, "domain": self.domain, "severity": self.severity,
                 "category": self.category, "title": self.title,
-                "rationale": self.rationale, "fix": self.fix, "peers": list(self.peers)}
+                "rationale": self.rationale, "fix": self.fix, "peers": list(self.peers),
+                "enabled_by_default": self.enabled}
 
 
 class RuleSet:
@@ -50,10 +52,10 @@ class RuleSet:
         self.rules = []
 
     def rule(self, id, severity, category, title, rationale, fix, positive=None,
-             peers=(), example=None):
+             peers=(), example=None, enabled=True):
         def decorate(fn):
             r = Rule(id, self.domain, severity, category, title, rationale, fix,
-                     positive, peers, example, fn)
+                     positive, peers, example, fn, enabled)
             self.rules.append(r)
             fn.rule = r
             return fn

@@ -87,12 +87,39 @@ def _yaml():
     return _Y
 
 
-def _scalar(event):
+def _core_scalar(value):
+    """YAML 1.2 core schema (what Docker Compose's Go YAML reads): `22:22` and `yes`
+    stay strings; only true/false, null, decimal/octal/hex ints and floats convert."""
+    if value in ("", "~", "null", "Null", "NULL"):
+        return None
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    import re
+    if re.fullmatch(r"[-+]?[0-9]+", value):
+        return int(value)
+    if re.fullmatch(r"0o[0-7]+", value):
+        return int(value[2:], 8)
+    if re.fullmatch(r"0x[0-9a-fA-F]+", value):
+        return int(value[2:], 16)
+    if re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", value):
+        return float(value)
+    if re.fullmatch(r"[-+]?\.(?:inf|Inf|INF)", value):
+        return float("-inf") if value.startswith("-") else float("inf")
+    if value in (".nan", ".NaN", ".NAN"):
+        return float("nan")
+    return value
+
+
+def _scalar(event, core=False):
     tag = event.tag
     if tag and tag.startswith("!") and tag != "!":
         value = Tagged(event.value)
         value.tag = tag
         return value
+    if core and (tag is None or tag == "!"):
+        return _core_scalar(event.value) if event.implicit[0] else event.value
     y = _Y
     if tag is None or tag == "!":
         if event.implicit[0]:
@@ -113,10 +140,12 @@ def _size(value, sizes):
     return sizes.get(id(value), 1)
 
 
-def load_all(text, source=None):
+def load_all(text, source=None, core=False):
     """Parse every document in `text`. Returns a list of roots. Raises YamlError.
 
-    `source` (a path) is recorded on every mapping and sequence.
+    `source` (a path) is recorded on every mapping and sequence. `core=True` reads plain
+    scalars with the YAML 1.2 core schema (Compose); the default is PyYAML's YAML 1.1
+    (Kubernetes' reader agrees with it on `yes`/`no`).
     """
     y = _yaml()
     yaml = y["yaml"]
@@ -137,7 +166,7 @@ def load_all(text, source=None):
                     value = anchors[event.anchor]
                     size = _size(value, sizes)
                 else:
-                    value = _scalar(event)
+                    value = _scalar(event, core)
                     size = 1
                     if event.anchor:
                         anchors[event.anchor] = value

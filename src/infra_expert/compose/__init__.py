@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
-from infra_expert.compose import rules_ops, rules_security
+from infra_expert.compose import rules_ops, rules_security, rules_style
 from infra_expert.compose.loader import OVERRIDES, load_project, project_files
 from infra_expert.model import Suppression
 from infra_expert.suppress import read_pragma
 
 NAME = "compose"
-RULESETS = (rules_security.rules, rules_ops.rules)
+RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules)
 NOT_COVERED = {}
 
 

@@ -137,7 +137,7 @@ def _load_file(project, path, read):
                                         f"`{path}` is listed in COMPOSE_FILE but does not exist"))
         return None
     try:
-        docs = load_all(text, path)
+        docs = load_all(text, path, core=True)
     except YamlError as exc:
         project.problems.append(Problem(path, exc.line, "yaml", exc.message))
         return None
@@ -366,7 +366,7 @@ def _extends(project, name, data, services, read, seen):
                                             f"`extends.file` `{ext['file']}` does not exist"))
             return data
         try:
-            docs = load_all(text, path)
+            docs = load_all(text, path, core=True)
         except YamlError as exc:
             project.problems.append(Problem(path, exc.line, "yaml", exc.message))
             return data

@@ -26,7 +26,8 @@ def _problems(doc, *codes):
     "DC024", "critical", "reliability", "Compose file cannot be loaded",
     "Invalid YAML, a file that is not a mapping, a missing `include`/`extends`/`COMPOSE_FILE` "
     "target or an `extends` loop: `docker compose` refuses the project.",
-    "Fix the reported line; `docker compose config` shows the same error.")
+    "Fix the reported line; `docker compose config` shows the same error.",
+    peers=("dclint:invalid-yaml",))
 def load_errors(doc, ctx):
     yield from _problems(doc, "yaml", "not-a-mapping", "missing-file", "extends-missing",
                          "extends-cycle", "include-depth", "include-conflict")
@@ -526,3 +527,67 @@ def no_image(doc, ctx):
         if isinstance(svc.data, dict) and svc.get("image") is None and svc.get("build") is None \
                 and "extends" not in svc.data:
             yield hit(svc, "image", "has neither `image` nor `build`")
+
+
+SERVICE_KEYS = frozenset("""
+annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
+container_name cpu_count cpu_percent cpu_shares cpu_quota cpu_period cpu_rt_period
+cpu_rt_runtime cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules
+devices dns dns_opt dns_search domainname driver_opts entrypoint env_file environment expose
+extends external_links extra_hosts gpus group_add healthcheck hostname image init ipc
+isolation labels label_file links logging mac_address mem_limit mem_reservation
+mem_swappiness memswap_limit models network_mode networks oom_kill_disable oom_score_adj pid
+pids_limit platform ports post_start pre_stop privileged profiles provider pull_policy
+pull_refresh_after read_only restart runtime scale secrets security_opt shm_size stdin_open
+stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user
+userns_mode uts volumes volumes_from working_dir
+""".split())
+TOP_LEVEL_KEYS = frozenset({"version", "name", "include", "services", "networks", "volumes",
+                            "secrets", "configs", "models"})
+
+
+@rules.rule(
+    "DC054", "critical", "reliability", "Unknown Compose key",
+    "Compose validates the file against its schema and refuses unknown keys (\"additional "
+    "property … is not allowed\"); a misspelt key such as `enviroment` stops the project.",
+    "Fix the spelling (the finding suggests the closest key), or prefix custom keys with "
+    "`x-`.",
+    peers=("dclint:invalid-schema",))
+def unknown_keys(doc, ctx):
+    import difflib
+    root = doc.model.root
+    for key in root:
+        if isinstance(key, str) and not key.startswith("x-") and key not in TOP_LEVEL_KEYS:
+            path, line = root.where(key)
+            close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, 1)
+            yield Hit(line, f"top-level key `{key}`" + (f" (did you mean `{close[0]}`?)"
+                                                        if close else ""), path=path)
+    for svc in each_service(doc.model):
+        if not isinstance(svc.data, dict):
+            continue
+        for key in svc.data:
+            if isinstance(key, str) and not key.startswith("x-") and key not in SERVICE_KEYS:
+                close = difflib.get_close_matches(key, SERVICE_KEYS, 1)
+                yield hit(svc, key, f"unknown key `{key}`"
+                          + (f" (did you mean `{close[0]}`?)" if close else ""))
+
+
+@rules.rule(
+    "DC055", "suggestion", "reliability", "Named volume written by several services",
+    "Two containers writing the same volume can corrupt each other's files (two databases, "
+    "two app versions) unless the software is built for it.",
+    "Give each service its own volume, or mount it read-only (`:ro`) in the services that "
+    "only read it.",
+    peers=("kics:8c978947-0ff6-485c-b0c2-0bfca6026466",))
+def shared_volumes(doc, ctx):
+    writers = {}
+    for svc in each_service(doc.model):
+        for m in mounts(svc):
+            if m.source and not m.bind and not m.read_only:
+                writers.setdefault(m.source, []).append((svc, m))
+    for source, users in writers.items():
+        names = {svc.name for svc, _ in users}
+        if len(names) > 1:
+            svc, m = users[1]
+            yield item_hit(svc, "volumes", m.index, f"volume `{source}` is also written by "
+                                                    f"`{users[0][0].name}`")
