@@ -160,6 +160,13 @@ CASES = [
     ("DC055", {"compose.yaml": compose(svc("a", "    volumes: [data:/data]\n"), svc("b", "    volumes: [data:/srv]\n"), top="volumes:\n  data:\n")},
      [("compose.yaml", 29)]),
     ("DC055", {"compose.yaml": compose(svc("a", "    volumes: [data:/data]\n"), svc("b", "    volumes: ['data:/srv:ro']\n"), top="volumes:\n  data:\n")}, []),
+    ("DC056", {"compose.yaml": compose(svc("a", "    build: ./app\n    pull_policy: build\n",
+                                           base=GOOD.replace('test: ["CMD", "true"]', 'test: ["CMD", "curl", "-f", "http://localhost/"]'))),
+               "app/Dockerfile": "FROM python:3.12-alpine\nUSER 1000\nCMD [\"python\"]\n"},
+     [("compose.yaml", 12)]),
+    ("DC056", {"compose.yaml": compose(svc("a", "    build: ./app\n    pull_policy: build\n",
+                                           base=GOOD.replace('test: ["CMD", "true"]', 'test: ["CMD-SHELL", "wget -qO- http://localhost/ || exit 1"]'))),
+               "app/Dockerfile": "FROM python:3.12-alpine\nUSER 1000\nCMD [\"python\"]\n"}, []),
 ]
 
 # Style rules are off by default: run with all of them enabled.

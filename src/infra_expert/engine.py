@@ -117,7 +117,7 @@ def review_documents(documents, notices, config):
                             column = item.column
                             if column is None and item.line and path == doc.path:
                                 column = mod.column(doc, item.line)
-                            findings.append(Finding(rule, _severity(rule, config), path,
+                            findings.append(Finding(rule, _severity(rule, config, item), path,
                                                     item.line, column, item.message))
                             hit_keys.add((rule.id, path))
                         elif type(item) is Pass and rule.positive:
@@ -185,8 +185,8 @@ def _load(documents, mods, ctx, result):
     return failed
 
 
-def _severity(rule, config):
-    return config.severity.get(rule.id, rule.severity)
+def _severity(rule, config, hit=None):
+    return config.severity.get(rule.id) or (hit and hit.severity) or rule.severity
 
 
 def exit_status(review_result, fail_on):

@@ -63,15 +63,21 @@ class RuleSet:
 
 
 class Hit:
-    """What a rule function yields: a problem at a line, with what was seen."""
+    """What a rule function yields: a problem at a line, with what was seen.
 
-    __slots__ = ("line", "message", "column", "path")
+    `severity` is for the few rules whose stakes depend on context (a missing memory limit
+    matters more on a 1 GiB host): it overrides the rule's default, and the user's config
+    still overrides both.
+    """
 
-    def __init__(self, line, message, column=None, path=None):
+    __slots__ = ("line", "message", "column", "path", "severity")
+
+    def __init__(self, line, message, column=None, path=None, severity=None):
         self.line = line
         self.message = message
         self.column = column
         self.path = path
+        self.severity = severity
 
 
 class Pass:

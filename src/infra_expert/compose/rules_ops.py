@@ -591,3 +591,77 @@ def shared_volumes(doc, ctx):
             svc, m = users[1]
             yield item_hit(svc, "volumes", m.index, f"volume `{source}` is also written by "
                                                     f"`{users[0][0].name}`")
+
+
+def _healthcheck_tools(hc):
+    """(tool names the test runs, needs a shell) of a healthcheck."""
+    from infra_expert.dockerfile.shell import commands
+    test = hc.get("test")
+    if isinstance(test, str):
+        return [c.name for c in commands(test)], True
+    if isinstance(test, list) and test:
+        kind = str(test[0]).upper()
+        if kind == "CMD-SHELL":
+            return [c.name for c in commands(" ".join(str(t) for t in test[1:]))], True
+        if kind == "CMD" and len(test) > 1:
+            return [str(test[1]).rsplit("/", 1)[-1]], False
+    return [], False
+
+
+def _image_tools(df):
+    """(tools known to be in the final image, has a shell), or None when unknown."""
+    from infra_expert.dockerfile.walkers import ImageRef, run_commands
+    final = df.final_stage
+    root = list(final.inherited())[-1]
+    if root.unresolved:
+        return None
+    ref = ImageRef(root.image_resolved)
+    name, tag = ref.base_name.lower(), (ref.tag or "").lower()
+    if root.is_scratch or "distroless" in ref.repository or ref.registry == "cgr.dev":
+        tools, shell = set(), False
+    elif name in ("alpine", "busybox") or "alpine" in tag:
+        tools, shell = {"wget", "nc"}, True
+    elif "slim" in tag or name in ("debian", "ubuntu"):
+        tools, shell = set(), True
+    elif name in ("python", "node", "ruby", "golang", "buildpack-deps"):
+        tools, shell = {"curl", "wget"}, True
+    else:
+        return None
+    for st in final.inherited():
+        for ins in st.instructions:
+            if ins.keyword == "RUN":
+                for cmd, _ in run_commands(ins):
+                    tools.update(a.split("=")[0] for a in cmd.args if a in ("curl", "wget")
+                                 or a.startswith(("curl=", "wget=")))
+            elif ins.keyword in ("COPY", "ADD") and any(
+                    t in ins.args for t in ("curl", "wget", "busybox")):
+                tools.update({"curl", "wget"})
+    return tools, shell
+
+
+@rules.rule(
+    "DC056", "warning", "reliability", "Healthcheck uses a tool the image does not have",
+    "The healthcheck calls `curl` (or needs a shell) in an image that never installs it: "
+    "every check fails with \"not found\", the container is marked unhealthy for ever and "
+    "anything waiting for it never starts.",
+    "Use a tool the image has (Alpine's busybox has `wget -qO-`), install it in the "
+    "Dockerfile, or check with the application itself (`[\"CMD\", \"python\", \"-c\", …]`).")
+def healthcheck_tool(doc, ctx):
+    for svc in each_service(doc.model):
+        hc = healthcheck(svc)
+        df = built_dockerfile(svc, doc, ctx) if hc is not None else None
+        if df is None or df.final_stage is None:
+            continue
+        known = _image_tools(df)
+        if known is None:
+            continue
+        tools, has_shell = known
+        used, needs_shell = _healthcheck_tools(hc)
+        if needs_shell and not has_shell:
+            yield hit(svc, "healthcheck", "the healthcheck needs a shell, and the image has "
+                                          "none (distroless/scratch)", sub="test")
+            continue
+        missing = [t for t in used if t in ("curl", "wget") and t not in tools]
+        if missing:
+            yield hit(svc, "healthcheck", f"the healthcheck runs `{missing[0]}`, which the "
+                                          "image built here does not install", sub="test")
