@@ -30,10 +30,13 @@ _FIRST_INSTRUCTION = lazy_re(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
 _FROM_LINE = lazy_re(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
 
 
-_COMPOSE_NAME = lazy_re(r"^(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNORECASE)
+_COMPOSE_NAME = lazy_re(r"^(?:docker-|podman-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNORECASE)
+_QUADLET_EXT = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
 _YAML_EXT = (".yml", ".yaml")
 _COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
 _K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
+_QUADLET_CONTENT = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]",
+                           re.MULTILINE)
 _OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
 
 
@@ -43,6 +46,8 @@ def classify_name(name):
         return ("dockerfile", "dockerignore")
     if _COMPOSE_NAME.match(name):
         return ("compose", "override" if ".override." in name.lower() else "compose")
+    if name.endswith(_QUADLET_EXT) and not name.startswith("."):
+        return ("podman", name.rsplit(".", 1)[1])
     if _DOCKERFILE_NAME.match(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
         return ("dockerfile", "dockerfile")
     return None
@@ -184,6 +189,9 @@ class Discovery:
         if kind is not None and kind[0] == "compose" and _OTHER_YAML.search(text) \
                 and not _COMPOSE_CONTENT.search(text):
             kind = None   # a Kestra flow or Kubernetes manifest that happens to be named so
+        if kind is not None and kind[0] == "podman" and (
+                not _QUADLET_CONTENT.search(text) or "\n[Match]" in "\n" + text):
+            kind = None   # systemd-networkd .network, a non-unit .image/.build/.pod file
         if kind is None:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
                                     name)

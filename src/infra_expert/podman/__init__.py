@@ -1,0 +1,83 @@
+"""The Podman domain: Quadlet units (`.container`, `.pod`, `.volume`, `.network`, `.kube`,
+`.image`, `.build`), their drop-ins and templates."""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.model import Suppression
+from infra_expert.podman import rules
+from infra_expert.podman.model import QUADLET_KINDS
+from infra_expert.suppress import read_pragma
+from infra_expert.units import drop_in_paths, parse_unit
+
+NAME = "podman"
+RULESETS = (rules.rules,)
+
+
+def load_all(docs, ctx):
+    failures = []
+    for doc in docs:
+        try:
+            ext = os.path.splitext(doc.path)[1]
+            unit = parse_unit(doc.text, doc.path)
+            for conf in drop_in_paths(doc.path, ext.lstrip(".")):
+                try:
+                    with open(conf, encoding="utf-8", errors="replace") as fh:
+                        parse_unit(fh.read(), conf, unit)
+                except OSError:
+                    continue
+            unit.kind = QUADLET_KINDS.get(ext, "Container")
+            doc.model = unit
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            failures.append((doc, type(exc).__name__))
+    return failures
+
+
+def reviewable(doc):
+    return doc.model is not None
+
+
+def column(doc, line):
+    return 1
+
+
+def suppressions(doc, peer_index):
+    """`# infra-expert: ignore=PM001 reason` on the line before an entry, or
+    `ignore-file=` anywhere. (Unit files have no trailing comments.)"""
+    sups, unknown = [], []
+    lines = doc.text.split("\n")
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not stripped.startswith(("#", ";")) or "infra-expert" not in stripped:
+            continue
+        pragma = read_pragma(stripped.lstrip(";").strip())
+        if pragma is None:
+            continue
+        ids, bad = peer_index.resolve(pragma)
+        if bad:
+            unknown.append((i + 1, bad))
+        if not ids:
+            continue
+        if pragma.scope == "file":
+            start, end = 1, len(lines)
+        else:
+            nxt = i + 1
+            while nxt < len(lines) and (not lines[nxt].strip()
+                                        or lines[nxt].strip()[0] in "#;"):
+                nxt += 1
+            start, end = i + 1, nxt + 1
+        sups.append(Suppression(doc.path, i + 1, ids, start, end, pragma.origin,
+                                ",".join(pragma.codes)))
+    return sups, unknown
+
+
+def resources(docs):
+    rows = []
+    for doc in docs:
+        unit = doc.model
+        if unit.kind != "Container":
+            continue
+        rows.append({"path": doc.path, "memory": unit.get("Container", "Memory"),
+                     "memory_max": unit.get("Service", "MemoryMax")})
+    return {"containers": rows} if rows else {}
