@@ -169,6 +169,11 @@ CASES = [
                "app/Dockerfile": "FROM python:3.12-alpine\nUSER 1000\nCMD [\"python\"]\n"}, []),
 ]
 
+CASES += [
+    ("DC057", {"podman-compose.yml": compose(svc("a"))}, [("podman-compose.yml", 4)]),
+    ("DC057", {"compose.yaml": compose(svc("a"))}, []),
+]
+
 # Style rules are off by default: run with all of them enabled.
 STYLE_CASES = [
     ("DC060", {"compose.yaml": compose(svc("a"))}, [("compose.yaml", 1)]),

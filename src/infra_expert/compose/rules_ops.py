@@ -665,3 +665,25 @@ def healthcheck_tool(doc, ctx):
         if missing:
             yield hit(svc, "healthcheck", f"the healthcheck runs `{missing[0]}`, which the "
                                           "image built here does not install", sub="test")
+
+
+@rules.rule(
+    "DC057", "suggestion", "reliability", "Compose project for Podman that relies on restarts",
+    "Podman has no daemon: `restart:` policies of podman-compose only survive a reboot if "
+    "`podman-restart.service` is enabled, and nothing supervises the containers. Quadlet "
+    "units run each container as a systemd service with real restarts, logs in the "
+    "journal, dependencies and auto-update.",
+    "Move the services to Quadlet `.container` units (podlet can convert a Compose file), "
+    "with `Restart=always` and `[Install] WantedBy=default.target`.")
+def podman_compose_restarts(doc, ctx):
+    project = doc.model
+    root = project.root
+    meant_for_podman = any(os.path.basename(f).startswith("podman-compose")
+                           for f in project.files) or any(
+        str(k).startswith("x-podman") for k in root)
+    if not meant_for_podman:
+        return
+    for svc in each_service(project):
+        if svc.get("restart") not in (None, "no"):
+            yield hit(svc, "restart", f"`restart: {svc.get('restart')}` under Podman")
+            break
