@@ -26,28 +26,35 @@ def build_paths(svc, project):
     return context_dir, dockerfile
 
 
+def _index(ctx):
+    """Built once per run: Dockerfile documents by real path, and the Compose services
+    that build each real path."""
+    index = ctx.cache.get("compose-build-index")
+    if index is None:
+        dockerfiles, builders = {}, {}
+        for doc in ctx.documents:
+            if doc.domain == "dockerfile" and doc.kind == "dockerfile":
+                dockerfiles[os.path.realpath(doc.abspath)] = doc
+        for doc in ctx.documents:
+            if doc.domain != "compose" or doc.model is None:
+                continue
+            for svc in doc.model.services.values():
+                paths = build_paths(svc, doc.model)
+                if paths:
+                    builders.setdefault(os.path.realpath(paths[1]), []).append(svc)
+        index = ctx.cache["compose-build-index"] = (dockerfiles, builders)
+    return index
+
+
 def built_dockerfile(svc, doc, ctx):
     """The parsed Dockerfile a service builds (from this run's documents), or None."""
     paths = build_paths(svc, doc.model)
     if paths is None:
         return None
-    target = os.path.realpath(paths[1])
-    for other in ctx.documents:
-        if other.domain == "dockerfile" and other.kind == "dockerfile" \
-                and os.path.realpath(other.abspath) == target:
-            return other.model
-    return None
+    found = _index(ctx)[0].get(os.path.realpath(paths[1]))
+    return found.model if found is not None else None
 
 
 def services_building(dockerfile_doc, ctx):
     """Compose services in this run that build the given Dockerfile document."""
-    target = os.path.realpath(dockerfile_doc.abspath)
-    found = []
-    for doc in ctx.documents:
-        if doc.domain != "compose" or doc.model is None:
-            continue
-        for svc in doc.model.services.values():
-            paths = build_paths(svc, doc.model)
-            if paths and os.path.realpath(paths[1]) == target:
-                found.append(svc)
-    return found
+    return _index(ctx)[1].get(os.path.realpath(dockerfile_doc.abspath), [])
