@@ -111,8 +111,8 @@ CASES = [
     ("DC034", {"compose.yaml": compose(svc("a", "    mem_limit: 128m\n"))}, []),
     ("DC035", {"compose.yaml": compose(svc("a", base=GOOD.replace('    healthcheck:\n      test: ["CMD", "true"]\n', "")))}, [("compose.yaml", 2)]),
     ("DC035", {"compose.yaml": compose(svc("a"))}, []),
-    ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace('test: ["CMD", "true"]', 'test: ["CMD", "true"]\n      interval: 5s\n      timeout: 10s\n      retries: 0')))},
-     [("compose.yaml", 14), ("compose.yaml", 15)]),
+    ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace('test: ["CMD", "true"]', 'test: ["CMD", "true"]\n      interval: 1s\n      timeout: 100ms\n      retries: 0')))},
+     [("compose.yaml", 13), ("compose.yaml", 14), ("compose.yaml", 15)]),
     ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace('test: ["CMD", "true"]', 'test: ["CMD", "true"]\n      interval: 30s\n      timeout: 5s')))}, []),
     ("DC037", {"compose.yaml": compose(svc("a"))}, [("compose.yaml", 11)]),
     ("DC037", {"compose.yaml": compose(svc("a"), svc("b", "    depends_on:\n      a:\n        condition: service_healthy\n",
@@ -170,6 +170,9 @@ CASES = [
 ]
 
 CASES += [
+    ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace("nginx:1.27", "postgres:16.4").replace('test: ["CMD", "true"]', 'test: ["CMD", "pg_isready"]\n      interval: 5s\n      retries: 3')))},
+     [("compose.yaml", 11)]),
+    ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace("nginx:1.27", "postgres:16.4").replace('test: ["CMD", "true"]', 'test: ["CMD", "pg_isready"]\n      interval: 5s\n      start_period: 60s')))}, []),
     ("DC057", {"podman-compose.yml": compose(svc("a"))}, [("podman-compose.yml", 4)]),
     ("DC057", {"compose.yaml": compose(svc("a"))}, []),
 ]

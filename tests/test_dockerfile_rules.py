@@ -280,6 +280,19 @@ def test_positive_points(review_dockerfile):
     assert "Final stage runs as non-root user `10001`" in [p.message for p in result.positives]
 
 
+def test_compose_user_and_healthcheck_are_taken_into_account(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {
+        "app/Dockerfile": "FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"python\", \"app.py\"]\n",
+        "compose.yaml": "services:\n  app:\n    build: ./app\n    user: \"1000:1000\"\n"
+                        "    healthcheck:\n      test: [\"CMD\", \"python\", \"-c\", \"1\"]\n"})
+    rules = {f.rule.id for f in run_review(tmp_path).findings}
+    assert "DF004" not in rules and "DF017" not in rules
+    write_tree(tmp_path, {"compose.yaml": "services:\n  app:\n    build: ./app\n"})
+    rules = {f.rule.id for f in run_review(tmp_path).findings}
+    assert "DF004" in rules and "DF017" in rules and "DC035" not in rules
+
+
 def test_no_positive_when_rule_fired(review_dockerfile):
     result = review_dockerfile("FROM python:3.12-slim\nUSER 1000\nFROM python:3.12-slim\n")
     assert hits(result, "DF004") == [3]

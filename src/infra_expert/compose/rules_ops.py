@@ -212,11 +212,16 @@ def _image_healthcheck(svc, doc, ctx):
                for st in df.final_stage.inherited() for i in st.instructions)
 
 
+_SLOW_STARTERS = ("postgres", "mysql", "mariadb", "mongo", "elasticsearch", "opensearch",
+                  "keycloak", "sonarqube", "nextcloud", "gitlab", "jenkins", "kafka",
+                  "clickhouse", "influxdb", "zookeeper")
+
+
 @rules.rule(
     "DC036", "warning", "reliability", "Healthcheck timings that cannot work",
-    "A timeout longer than the interval, zero retries, or a check every second makes the "
-    "status flap or hide real failures; a slow-starting service without `start_period` is "
-    "marked unhealthy while booting.",
+    "A near-zero timeout, zero retries, or a check every second makes the status flap; a "
+    "slow-starting service (a database, a JVM) without `start_period` is marked unhealthy "
+    "while it boots, and everything waiting for it gives up.",
     "Use e.g. `interval: 30s`, `timeout: 5s`, `retries: 3`, `start_period: 30s` (longer for "
     "databases and JVMs).")
 def healthcheck_timings(doc, ctx):
@@ -227,15 +232,22 @@ def healthcheck_timings(doc, ctx):
         interval = duration_seconds(hc.get("interval", "30s"))
         timeout = duration_seconds(hc.get("timeout", "30s"))
         retries = hc.get("retries", 3)
-        if interval is not None and timeout is not None and timeout > interval:
-            yield hit(svc, "healthcheck", f"timeout {hc.get('timeout', '30s')} is longer than "
-                                          f"interval {hc.get('interval', '30s')}", sub="timeout")
+        if timeout is not None and timeout < 0.5:
+            yield hit(svc, "healthcheck", f"timeout {hc.get('timeout')} fails any check that "
+                                          "is not instant", sub="timeout")
         if interval is not None and interval < 2:
             yield hit(svc, "healthcheck", f"interval {hc.get('interval')} runs the check "
                                           "almost constantly", sub="interval")
         if isinstance(retries, int) and retries < 1:
             yield hit(svc, "healthcheck", f"retries {retries}: one failure marks it unhealthy",
                       sub="retries")
+        image = str(svc.get("image") or "").lower()
+        if "start_period" not in hc and interval is not None and isinstance(retries, int) \
+                and interval * max(retries, 1) < 60 \
+                and any(name in image for name in _SLOW_STARTERS):
+            yield hit(svc, "healthcheck", f"`{image.split(':')[0]}` can take minutes to start "
+                                          f"and is marked unhealthy after "
+                                          f"{interval * max(retries, 1):g}s: add `start_period`")
 
 
 @rules.rule(

@@ -109,6 +109,8 @@ def final_root(doc, ctx):
     final = df.final_stage
     if final is None:
         return
+    if _compose_runs_as_non_root(doc, ctx):
+        return   # the deployment that builds it sets a non-root `user:` (no contradiction)
     user, ins = final_user(final)
     if user is None:
         if _nonroot_base(final) or _drops_privileges(final):
@@ -123,6 +125,14 @@ def final_root(doc, ctx):
         yield Hit(ins.line, f"`USER {user}` is the last user of the final stage")
     else:
         yield Pass(ins.line, user=value)
+
+
+def _compose_runs_as_non_root(doc, ctx):
+    from infra_expert.compose.crossfile import services_building
+    services = services_building(doc, ctx)
+    return bool(services) and all(
+        s.get("user") is not None and not _ROOT.match(str(s.get("user")).strip())
+        for s in services)
 
 
 def _drops_privileges(stage):
