@@ -177,10 +177,18 @@ def _interpolate_tree(project, node, path, used):
                     stack.append(value)
 
 
+# Exported by every login shell that runs `docker compose`; not worth a finding. (UID is
+# deliberately absent: bash sets it but does not export it, a classic surprise.)
+SHELL_VARIABLES = frozenset({"PWD", "HOME", "USER", "LOGNAME", "PATH", "SHELL", "TERM",
+                             "LANG"})
+
+
 def _interp_value(project, value, path, pos, used):
     result, problems = interpolate(value, project.env.values)
     for name, kind in problems:
         used.add(name)
+        if kind == "unset" and name in SHELL_VARIABLES:
+            continue
         if kind == "required":
             project.problems.append(Problem(path, pos[0] if pos else 1, "required-var",
                                             f"`${{{name}:?…}}` is required but `{name}` is not "

@@ -240,6 +240,10 @@ _ROOT_EQUIVALENT = ("/", "/etc", "/root", "/boot", "/usr", "/lib", "/bin", "/sbi
                     "/sys")
 
 
+_HARMLESS_READ_ONLY = {"/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo",
+                       "/etc/hostname", "/etc/machine-id", "/etc/ssl/certs"}
+
+
 def _host_path(source):
     if source.startswith("~"):
         return "/root" + source[1:] if source in ("~", "~/") else source
@@ -262,6 +266,8 @@ def sensitive_mount(doc, ctx):
                 continue   # DC001
             if src in _ROOT_EQUIVALENT and not m.read_only:
                 continue   # DC014
+            if m.read_only and src in _HARMLESS_READ_ONLY:
+                continue
             if src == "/" or any(src == p or src.startswith(p + "/") for p in _SENSITIVE) \
                     or "/.ssh" in src or src.startswith("~/"):
                 yield item_hit(svc, "volumes", m.index, f"mounts `{m.source}`"
