@@ -37,6 +37,11 @@ _COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
 _K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
 _QUADLET_CONTENT = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]",
                            re.MULTILINE)
+_K8S_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
+_K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
+# kustomize, skaffold and Helm's own files carry apiVersion/kind but are not objects
+_K8S_TOOLING = lazy_re(r"^kind:\s*(?:Kustomization|Component|Config)\s*$|"
+                       r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
 _OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
 
 
@@ -58,6 +63,9 @@ def classify_content(head, name=""):
     if name.lower().endswith(_YAML_EXT):
         if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head):
             return ("compose", "compose")
+        if _K8S_API.search(head) and _K8S_KIND.search(head) and "{{" not in head \
+                and not _K8S_TOOLING.search(head):
+            return ("kubernetes", "manifest")
         return None
     for line in head.splitlines():
         stripped = line.strip()

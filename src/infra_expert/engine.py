@@ -37,8 +37,9 @@ def unknown_rule_in_pragma(doc, ctx):
 
 def domains():
     """Domain modules by name; imported here, explicitly, and nowhere else."""
-    from infra_expert import compose, dockerfile, podman
-    return {dockerfile.NAME: dockerfile, compose.NAME: compose, podman.NAME: podman}
+    from infra_expert import compose, dockerfile, kubernetes, podman
+    return {dockerfile.NAME: dockerfile, compose.NAME: compose, podman.NAME: podman,
+            kubernetes.NAME: kubernetes}
 
 
 def all_rules():

@@ -1,0 +1,165 @@
+"""The Kubernetes domain: manifests (multi-document YAML with `apiVersion` and `kind`)."""
+
+from __future__ import annotations
+
+from infra_expert.kubernetes import rules_objects, rules_workload
+from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
+from infra_expert.model import Suppression
+from infra_expert.suppress import Pragma, read_pragma
+from infra_expert.yamlsafe import YMap, YSeq
+
+NAME = "kubernetes"
+RULESETS = (rules_workload.rules, rules_objects.rules)
+
+IGNORE_ANNOTATION = "infra-expert.io/ignore"
+IGNORE_CONTAINER = "infra-expert.io/ignore-container."
+
+
+def load_all(docs, ctx):
+    failures = []
+    for doc in docs:
+        try:
+            doc.model = load_manifest(doc.text, doc.path)
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            failures.append((doc, type(exc).__name__))
+    return failures
+
+
+def reviewable(doc):
+    return doc.model is not None
+
+
+def column(doc, line):
+    return None
+
+
+def _codes(text):
+    """`"K8012,K8020 reason"` -> (["K8012", "K8020"], "reason")."""
+    words = str(text).replace(",", " ").split()
+    codes = []
+    for w in words:
+        if len(w) == 5 and w[:2].isalpha() and w[2:].isdigit():
+            codes.append(w.upper())
+        else:
+            break
+    return codes
+
+
+def _last_line(node):
+    best = getattr(node, "line", 0)
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, YMap):
+            for line, _ in list(cur.key_pos.values()) + list(cur.value_pos.values()):
+                best = max(best, line)
+            stack.extend(v for v in cur.values() if isinstance(v, (YMap, YSeq)))
+        elif isinstance(cur, YSeq):
+            for line, _ in cur.item_pos:
+                best = max(best, line)
+            stack.extend(v for v in cur if isinstance(v, (YMap, YSeq)))
+    return best
+
+
+def suppressions(doc, peer_index):
+    """Exemptions: `infra-expert.io/ignore` on the object or its pod template,
+    `infra-expert.io/ignore-container.<name>` for one container, the peers' own
+    annotations, and `# infra-expert: ignore=` comments."""
+    sups, unknown = [], []
+    manifest = doc.model
+    for obj in manifest.objects:
+        metas = [obj.metadata]
+        pods = [(pod, meta) for o, pod, meta in each_pod([obj])]
+        metas.extend(meta for _, meta in pods if meta is not obj.metadata)
+        for meta in metas:
+            ann = meta.get("annotations")
+            if not isinstance(ann, YMap):
+                continue
+            for key, value in ann.items():
+                key = str(key)
+                line = ann.key_pos.get(key, (obj.line, 1))[0]
+                start, end = obj.line, obj.end_line
+                if key == IGNORE_ANNOTATION:
+                    pragma = Pragma("infra-expert", "object", _codes(value) or ["?"], None)
+                elif key.startswith(IGNORE_CONTAINER):
+                    name = key[len(IGNORE_CONTAINER):]
+                    spans = [(c.line, _last_line(c)) for pod, _ in pods
+                             for c, _ in containers_of(pod) if str(c.get("name")) == name]
+                    if not spans:
+                        unknown.append((line, [f"container {name}"]))
+                        continue
+                    start, end = spans[0]
+                    pragma = Pragma("infra-expert", "object", _codes(value) or ["?"], None)
+                elif key.startswith("polaris.fairwinds.com/") and key.endswith("-exempt") \
+                        and str(value).lower() == "true":
+                    check = key.split("/", 1)[1][:-len("-exempt")]
+                    pragma = Pragma("polaris", "object", [check], None)
+                elif key == "kube-score/ignore":
+                    pragma = Pragma("kube-score", "object",
+                                    [c.strip() for c in str(value).split(",") if c.strip()], None)
+                elif key.startswith("ignore-check.kube-linter.io/"):
+                    pragma = Pragma("kube-linter", "object", [key.split("/", 1)[1]], None)
+                else:
+                    continue
+                ids, bad = _resolve(peer_index, pragma)
+                if bad:
+                    unknown.append((line, bad))
+                if ids:
+                    sups.append(Suppression(doc.path, line, ids, start, end,
+                                            "infra-expert" if pragma.origin == "infra-expert"
+                                            else pragma.origin, ",".join(pragma.codes)))
+    lines = doc.text.split("\n")
+    for i, raw in enumerate(lines):
+        if "infra-expert:" not in raw or "#" not in raw:
+            continue
+        pragma = read_pragma(raw[raw.index("#"):])
+        if pragma is None:
+            continue
+        ids, bad = peer_index.resolve(pragma)
+        if bad:
+            unknown.append((i + 1, bad))
+        if not ids:
+            continue
+        if pragma.scope == "file":
+            start, end = 1, len(lines)
+        elif raw[:raw.index("#")].strip():
+            start = end = i + 1
+        else:
+            start, end = i + 1, min(i + 2, len(lines))
+        sups.append(Suppression(doc.path, i + 1, ids, start, end, pragma.origin,
+                                ",".join(pragma.codes)))
+    return sups, unknown
+
+
+def _resolve(peer_index, pragma):
+    if pragma.origin == "infra-expert":
+        return peer_index.resolve(pragma)
+    ids = set()
+    for code in pragma.codes:
+        ids |= peer_index.by_peer.get(f"{pragma.origin}:{code}".lower(), set())
+    return ids, []
+
+
+def resources(docs):
+    """Requests and limits per workload, multiplied by its replicas."""
+    from infra_expert.kubernetes.rules_workload import quantity_cpu, quantity_bytes
+    rows = []
+    for doc in docs:
+        for obj, pod, _ in each_pod(doc.model.objects):
+            spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+            replicas = spec.get("replicas", 1) if obj.kind in (
+                "Deployment", "StatefulSet", "ReplicaSet") else 1
+            replicas = replicas if isinstance(replicas, int) else 1
+            totals = {"cpu_request": 0.0, "cpu_limit": 0.0, "memory_request": 0,
+                      "memory_limit": 0}
+            for c, is_init in containers_of(pod, init=False):
+                res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
+                for kind in ("requests", "limits"):
+                    values = res.get(kind) if isinstance(res.get(kind), dict) else {}
+                    suffix = "request" if kind == "requests" else "limit"
+                    totals[f"cpu_{suffix}"] += quantity_cpu(values.get("cpu")) or 0
+                    totals[f"memory_{suffix}"] += quantity_bytes(values.get("memory")) or 0
+            rows.append({"path": doc.path, "kind": obj.kind, "name": obj.name,
+                         "replicas": replicas,
+                         **{k: v * replicas for k, v in totals.items()}})
+    return {"workloads": rows} if rows else {}

@@ -1,0 +1,742 @@
+"""Kubernetes rules about objects and how they fit together: RBAC, Services, Ingress,
+NetworkPolicies, PDBs, HPAs, Jobs, namespaces, API versions, labels."""
+
+from __future__ import annotations
+
+import re
+
+from infra_expert.kubernetes.model import (at, containers_of, each_pod, namespace_of,
+                                           pod_template, selector_matches)
+from infra_expert.kubernetes.rules_workload import ctx_objects
+from infra_expert.model import Hit, RuleSet
+from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
+
+rules = RuleSet("kubernetes")
+
+
+def _of(doc, *kinds):
+    return [o for o in doc.model.objects if o.kind in kinds]
+
+
+def _spec(obj):
+    spec = obj.data.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _pods_in(ctx, namespace):
+    """(workload, pod template labels) of every workload of the run in a namespace."""
+    for obj in ctx_objects(ctx):
+        pod, meta = pod_template(obj) if obj.kind in (
+            "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
+            "ReplicationController") else (None, None)
+        if pod is not None and namespace_of(obj) == namespace:
+            labels = meta.get("labels") if isinstance(meta, dict) else None
+            yield obj, pod, labels if isinstance(labels, dict) else {}
+
+
+@rules.rule(
+    "K8040", "critical", "reliability", "Manifest cannot be read",
+    "Invalid YAML or a document without `apiVersion`/`kind`: `kubectl apply` refuses the "
+    "file.",
+    "Fix the reported line (`kubectl apply --dry-run=client -f FILE` shows the same).")
+def unreadable(doc, ctx):
+    for line, message in doc.model.problems:
+        yield Hit(line, message)
+
+
+# --------------------------------------------------------------------------- RBAC ----
+def _rules_of(obj):
+    rules_ = obj.data.get("rules")
+    return [r for r in rules_ if isinstance(r, dict)] if isinstance(rules_, list) else []
+
+
+def _strs(value):
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+@rules.rule(
+    "K8041", "critical", "security", "Binding to cluster-admin",
+    "Whoever holds the bound subject (a ServiceAccount token in a pod) controls the whole "
+    "cluster.",
+    "Bind a Role with the few verbs and resources needed, in its namespace.",
+    peers=("polaris:clusterrolebindingClusterAdmin",
+           "polaris:rolebindingClusterAdminClusterRole", "polaris:rolebindingClusterAdminRole",
+           "kube-linter:cluster-admin-role-binding"))
+def cluster_admin(doc, ctx):
+    for obj in _of(doc, "ClusterRoleBinding", "RoleBinding"):
+        ref = obj.data.get("roleRef")
+        if isinstance(ref, dict) and str(ref.get("name")) == "cluster-admin":
+            yield at(ref, "name", obj, "binds `cluster-admin`")
+
+
+@rules.rule(
+    "K8042", "warning", "security", "Wildcard in RBAC rules",
+    "`*` in verbs, resources or API groups grants everything, including kinds added later.",
+    "List the verbs and resources explicitly.",
+    peers=("kube-linter:wildcard-in-rules", "checkov:CKV_K8S_49"))
+def wildcard_rules(doc, ctx):
+    for obj in _of(doc, "Role", "ClusterRole"):
+        for r in _rules_of(obj):
+            for key in ("verbs", "resources", "apiGroups"):
+                if "*" in _strs(r.get(key)):
+                    yield at(r, key, obj, f"`{key}: [\"*\"]`")
+                    break
+
+
+@rules.rule(
+    "K8043", "warning", "security", "RBAC grants exec/attach into pods",
+    "`pods/exec` or `pods/attach` lets the holder run commands in any pod it can reach, "
+    "reading its secrets and tokens.",
+    "Grant exec only to humans through a break-glass role, not to workloads.",
+    peers=("polaris:clusterrolePodExecAttach", "polaris:rolePodExecAttach",
+           "polaris:clusterrolebindingPodExecAttach",
+           "polaris:rolebindingClusterRolePodExecAttach", "polaris:rolebindingRolePodExecAttach",
+           "checkov:CKV2_K8S_2"))
+def pod_exec(doc, ctx):
+    for obj in _of(doc, "Role", "ClusterRole"):
+        for r in _rules_of(obj):
+            resources = _strs(r.get("resources"))
+            hit = [x for x in resources if x in ("pods/exec", "pods/attach", "nodes/proxy")]
+            if hit and set(_strs(r.get("verbs"))) & {"create", "get", "*"}:
+                yield at(r, "resources", obj, f"grants `{hit[0]}`")
+
+
+@rules.rule(
+    "K8044", "suggestion", "security", "RBAC grants read access to Secrets",
+    "Reading Secrets cluster- or namespace-wide exposes every credential stored there.",
+    "Limit it with `resourceNames` to the Secrets the workload needs.",
+    peers=("kube-linter:access-to-secrets", "checkov:CKV2_K8S_5"))
+def read_secrets(doc, ctx):
+    for obj in _of(doc, "Role", "ClusterRole"):
+        for r in _rules_of(obj):
+            if ("secrets" in _strs(r.get("resources")) or "*" in _strs(r.get("resources"))) \
+                    and set(_strs(r.get("verbs"))) & {"get", "list", "watch", "*"} \
+                    and not r.get("resourceNames"):
+                yield at(r, "resources", obj, "can read all Secrets")
+
+
+@rules.rule(
+    "K8045", "warning", "security", "RBAC allows escalate, bind or impersonate",
+    "These verbs let the holder give itself any permission.",
+    "Remove them; only cluster administrators need them.",
+    peers=("checkov:CKV_K8S_155", "checkov:CKV_K8S_156", "checkov:CKV_K8S_157",
+           "checkov:CKV_K8S_158"))
+def escalate(doc, ctx):
+    for obj in _of(doc, "Role", "ClusterRole"):
+        for r in _rules_of(obj):
+            verbs = set(_strs(r.get("verbs"))) & {"escalate", "bind", "impersonate"}
+            if verbs:
+                yield at(r, "verbs", obj, f"verb `{sorted(verbs)[0]}`")
+
+
+# ------------------------------------------------------------------------ networking ----
+@rules.rule(
+    "K8046", "warning", "security", "Ingress without TLS",
+    "Traffic to the Ingress is plain HTTP: logins and cookies cross the network in clear.",
+    "Add a `tls:` section with the hosts and a certificate Secret (cert-manager issues "
+    "them).",
+    peers=("polaris:tlsSettingsMissing",))
+def ingress_tls(doc, ctx):
+    for obj in _of(doc, "Ingress"):
+        if not _spec(obj).get("tls"):
+            yield at(obj.data, "spec", obj, "no `tls:`")
+
+
+def _ingress_backends(obj):
+    spec = _spec(obj)
+    out = []
+    default = spec.get("defaultBackend") or spec.get("backend")
+    if isinstance(default, dict):
+        out.append(default)
+    for rule in spec.get("rules") or []:
+        http = rule.get("http") if isinstance(rule, dict) else None
+        for path in (http.get("paths") if isinstance(http, dict) else None) or []:
+            if isinstance(path, dict) and isinstance(path.get("backend"), dict):
+                out.append(path["backend"])
+    return out
+
+
+@rules.rule(
+    "K8047", "warning", "reliability", "Ingress backend Service not in the reviewed files",
+    "The Ingress sends traffic to a Service that none of the reviewed manifests defines: a "
+    "typo gives 503s. (It may exist elsewhere; the finding says what was checked.)",
+    "Fix the Service name, or review it together with the manifests that define it.",
+    peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"))
+def ingress_backend(doc, ctx):
+    services = {(namespace_of(o), o.name) for o in ctx_objects(ctx) if o.kind == "Service"}
+    if not services:
+        return
+    for obj in _of(doc, "Ingress"):
+        for b in _ingress_backends(obj):
+            svc = b.get("service") if isinstance(b.get("service"), dict) else None
+            name = svc.get("name") if svc else b.get("serviceName")
+            if name and (namespace_of(obj), str(name)) not in services:
+                yield at(svc or b, "name" if svc else "serviceName", obj,
+                         f"Service `{name}` is not in the reviewed files")
+
+
+@rules.rule(
+    "K8048", "warning", "reliability", "Service selects no pod",
+    "No workload in the reviewed files has the labels the Service selects: it has no "
+    "endpoints and every request fails.",
+    "Make the selector match the pod template labels (or review the workload with it).",
+    peers=("kube-score:service-targets-pod", "kube-linter:dangling-service"))
+def service_selects(doc, ctx):
+    for obj in _of(doc, "Service"):
+        selector = _spec(obj).get("selector")
+        if not isinstance(selector, dict) or not selector or _spec(obj).get("type") == \
+                "ExternalName":
+            continue
+        pods = list(_pods_in(ctx, namespace_of(obj)))
+        if pods and not any(selector_matches(selector, labels) for _, _, labels in pods):
+            yield at(_spec(obj), "selector", obj, "selects no pod of the reviewed workloads")
+
+
+@rules.rule(
+    "K8049", "suggestion", "security", "Service exposed outside the cluster",
+    "NodePort and LoadBalancer Services open the app on every node or on a public address, "
+    "bypassing the Ingress and its TLS and authentication.",
+    "Use a ClusterIP Service behind the Ingress; restrict `loadBalancerSourceRanges` if a "
+    "LoadBalancer is really needed.",
+    peers=("kube-score:service-type", "kube-linter:exposed-services"))
+def exposed_service(doc, ctx):
+    for obj in _of(doc, "Service"):
+        kind = _spec(obj).get("type")
+        if kind in ("NodePort", "LoadBalancer") and not (
+                kind == "LoadBalancer" and _spec(obj).get("loadBalancerSourceRanges")):
+            yield at(_spec(obj), "type", obj, f"`type: {kind}`")
+
+
+@rules.rule(
+    "K8050", "critical", "reliability", "Service targetPort names no container port",
+    "A named `targetPort` must match a `ports[].name` of the selected containers; otherwise "
+    "the Service has no usable endpoint.",
+    "Use the container port's name or number.",
+    peers=("kube-score:container-ports-check", "kube-linter:invalid-target-ports"))
+def target_port(doc, ctx):
+    for obj in _of(doc, "Service"):
+        selector = _spec(obj).get("selector")
+        if not isinstance(selector, dict) or not selector:
+            continue
+        names, found = set(), False
+        for _, pod, labels in _pods_in(ctx, namespace_of(obj)):
+            if selector_matches(selector, labels):
+                found = True
+                for c, _ in containers_of(pod, init=False):
+                    names |= {str(p.get("name")) for p in c.get("ports") or []
+                              if isinstance(p, dict)}
+        if not found:
+            continue
+        for p in _spec(obj).get("ports") or []:
+            tp = p.get("targetPort") if isinstance(p, dict) else None
+            if isinstance(tp, str) and not tp.isdigit() and tp not in names:
+                yield at(p, "targetPort", obj, f"`targetPort: {tp}` is not a container port "
+                                               "name")
+
+
+@rules.rule(
+    "K8051", "warning", "security", "SSH port exposed",
+    "Port 22 in a container or Service means an SSH server inside the cluster: one more "
+    "credential surface, usually unnecessary with `kubectl exec`.",
+    "Remove the SSH server and the port.",
+    peers=("kube-linter:ssh-port",))
+def ssh_port(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for c, _ in containers_of(pod, init=False):
+            for p in c.get("ports") or []:
+                if isinstance(p, dict) and p.get("containerPort") == 22:
+                    yield at(p, "containerPort", obj, "container port 22")
+    for obj in _of(doc, "Service"):
+        for p in _spec(obj).get("ports") or []:
+            if isinstance(p, dict) and 22 in (p.get("port"), p.get("targetPort")):
+                yield at(p, "port", obj, "port 22")
+
+
+@rules.rule(
+    "K8052", "warning", "reliability", "StatefulSet serviceName is not a headless Service",
+    "A StatefulSet's pods get stable DNS names only through a headless Service "
+    "(`clusterIP: None`) named in `serviceName`.",
+    "Create the headless Service, or fix `serviceName`.",
+    peers=("kube-score:statefulset-has-servicename",))
+def statefulset_service(doc, ctx):
+    services = {(namespace_of(o), o.name): o for o in ctx_objects(ctx) if o.kind == "Service"}
+    for obj in _of(doc, "StatefulSet"):
+        name = _spec(obj).get("serviceName")
+        svc = services.get((namespace_of(obj), str(name))) if name else None
+        if not name:
+            yield at(_spec(obj), None, obj, "no `serviceName`")
+        elif svc is not None and _spec(svc).get("clusterIP") != "None":
+            yield at(_spec(obj), "serviceName", obj, f"Service `{name}` is not headless")
+
+
+@rules.rule(
+    "K8053", "warning", "security", "ingress-nginx snippet annotation",
+    "`configuration-snippet`/`server-snippet` inject raw nginx configuration; they were the "
+    "vector of CVE-2021-25742 (reading other tenants' secrets).",
+    "Use the dedicated annotations instead, and keep `allow-snippet-annotations: false`.",
+    peers=("checkov:CKV_K8S_152", "checkov:CKV_K8S_153", "checkov:CKV_K8S_154"))
+def nginx_snippets(doc, ctx):
+    for obj in _of(doc, "Ingress"):
+        for key in obj.annotations():
+            if str(key).endswith(("configuration-snippet", "server-snippet", "auth-snippet")):
+                yield at(obj.metadata.get("annotations"), key, obj, f"annotation `{key}`")
+
+
+# -------------------------------------------------------------------- NetworkPolicy ----
+@rules.rule(
+    "K8054", "suggestion", "security", "Pods not covered by a NetworkPolicy",
+    "Without a NetworkPolicy every pod accepts traffic from every other pod of the cluster: "
+    "a compromised neighbour reaches the database directly.",
+    "Add a default-deny policy per namespace and allow the flows the app needs.",
+    peers=("polaris:missingNetworkPolicy", "kube-score:pod-networkpolicy",
+           "kube-linter:non-isolated-pod", "checkov:CKV2_K8S_6"))
+def network_policy(doc, ctx):
+    policies = [o for o in ctx_objects(ctx) if o.kind == "NetworkPolicy"]
+    for obj, pod, meta in each_pod(doc.model.objects):
+        if obj.kind in ("Job", "CronJob"):
+            continue
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        covered = any(namespace_of(p) == namespace_of(obj)
+                      and _policy_selects(p, labels) for p in policies)
+        if not covered:
+            yield at(obj.data, "kind", obj, "no NetworkPolicy selects its pods")
+
+
+def _policy_selects(policy, labels):
+    selector = _spec(policy).get("podSelector")
+    if selector is None:
+        return False
+    if isinstance(selector, dict) and not selector:
+        return True      # `podSelector: {}` selects every pod of the namespace
+    return selector_matches(selector, labels)
+
+
+@rules.rule(
+    "K8055", "warning", "reliability", "NetworkPolicy selects no pod",
+    "The policy's podSelector matches none of the reviewed workloads: it protects nothing, "
+    "usually because of a label typo.",
+    "Fix the podSelector labels.",
+    peers=("kube-score:networkpolicy-targets-pod", "kube-linter:dangling-networkpolicy"))
+def dangling_policy(doc, ctx):
+    for obj in _of(doc, "NetworkPolicy"):
+        selector = _spec(obj).get("podSelector")
+        if not isinstance(selector, dict) or not selector:
+            continue
+        pods = list(_pods_in(ctx, namespace_of(obj)))
+        if pods and not any(selector_matches(selector, labels) for _, _, labels in pods):
+            yield at(_spec(obj), "podSelector", obj, "selects no pod of the reviewed workloads")
+
+
+# ------------------------------------------------------------------ ConfigMap, Secret ----
+@rules.rule(
+    "K8056", "critical", "security", "Secret-looking value in a ConfigMap",
+    "ConfigMaps are not secret: readable by anyone with `get configmaps`, printed in logs "
+    "and dashboards.",
+    "Move the value to a Secret (from a secret manager, Sealed Secrets or SOPS).",
+    peers=("polaris:sensitiveConfigmapContent",))
+def configmap_secret(doc, ctx):
+    for obj in _of(doc, "ConfigMap"):
+        data = obj.data.get("data")
+        if not isinstance(data, dict):
+            continue
+        for key, value in data.items():
+            value = str(value)
+            if token_kind(value) or (is_secret_name(str(key)) and "\n" not in value
+                                     and is_literal_secret_value(value)):
+                yield at(data, key, obj, f"`{key}: {MASK}`")
+
+
+@rules.rule(
+    "K8057", "warning", "security", "Secret values committed in the manifest",
+    "A Secret's `data` is only base64, not encryption: committed to git it is readable by "
+    "everyone with the repository.",
+    "Generate Secrets outside git (External Secrets, Sealed Secrets, SOPS) or from the CI.")
+def committed_secret(doc, ctx):
+    for obj in _of(doc, "Secret"):
+        for key in ("data", "stringData"):
+            data = obj.data.get(key)
+            if isinstance(data, dict) and any(v not in (None, "") for v in data.values()):
+                yield at(obj.data, key, obj, f"`{key}` holds {len(data)} value(s)")
+
+
+# ----------------------------------------------------------------------- availability ----
+def _replicas(obj):
+    value = _spec(obj).get("replicas", 1)
+    return value if isinstance(value, int) else 1
+
+
+def _hpas(ctx):
+    return [o for o in ctx_objects(ctx) if o.kind == "HorizontalPodAutoscaler"]
+
+
+def _hpa_target(hpa):
+    ref = _spec(hpa).get("scaleTargetRef")
+    return (str(ref.get("kind")), str(ref.get("name"))) if isinstance(ref, dict) else (None,
+                                                                                       None)
+
+
+@rules.rule(
+    "K8058", "suggestion", "reliability", "Single replica",
+    "One replica means downtime at every rollout that fails, node drain or crash. (Fine for "
+    "a homelab; a suggestion.)",
+    "Run 2 or more replicas (with a PodDisruptionBudget and anti-affinity), or an HPA with "
+    "`minReplicas: 2`.",
+    peers=("polaris:deploymentMissingReplicas", "kube-score:deployment-replicas",
+           "kube-linter:minimum-three-replicas"))
+def single_replica(doc, ctx):
+    scaled = {(namespace_of(h), _hpa_target(h)[1]) for h in _hpas(ctx)}
+    for obj in _of(doc, "Deployment", "StatefulSet"):
+        if _replicas(obj) < 2 and (namespace_of(obj), obj.name) not in scaled:
+            yield at(_spec(obj), "replicas", obj, f"{_replicas(obj)} replica")
+
+
+@rules.rule(
+    "K8059", "suggestion", "reliability", "HPA minReplicas below 2 or equal to maxReplicas",
+    "`minReplicas: 1` scales down to a single pod; `minReplicas == maxReplicas` never "
+    "scales.",
+    "Use `minReplicas: 2` or more, and a `maxReplicas` above it.",
+    peers=("polaris:hpaMinAvailability", "polaris:hpaMaxAvailability",
+           "kube-score:horizontalpodautoscaler-replicas", "kube-linter:hpa-minimum-three-replicas"))
+def hpa_bounds(doc, ctx):
+    for obj in _of(doc, "HorizontalPodAutoscaler"):
+        spec = _spec(obj)
+        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if isinstance(low, int) and low < 2:
+            yield at(spec, "minReplicas", obj, f"`minReplicas: {low}`")
+        elif low == high:
+            yield at(spec, "maxReplicas", obj, f"`minReplicas` = `maxReplicas` = {high}")
+
+
+@rules.rule(
+    "K8060", "warning", "reliability", "HPA target not in the reviewed files",
+    "The autoscaler points at a workload that none of the reviewed manifests defines: it "
+    "scales nothing.",
+    "Fix `scaleTargetRef` (kind and name), or review it with the workload.",
+    peers=("kube-score:horizontalpodautoscaler-has-target",
+           "kube-linter:dangling-horizontalpodautoscaler"))
+def hpa_target(doc, ctx):
+    objects = {(o.kind, namespace_of(o), o.name) for o in ctx_objects(ctx)}
+    for obj in _of(doc, "HorizontalPodAutoscaler"):
+        kind, name = _hpa_target(obj)
+        if kind and (kind, namespace_of(obj), name) not in objects:
+            yield at(_spec(obj), "scaleTargetRef", obj, f"{kind} `{name}` is not in the "
+                                                        "reviewed files")
+
+
+@rules.rule(
+    "K8061", "warning", "reliability", "Workload sets replicas while an HPA scales it",
+    "Every `kubectl apply` resets the replica count the HPA chose: a scaled-out Deployment "
+    "drops back to the manifest's number under load.",
+    "Remove `spec.replicas` from workloads that an HPA manages.",
+    peers=("kube-score:deployment-targeted-by-hpa-does-not-have-replicas-configured",))
+def replicas_with_hpa(doc, ctx):
+    scaled = {(namespace_of(h),) + _hpa_target(h) for h in _hpas(ctx)}
+    for obj in _of(doc, "Deployment", "StatefulSet"):
+        if (namespace_of(obj), obj.kind, obj.name) in scaled and "replicas" in _spec(obj):
+            yield at(_spec(obj), "replicas", obj, "sets `replicas` although an HPA scales it")
+
+
+def _pdbs(ctx):
+    return [o for o in ctx_objects(ctx) if o.kind == "PodDisruptionBudget"]
+
+
+@rules.rule(
+    "K8062", "suggestion", "reliability", "No PodDisruptionBudget",
+    "Without a PDB a node drain may evict all replicas at once.",
+    "Add a PodDisruptionBudget with `maxUnavailable: 1` selecting the pods.",
+    peers=("polaris:missingPodDisruptionBudget", "kube-score:deployment-has-poddisruptionbudget",
+           "kube-score:statefulset-has-poddisruptionbudget"))
+def missing_pdb(doc, ctx):
+    pdbs = _pdbs(ctx)
+    for obj, pod, meta in each_pod(doc.model.objects):
+        if obj.kind not in ("Deployment", "StatefulSet") or _replicas(obj) < 2:
+            continue
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        if not any(namespace_of(p) == namespace_of(obj)
+                   and selector_matches(_spec(p).get("selector"), labels) for p in pdbs):
+            yield at(obj.data, "kind", obj, "no PodDisruptionBudget selects its pods")
+
+
+@rules.rule(
+    "K8063", "warning", "reliability", "PodDisruptionBudget that blocks every eviction",
+    "`maxUnavailable: 0` (or `minAvailable` equal to the replicas, or 100%) means a node "
+    "drain can never evict the pods: upgrades hang.",
+    "Allow at least one disruption: `maxUnavailable: 1`.",
+    peers=("polaris:pdbDisruptionsIsZero", "kube-linter:pdb-max-unavailable",
+           "kube-linter:pdb-min-available"))
+def pdb_zero(doc, ctx):
+    for obj in _of(doc, "PodDisruptionBudget"):
+        spec = _spec(obj)
+        max_un, min_av = spec.get("maxUnavailable"), spec.get("minAvailable")
+        if max_un in (0, "0", "0%") or min_av == "100%":
+            yield at(spec, "maxUnavailable" if "maxUnavailable" in spec else "minAvailable",
+                     obj, "allows no disruption")
+        elif isinstance(min_av, int):
+            for w, _, labels in _pods_in(ctx, namespace_of(obj)):
+                if selector_matches(spec.get("selector"), labels) and w.kind in (
+                        "Deployment", "StatefulSet") and min_av >= _replicas(w):
+                    yield at(spec, "minAvailable", obj, f"`minAvailable: {min_av}` with "
+                                                        f"{_replicas(w)} replica(s) of "
+                                                        f"{w.label}")
+                    break
+
+
+@rules.rule(
+    "K8064", "warning", "reliability", "PodDisruptionBudget without a policy",
+    "A PDB needs `minAvailable` or `maxUnavailable`; without either it protects nothing.",
+    "Add `maxUnavailable: 1`.",
+    peers=("kube-score:poddisruptionbudget-has-policy",))
+def pdb_policy(doc, ctx):
+    for obj in _of(doc, "PodDisruptionBudget"):
+        spec = _spec(obj)
+        if "minAvailable" not in spec and "maxUnavailable" not in spec:
+            yield at(obj.data, "spec", obj, "neither `minAvailable` nor `maxUnavailable`")
+
+
+@rules.rule(
+    "K8065", "suggestion", "reliability", "No anti-affinity or topology spread",
+    "Several replicas may land on the same node: one node failure takes them all.",
+    "Add `topologySpreadConstraints` on `kubernetes.io/hostname` (or a preferred pod "
+    "anti-affinity).",
+    peers=("kube-score:deployment-has-host-podantiaffinity",
+           "kube-score:statefulset-has-host-podantiaffinity", "kube-linter:no-anti-affinity",
+           "polaris:topologySpreadConstraint"))
+def spread(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        if obj.kind not in ("Deployment", "StatefulSet") or _replicas(obj) < 2:
+            continue
+        affinity = pod.get("affinity")
+        if not pod.get("topologySpreadConstraints") and not (
+                isinstance(affinity, dict) and affinity.get("podAntiAffinity")):
+            yield at(pod, None, obj, f"{_replicas(obj)} replicas with no spreading rule")
+
+
+@rules.rule(
+    "K8066", "suggestion", "reliability", "Deployment strategy is Recreate",
+    "`Recreate` stops every pod before starting the new ones: each rollout is an outage.",
+    "Use `RollingUpdate` (the default), unless the app cannot run two versions at once.",
+    peers=("kube-score:deployment-strategy", "kube-linter:no-rolling-update-strategy"))
+def strategy(doc, ctx):
+    for obj in _of(doc, "Deployment"):
+        st = _spec(obj).get("strategy")
+        if isinstance(st, dict) and st.get("type") == "Recreate":
+            yield at(st, "type", obj, "`strategy.type: Recreate`")
+
+
+# ----------------------------------------------------------------------------- jobs ----
+@rules.rule(
+    "K8067", "suggestion", "reliability", "CronJob without a starting deadline",
+    "If the controller misses a schedule (downtime, too many missed runs) the job may start "
+    "much later than intended, or not at all after 100 misses.",
+    "Set `startingDeadlineSeconds` (e.g. 300).",
+    peers=("kube-score:cronjob-has-deadline",))
+def cron_deadline(doc, ctx):
+    for obj in _of(doc, "CronJob"):
+        if "startingDeadlineSeconds" not in _spec(obj):
+            yield at(obj.data, "spec", obj, "no `startingDeadlineSeconds`")
+
+
+@rules.rule(
+    "K8068", "warning", "reliability", "CronJob runs may overlap",
+    "The default `concurrencyPolicy: Allow` starts a new run while the previous one is still "
+    "going: backups and syncs then fight over the same data.",
+    "Set `concurrencyPolicy: Forbid` (or `Replace`).")
+def cron_overlap(doc, ctx):
+    for obj in _of(doc, "CronJob"):
+        if _spec(obj).get("concurrencyPolicy", "Allow") == "Allow":
+            yield at(_spec(obj), "concurrencyPolicy", obj, "`concurrencyPolicy: Allow`")
+
+
+@rules.rule(
+    "K8069", "critical", "reliability", "Invalid restartPolicy for a Job",
+    "Jobs and CronJobs accept only `OnFailure` or `Never`; `Always` is rejected by the API.",
+    "Set `restartPolicy: OnFailure` (or `Never`) in the pod template.",
+    peers=("kube-score:cronjob-restartpolicy", "kube-linter:restart-policy"))
+def job_restart(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        if obj.kind in ("Job", "CronJob") and pod.get("restartPolicy") not in ("OnFailure",
+                                                                             "Never"):
+            yield at(pod, "restartPolicy", obj, f"`restartPolicy: "
+                                                f"{pod.get('restartPolicy', 'Always (default)')}`")
+
+
+@rules.rule(
+    "K8070", "suggestion", "reliability", "Job without ttlSecondsAfterFinished",
+    "Finished Jobs and their pods stay in the cluster for ever, cluttering the namespace and "
+    "the API server.",
+    "Set `ttlSecondsAfterFinished` (e.g. 86400) on plain Jobs (CronJobs keep a history "
+    "limit instead).",
+    peers=("kube-linter:job-ttl-seconds-after-finished",))
+def job_ttl(doc, ctx):
+    for obj in _of(doc, "Job"):
+        if "ttlSecondsAfterFinished" not in _spec(obj):
+            yield at(obj.data, "spec", obj, "no `ttlSecondsAfterFinished`")
+
+
+# ------------------------------------------------------------------- namespaces, APIs ----
+_NAMESPACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+               "Pod", "Service", "Ingress", "ConfigMap", "Secret", "NetworkPolicy",
+               "PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount", "Role",
+               "RoleBinding", "PersistentVolumeClaim"}
+
+
+@rules.rule(
+    "K8071", "suggestion", "elegance", "Object in the `default` namespace",
+    "The `default` namespace mixes unrelated apps, cannot be given its own quotas and "
+    "policies cleanly, and is where mistakes land. (Manifests without a namespace take the "
+    "one of `kubectl apply -n`, so only an explicit `default` is reported.)",
+    "Deploy into a dedicated namespace.",
+    peers=("kube-linter:use-namespace", "checkov:CKV_K8S_21"))
+def default_namespace(doc, ctx):
+    for obj in doc.model.objects:
+        if obj.kind in _NAMESPACED and obj.namespace == "default":
+            yield at(obj.metadata, "namespace", obj, "`namespace: default`")
+
+
+# (apiVersion, kind) -> (removed in, replacement)
+_REMOVED = {
+    ("extensions/v1beta1", "Deployment"): ("1.16", "apps/v1"),
+    ("extensions/v1beta1", "DaemonSet"): ("1.16", "apps/v1"),
+    ("extensions/v1beta1", "ReplicaSet"): ("1.16", "apps/v1"),
+    ("extensions/v1beta1", "Ingress"): ("1.22", "networking.k8s.io/v1"),
+    ("extensions/v1beta1", "NetworkPolicy"): ("1.16", "networking.k8s.io/v1"),
+    ("extensions/v1beta1", "PodSecurityPolicy"): ("1.16", "(removed; use Pod Security Admission)"),
+    ("apps/v1beta1", "Deployment"): ("1.16", "apps/v1"),
+    ("apps/v1beta2", "Deployment"): ("1.16", "apps/v1"),
+    ("apps/v1beta1", "StatefulSet"): ("1.16", "apps/v1"),
+    ("apps/v1beta2", "StatefulSet"): ("1.16", "apps/v1"),
+    ("apps/v1beta2", "DaemonSet"): ("1.16", "apps/v1"),
+    ("apps/v1beta2", "ReplicaSet"): ("1.16", "apps/v1"),
+    ("networking.k8s.io/v1beta1", "Ingress"): ("1.22", "networking.k8s.io/v1"),
+    ("networking.k8s.io/v1beta1", "IngressClass"): ("1.22", "networking.k8s.io/v1"),
+    ("batch/v1beta1", "CronJob"): ("1.25", "batch/v1"),
+    ("policy/v1beta1", "PodDisruptionBudget"): ("1.25", "policy/v1"),
+    ("policy/v1beta1", "PodSecurityPolicy"): ("1.25", "(removed; use Pod Security Admission)"),
+    ("autoscaling/v2beta1", "HorizontalPodAutoscaler"): ("1.25", "autoscaling/v2"),
+    ("autoscaling/v2beta2", "HorizontalPodAutoscaler"): ("1.26", "autoscaling/v2"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"): ("1.22", "rbac.authorization.k8s.io/v1"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"): ("1.22", "rbac.authorization.k8s.io/v1"),
+    ("rbac.authorization.k8s.io/v1beta1", "Role"): ("1.22", "rbac.authorization.k8s.io/v1"),
+    ("rbac.authorization.k8s.io/v1beta1", "RoleBinding"): ("1.22", "rbac.authorization.k8s.io/v1"),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"): ("1.22", "apiextensions.k8s.io/v1"),
+    ("admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"): ("1.22", "admissionregistration.k8s.io/v1"),
+    ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"): ("1.22", "admissionregistration.k8s.io/v1"),
+    ("storage.k8s.io/v1beta1", "CSIDriver"): ("1.22", "storage.k8s.io/v1"),
+    ("storage.k8s.io/v1beta1", "StorageClass"): ("1.22", "storage.k8s.io/v1"),
+    ("scheduling.k8s.io/v1beta1", "PriorityClass"): ("1.22", "scheduling.k8s.io/v1"),
+    ("discovery.k8s.io/v1beta1", "EndpointSlice"): ("1.25", "discovery.k8s.io/v1"),
+    ("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema"): ("1.29", "flowcontrol.apiserver.k8s.io/v1"),
+    ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema"): ("1.32", "flowcontrol.apiserver.k8s.io/v1"),
+}
+
+
+@rules.rule(
+    "K8072", "critical", "reliability", "apiVersion removed from Kubernetes",
+    "The API server no longer serves this group/version for this kind: `kubectl apply` "
+    "fails on any cluster newer than the version named.",
+    "Move to the replacement apiVersion (and adapt the fields that changed, e.g. "
+    "`spec.selector` for apps/v1, the `backend.service` form for Ingress v1).",
+    peers=("kube-score:stable-version", "kube-linter:no-extensions-v1beta"))
+def removed_api(doc, ctx):
+    for obj in doc.model.objects:
+        removed = _REMOVED.get((obj.api_version, obj.kind))
+        if removed:
+            yield at(obj.data, "apiVersion", obj, f"`{obj.api_version}` was removed in "
+                                                  f"Kubernetes {removed[0]}; use {removed[1]}")
+
+
+# ------------------------------------------------------------------------- labels ----
+_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+@rules.rule(
+    "K8073", "critical", "reliability", "Invalid label value",
+    "Label values must be at most 63 characters of letters, digits, `-`, `_`, `.`, starting "
+    "and ending with an alphanumeric: the API server rejects anything else.",
+    "Fix the value (quote numbers and booleans: `\"true\"`).",
+    peers=("kube-score:label-values",))
+def label_values(doc, ctx):
+    for obj in doc.model.objects:
+        metas = [obj.metadata] + [m for _, _, m in each_pod([obj]) if m is not obj.metadata]
+        for meta in metas:
+            labels = meta.get("labels")
+            if not isinstance(labels, dict):
+                continue
+            for key, value in labels.items():
+                if isinstance(value, bool) or not _LABEL_VALUE.match(str(value)):
+                    yield at(labels, key, obj, f"label `{key}: {value}`")
+
+
+@rules.rule(
+    "K8074", "critical", "reliability", "Selector does not match the pod template labels",
+    "A Deployment/StatefulSet/DaemonSet whose `selector` does not match its own template "
+    "labels is rejected by the API server (or, for loose selectors, adopts other pods).",
+    "Make `spec.selector.matchLabels` a subset of `spec.template.metadata.labels`.",
+    peers=("kube-score:deployment-pod-selector-labels-match-template-metadata-labels",
+           "kube-score:statefulset-pod-selector-labels-match-template-metadata-labels",
+           "kube-linter:mismatching-selector"))
+def selector_mismatch(doc, ctx):
+    for obj, pod, meta in each_pod(doc.model.objects):
+        if obj.kind not in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+            continue
+        selector = _spec(obj).get("selector")
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        if isinstance(selector, dict) and selector and not selector_matches(selector, labels):
+            yield at(_spec(obj), "selector", obj, "selector does not match the template labels")
+
+
+@rules.rule(
+    "K8075", "warning", "reliability", "ServiceAccount not in the reviewed files",
+    "The pod names a ServiceAccount that none of the reviewed manifests creates: the pod is "
+    "not created until it exists. (It may come from elsewhere, e.g. Terraform.)",
+    "Add the ServiceAccount to the manifests, or review it together with them.",
+    peers=("kube-linter:non-existent-service-account",))
+def missing_sa(doc, ctx):
+    accounts = {(namespace_of(o), o.name) for o in ctx_objects(ctx) if o.kind == "ServiceAccount"}
+    if not accounts:
+        return
+    for obj, pod, _ in each_pod(doc.model.objects):
+        sa = pod.get("serviceAccountName")
+        if sa and sa != "default" and (namespace_of(obj), str(sa)) not in accounts:
+            yield at(pod, "serviceAccountName", obj, f"ServiceAccount `{sa}` is not in the "
+                                                     "reviewed files")
+
+
+@rules.rule(
+    "K8076", "warning", "reliability", "Referenced Secret or ConfigMap not in the reviewed files",
+    "An env or volume reference to a Secret/ConfigMap that no reviewed manifest defines "
+    "keeps the pod in `CreateContainerConfigError` until it exists.",
+    "Create it with the app's manifests, or mark the reference `optional: true`.",
+    peers=("kube-linter:env-value-from",))
+def missing_refs(doc, ctx):
+    have = {(o.kind, namespace_of(o), o.name) for o in ctx_objects(ctx)
+            if o.kind in ("Secret", "ConfigMap")}
+    kinds_present = {k for k, _, _ in have}
+    for obj, pod, _ in each_pod(doc.model.objects):
+        ns = namespace_of(obj)
+        for c, _ in containers_of(pod):
+            for e in c.get("env") or []:
+                ref = e.get("valueFrom") if isinstance(e, dict) else None
+                for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+                    r = ref.get(key) if isinstance(ref, dict) else None
+                    if isinstance(r, dict) and kind in kinds_present and not r.get("optional") \
+                            and (kind, ns, str(r.get("name"))) not in have:
+                        yield at(r, "name", obj, f"{kind} `{r.get('name')}` is not in the "
+                                                 "reviewed files")
+
+
+@rules.rule(
+    "K8077", "warning", "security", "Legacy cluster component with known risks",
+    "Helm 2's Tiller runs with cluster-admin and no authentication; the Kubernetes "
+    "Dashboard exposed with a privileged token has been the entry of several breaches.",
+    "Remove Tiller (Helm 3 has none); run the Dashboard with a read-only account behind "
+    "authentication, or not at all.",
+    peers=("checkov:CKV_K8S_34", "checkov:CKV_K8S_44", "checkov:CKV_K8S_45",
+           "checkov:CKV_K8S_33"))
+def legacy_components(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for c, _ in containers_of(pod, init=False):
+            image = str(c.get("image", ""))
+            if "tiller" in image or "kubernetes-dashboard" in image or "kubernetesui/dashboard" \
+                    in image:
+                yield at(c, "image", obj, f"`{image}`")

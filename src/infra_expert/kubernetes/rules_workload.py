@@ -1,0 +1,628 @@
+"""Kubernetes rules about pods and containers: resources, probes, images, security."""
+
+from __future__ import annotations
+
+import re
+
+from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.kubernetes.model import (at, cname, containers_of, each_container, each_pod,
+                                           effective_security)
+from infra_expert.model import Pass, RuleSet
+from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
+
+rules = RuleSet("kubernetes")
+
+_LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod",
+                 "ReplicationController"}
+_BYTES = {"": 1, "k": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5,
+          "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
+          "m": 0.001}
+
+
+def quantity_bytes(value):
+    if value is None or isinstance(value, bool):
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)(?:e(\d+))?\s*([kMGTP]i?|m)?\s*", str(value))
+    if not m:
+        return None
+    number = float(m.group(1)) * (10 ** int(m.group(2)) if m.group(2) else 1)
+    return int(number * _BYTES[m.group(3) or ""])
+
+
+def quantity_cpu(value):
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    try:
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError:
+        return None
+
+
+def _resources(c):
+    res = c.get("resources")
+    res = res if isinstance(res, dict) else {}
+    requests = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+    limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+    return res, requests, limits
+
+
+def _res_hit(obj, c, message):
+    res = c.get("resources")
+    return at(res if isinstance(res, dict) else c, None if isinstance(res, dict) else
+              "resources", obj, f"container `{cname(c)}`: {message}")
+
+
+@rules.rule(
+    "K8001", "warning", "reliability", "Container without a CPU request",
+    "The scheduler places pods by their requests: without one, a node is overcommitted and "
+    "the container gets the least CPU under contention.",
+    "Set `resources.requests.cpu` to the container's usual consumption (e.g. `100m`).",
+    peers=("polaris:cpuRequestsMissing", "kube-score:container-resources",
+           "kube-linter:unset-cpu-requirements", "checkov:CKV_K8S_10"))
+def cpu_request(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if not is_init and _resources(c)[1].get("cpu") is None:
+            yield _res_hit(obj, c, "no CPU request")
+
+
+@rules.rule(
+    "K8002", "warning", "reliability", "Container without a memory request",
+    "Without a memory request the pod can be scheduled on a node that has no room for it, "
+    "and it is among the first evicted under memory pressure.",
+    "Set `resources.requests.memory` to the usual working set (e.g. `128Mi`).",
+    peers=("polaris:memoryRequestsMissing", "kube-score:container-resources",
+           "checkov:CKV_K8S_12"))
+def memory_request(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if not is_init and _resources(c)[1].get("memory") is None:
+            yield _res_hit(obj, c, "no memory request")
+
+
+@rules.rule(
+    "K8003", "warning", "reliability", "Container without a memory limit",
+    "A container without a memory limit can take the node's memory until the kernel kills "
+    "something else; a leak in one pod takes down its neighbours.",
+    "Set `resources.limits.memory` (equal to the request for predictable behaviour).",
+    peers=("polaris:memoryLimitsMissing", "kube-score:container-resources",
+           "kube-linter:unset-memory-requirements", "checkov:CKV_K8S_13"))
+def memory_limit(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if _resources(c)[2].get("memory") is None:
+            yield _res_hit(obj, c, "no memory limit")
+
+
+@rules.rule(
+    "K8004", "suggestion", "performance", "Container without a CPU limit",
+    "Our stance: CPU limits are optional. They cause throttling even when the node is idle, "
+    "which hurts latency; requests already share CPU fairly under contention. Set a limit "
+    "only for batch work or on small shared nodes. Off by default for that reason.",
+    "If you want one, set `resources.limits.cpu`; otherwise keep good CPU requests.",
+    peers=("polaris:cpuLimitsMissing", "kube-score:container-resources", "checkov:CKV_K8S_11"),
+    enabled=False)
+def cpu_limit(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if not is_init and _resources(c)[2].get("cpu") is None:
+            yield _res_hit(obj, c, "no CPU limit")
+
+
+@rules.rule(
+    "K8005", "critical", "reliability", "Resource limit below its request",
+    "The API server rejects a container whose limit is lower than its request.",
+    "Raise the limit or lower the request.")
+def limit_below_request(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        _, requests, limits = _resources(c)
+        for key, parse in (("cpu", quantity_cpu), ("memory", quantity_bytes)):
+            req, lim = parse(requests.get(key)), parse(limits.get(key))
+            if req is not None and lim is not None and lim < req:
+                yield _res_hit(obj, c, f"{key} limit {limits[key]} < request {requests[key]}")
+
+
+def _probe(c, name):
+    p = c.get(name)
+    return p if isinstance(p, dict) else None
+
+
+@rules.rule(
+    "K8006", "warning", "reliability", "No readiness probe",
+    "Without a readiness probe the pod receives traffic as soon as the process starts, and "
+    "keeps receiving it when it stops answering; rollouts cannot tell a broken version.",
+    "Add a `readinessProbe` on the endpoint that says the app can serve (an HTTP health "
+    "path, or a TCP port).",
+    peers=("polaris:readinessProbeMissing", "kube-score:pod-probes",
+           "kube-linter:no-readiness-probe", "checkov:CKV_K8S_9"))
+def readiness(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
+        if obj.kind in _LONG_RUNNING and _probe(c, "readinessProbe") is None:
+            yield at(c, "name", obj, f"container `{cname(c)}` has no readinessProbe")
+
+
+@rules.rule(
+    "K8007", "suggestion", "reliability", "No liveness probe",
+    "A liveness probe restarts a container that hangs; a careless one (same as readiness, "
+    "too short a timeout) restarts healthy pods under load, so it is a suggestion.",
+    "Add a `livenessProbe` that only fails when the process is truly stuck, with generous "
+    "`timeoutSeconds` and `failureThreshold`.",
+    peers=("polaris:livenessProbeMissing", "kube-linter:no-liveness-probe", "checkov:CKV_K8S_8"))
+def liveness(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
+        if obj.kind in _LONG_RUNNING and _probe(c, "livenessProbe") is None:
+            yield at(c, "name", obj, f"container `{cname(c)}` has no livenessProbe")
+
+
+def _probe_action(p):
+    return {k: p.get(k) for k in ("httpGet", "tcpSocket", "exec", "grpc") if k in p}
+
+
+@rules.rule(
+    "K8008", "warning", "reliability", "Liveness probe identical to readiness probe",
+    "When both probes hit the same check with the same thresholds, an overloaded pod is "
+    "killed instead of being taken out of the load balancer: restarts cascade under load.",
+    "Make liveness cheaper and more tolerant (a higher `failureThreshold`, a "
+    "process-alive endpoint) than readiness.",
+    peers=("kube-score:pod-probes-identical",))
+def identical_probes(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
+        live, ready = _probe(c, "livenessProbe"), _probe(c, "readinessProbe")
+        if live and ready and _probe_action(live) == _probe_action(ready) and all(
+                live.get(k) == ready.get(k) for k in ("failureThreshold", "periodSeconds",
+                                                       "timeoutSeconds",
+                                                       "initialDelaySeconds")):
+            yield at(c, "livenessProbe", obj, f"container `{cname(c)}`: liveness and "
+                                              "readiness probes are identical")
+
+
+@rules.rule(
+    "K8009", "critical", "reliability", "Probe uses a port name the container does not declare",
+    "A probe on a named port that no `ports[].name` of the container defines can never "
+    "succeed: readiness never passes, or liveness restarts the container for ever.",
+    "Name the port in `ports:` (`- name: http`), or use the port number.",
+    peers=("kube-linter:liveness-port", "kube-linter:readiness-port",
+           "kube-linter:startup-port"))
+def probe_port(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
+        names = {str(p.get("name")) for p in c.get("ports") or [] if isinstance(p, dict)}
+        for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
+            p = _probe(c, kind)
+            if not p:
+                continue
+            for action in ("httpGet", "tcpSocket", "grpc"):
+                a = p.get(action)
+                port = a.get("port") if isinstance(a, dict) else None
+                if isinstance(port, str) and not port.isdigit() and port not in names:
+                    yield at(a, "port", obj, f"container `{cname(c)}`: {kind} uses port "
+                                             f"`{port}`, which no container port is named")
+
+
+def _images(obj, pod):
+    for c, is_init in containers_of(pod):
+        image = c.get("image")
+        if isinstance(image, str) and image and "{{" not in image and "$" not in image:
+            yield c, image, ImageRef(image)
+
+
+@rules.rule(
+    "K8010", "warning", "reliability", "Image without a version tag",
+    "`:latest` or no tag: every node pulls whatever is newest when it starts the pod, so "
+    "replicas run different versions and a rollback does not roll back.",
+    "Pin a version (`nginx:1.27.2`), ideally with its digest.",
+    peers=("polaris:tagNotSpecified", "kube-score:container-image-tag",
+           "kube-linter:latest-tag", "checkov:CKV_K8S_14"))
+def image_tag(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for c, image, ref in _images(obj, pod):
+            if ref.digest is None and (ref.tag is None or ref.tag == "latest"):
+                yield at(c, "image", obj, f"container `{cname(c)}`: `{image}`")
+
+
+@rules.rule(
+    "K8011", "suggestion", "reliability", "Mutable tag without `imagePullPolicy: Always`",
+    "With `IfNotPresent` (the default for a tag) each node keeps the copy of a re-pushed tag "
+    "it pulled first: pods of one Deployment run different images. Digests make the "
+    "question moot.",
+    "Pin by digest, or set `imagePullPolicy: Always` for tags that can move.",
+    peers=("polaris:pullPolicyNotAlways", "kube-score:container-image-pull-policy",
+           "checkov:CKV_K8S_15"))
+def pull_policy(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for c, image, ref in _images(obj, pod):
+            policy = c.get("imagePullPolicy")
+            if ref.digest is None and ref.tag not in (None, "latest") and policy != "Always":
+                yield at(c, "imagePullPolicy" if policy else "image", obj,
+                         f"container `{cname(c)}`: `{image}` with "
+                         f"`imagePullPolicy: {policy or 'IfNotPresent (default)'}`")
+
+
+@rules.rule(
+    "K8012", "suggestion", "security", "Image not pinned by digest",
+    "A tag can be re-pushed; a digest names exactly one image, which admission policies "
+    "and supply-chain tools can verify.",
+    "Use `image: repo/app:1.2.3@sha256:…` (Renovate keeps it current).",
+    positive="Images pinned by digest in {name}",
+    peers=("checkov:CKV_K8S_43",))
+def image_digest(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        images = list(_images(obj, pod))
+        for c, image, ref in images:
+            if ref.digest is None:
+                yield at(c, "image", obj, f"container `{cname(c)}`: `{image}` has no digest")
+        if images and all(ref.digest for _, _, ref in images):
+            yield Pass(obj.line, name=obj.label)
+
+
+def _sc(c):
+    sc = c.get("securityContext")
+    return sc if isinstance(sc, dict) else {}
+
+
+@rules.rule(
+    "K8013", "critical", "security", "Privileged container",
+    "A privileged container has every capability and every host device: it is root on the "
+    "node.",
+    "Remove `privileged: true`; grant the specific capability or device instead.",
+    peers=("polaris:runAsPrivileged", "kube-score:container-security-context-privileged",
+           "kube-linter:privileged-container", "checkov:CKV_K8S_16"))
+def privileged(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if _sc(c).get("privileged") is True:
+            yield at(_sc(c), "privileged", obj, f"container `{cname(c)}` is privileged")
+
+
+@rules.rule(
+    "K8014", "warning", "security", "Privilege escalation not disabled",
+    "Unless `allowPrivilegeEscalation: false`, a setuid binary can give the process more "
+    "privileges than its user has.",
+    "Set `securityContext.allowPrivilegeEscalation: false` on every container.",
+    peers=("polaris:privilegeEscalationAllowed", "kube-linter:privilege-escalation-container",
+           "checkov:CKV_K8S_20", "checkov:CKV_K8S_30"))
+def privilege_escalation(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        sc = _sc(c)
+        if sc.get("allowPrivilegeEscalation") is not False:
+            yield at(sc or c, "allowPrivilegeEscalation" if sc else "name", obj,
+                     f"container `{cname(c)}`: `allowPrivilegeEscalation` is not false")
+
+
+@rules.rule(
+    "K8015", "warning", "security", "Container may run as root",
+    "Without `runAsNonRoot: true` (or a non-zero `runAsUser`) the container runs as the "
+    "image's user, often root; `runAsUser: 0` asks for root explicitly.",
+    "Set `runAsNonRoot: true` and a numeric `runAsUser` (e.g. 10001) in the pod or "
+    "container securityContext.",
+    peers=("polaris:runAsRootAllowed", "kube-linter:run-as-non-root", "checkov:CKV_K8S_23",
+           "checkov:CKV_K8S_29"))
+def run_as_root(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        user, node = effective_security(pod, c, "runAsUser")
+        non_root, node2 = effective_security(pod, c, "runAsNonRoot")
+        if user == 0:
+            yield at(node, "runAsUser", obj, f"container `{cname(c)}` runs as UID 0")
+        elif non_root is not True and not (isinstance(user, int) and user > 0):
+            yield at(_sc(c) or c, "runAsNonRoot" if _sc(c) else "name", obj,
+                     f"container `{cname(c)}`: nothing prevents running as root")
+
+
+@rules.rule(
+    "K8016", "suggestion", "security", "UID or GID below 10000",
+    "Low UIDs collide with users of the node (a container escape as UID 1000 may be a real "
+    "user there).",
+    "Use `runAsUser`/`runAsGroup` of 10000 or more.",
+    peers=("kube-score:container-security-context-user-group-id", "checkov:CKV_K8S_40"))
+def low_uid(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        for key in ("runAsUser", "runAsGroup"):
+            value, node = effective_security(pod, c, key)
+            if isinstance(value, int) and 0 < value < 10000:
+                yield at(node, key, obj, f"container `{cname(c)}`: `{key}: {value}`")
+
+
+@rules.rule(
+    "K8017", "suggestion", "security", "Root filesystem is writable",
+    "A read-only root filesystem stops an intruder from modifying binaries or dropping "
+    "tools; writable paths become explicit volumes.",
+    "Set `readOnlyRootFilesystem: true` and mount `emptyDir` volumes where the app writes.",
+    peers=("polaris:notReadOnlyRootFilesystem",
+           "kube-score:container-security-context-readonlyrootfilesystem",
+           "kube-linter:no-read-only-root-fs", "checkov:CKV_K8S_22"))
+def read_only_root(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if _sc(c).get("readOnlyRootFilesystem") is not True:
+            yield at(_sc(c) or c, "readOnlyRootFilesystem" if _sc(c) else "name", obj,
+                     f"container `{cname(c)}`: root filesystem is writable")
+
+
+@rules.rule(
+    "K8018", "suggestion", "security", "No seccomp profile",
+    "Without `seccompProfile: RuntimeDefault` the container can make every system call, "
+    "including the ones most kernel exploits need; `Unconfined` says so explicitly.",
+    "Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.",
+    peers=("polaris:linuxHardening", "kube-score:container-seccomp-profile",
+           "checkov:CKV_K8S_31"))
+def seccomp(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        profile, node = effective_security(pod, c, "seccompProfile")
+        kind = profile.get("type") if isinstance(profile, dict) else None
+        if kind == "Unconfined":
+            yield _unconfined(profile, obj, c)
+        elif kind is None:
+            yield at(_sc(c) or c, "seccompProfile" if _sc(c) else "name", obj,
+                     f"container `{cname(c)}`: no seccomp profile")
+
+
+def _unconfined(profile, obj, c):
+    h = at(profile, "type", obj, f"container `{cname(c)}`: seccomp `Unconfined`")
+    h.severity = "warning"
+    return h
+
+
+@rules.rule(
+    "K8019", "warning", "security", "Unmasked /proc",
+    "`procMount: Unmasked` exposes kernel details the runtime normally hides.",
+    "Remove `procMount` (the default is `Default`).",
+    peers=("polaris:procMount", "kube-linter:unsafe-proc-mount"))
+def proc_mount(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        if _sc(c).get("procMount") == "Unmasked":
+            yield at(_sc(c), "procMount", obj, f"container `{cname(c)}`: `procMount: Unmasked`")
+
+
+_SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                 "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range",
+                 "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+                 "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+                 "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
+
+
+@rules.rule(
+    "K8020", "warning", "security", "Unsafe sysctl",
+    "Sysctls outside Kubernetes' safe set affect the whole node, not just the pod.",
+    "Remove it, or set it on the node and allow it explicitly in the kubelet.",
+    peers=("kube-linter:unsafe-sysctls",))
+def unsafe_sysctls(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        psc = pod.get("securityContext")
+        for s in (psc.get("sysctls") if isinstance(psc, dict) else None) or []:
+            if isinstance(s, dict) and str(s.get("name")) not in _SAFE_SYSCTLS:
+                yield at(s, "name", obj, f"sysctl `{s.get('name')}`")
+
+
+_CRITICAL_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "BPF"}
+
+
+@rules.rule(
+    "K8021", "warning", "security", "Dangerous capability added",
+    "`SYS_ADMIN`, `ALL`, `NET_ADMIN` and friends let a container reconfigure the node or "
+    "escape; the first two are as good as privileged.",
+    "Remove the capability, or keep only the narrow one that the app needs "
+    "(`NET_BIND_SERVICE`).",
+    peers=("polaris:dangerousCapabilities", "checkov:CKV_K8S_39", "checkov:CKV_K8S_25"))
+def dangerous_caps(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        caps = _sc(c).get("capabilities")
+        added = caps.get("add") if isinstance(caps, dict) else None
+        for cap in added or []:
+            name = str(cap).upper().removeprefix("CAP_")
+            if name in _CRITICAL_CAPS or name in ("NET_ADMIN", "SYS_TIME", "NET_RAW"):
+                h = at(caps, "add", obj, f"container `{cname(c)}` adds `{name}`")
+                if name in _CRITICAL_CAPS:
+                    h.severity = "critical"
+                yield h
+
+
+@rules.rule(
+    "K8022", "suggestion", "security", "Capabilities not dropped",
+    "Containers start with the runtime's default capabilities, NET_RAW among them (raw "
+    "packets, ARP spoofing on the pod network). Most applications need none.",
+    "Add `securityContext.capabilities.drop: [ALL]` (and `add` back only what is needed).",
+    positive="All capabilities dropped in {name}",
+    peers=("polaris:insecureCapabilities", "kube-linter:drop-net-raw-capability",
+           "checkov:CKV_K8S_37", "checkov:CKV_K8S_28"))
+def drop_caps(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        ok = True
+        for c, is_init in containers_of(pod):
+            caps = _sc(c).get("capabilities")
+            dropped = {str(x).upper() for x in (caps.get("drop") or [])} if isinstance(
+                caps, dict) else set()
+            if "ALL" not in dropped:
+                ok = False
+                yield at(_sc(c) or c, "capabilities" if _sc(c) else "name", obj,
+                         f"container `{cname(c)}` does not drop ALL capabilities"
+                         + ("" if "NET_RAW" in dropped else " (NET_RAW kept)"))
+        if ok and list(containers_of(pod)):
+            yield Pass(obj.line, name=obj.label)
+
+
+@rules.rule(
+    "K8023", "warning", "security", "Host namespace shared",
+    "`hostNetwork`, `hostPID` or `hostIPC` give the pod the node's network stack, process "
+    "list or shared memory: it can sniff traffic, signal host processes or bypass "
+    "NetworkPolicies.",
+    "Remove them unless this is a node agent (CNI, monitoring) that needs them.",
+    peers=("polaris:hostNetworkSet", "polaris:hostPIDSet", "polaris:hostIPCSet",
+           "kube-linter:host-network", "kube-linter:host-pid", "kube-linter:host-ipc",
+           "checkov:CKV_K8S_19", "checkov:CKV_K8S_17", "checkov:CKV_K8S_18"))
+def host_namespaces(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            if pod.get(key) is True:
+                yield at(pod, key, obj, f"`{key}: true`")
+
+
+@rules.rule(
+    "K8024", "warning", "security", "hostPort used",
+    "A hostPort opens the port on the node's address, bypasses Services and limits the pod "
+    "to one per node.",
+    "Use a Service (ClusterIP behind an Ingress, or NodePort/LoadBalancer if it must be "
+    "reached from outside).",
+    peers=("polaris:hostPortSet", "checkov:CKV_K8S_26"))
+def host_port(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        for p in c.get("ports") or []:
+            if isinstance(p, dict) and p.get("hostPort"):
+                yield at(p, "hostPort", obj, f"container `{cname(c)}`: "
+                                             f"`hostPort: {p.get('hostPort')}`")
+
+
+_SENSITIVE = ("/", "/etc", "/proc", "/sys", "/root", "/boot", "/dev", "/var/run", "/run",
+              "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/usr", "/lib",
+              "/home", "/var/log")
+_SOCKET = re.compile(r"(?:docker|containerd|crio|podman)\.sock$")
+
+
+def _host_paths(pod):
+    for v in pod.get("volumes") or []:
+        if isinstance(v, dict) and isinstance(v.get("hostPath"), dict):
+            yield v, str(v["hostPath"].get("path", ""))
+
+
+@rules.rule(
+    "K8025", "critical", "security", "Container runtime socket mounted",
+    "The docker/containerd socket lets the pod start privileged containers on the node: "
+    "full node compromise.",
+    "Remove the mount; build images with a rootless builder (BuildKit rootless, Kaniko).",
+    peers=("kube-linter:docker-sock", "checkov:CKV_K8S_27"))
+def runtime_socket(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for v, path in _host_paths(pod):
+            if _SOCKET.search(path.rstrip("/")):
+                yield at(v["hostPath"], "path", obj, f"hostPath `{path}`")
+
+
+@rules.rule(
+    "K8026", "warning", "security", "hostPath volume",
+    "A hostPath ties the pod to one node's disk and exposes that path; a sensitive one "
+    "(`/etc`, `/proc`, `/var/lib/kubelet` …) gives the pod knowledge or control of the node.",
+    "Use a PersistentVolumeClaim, a ConfigMap/Secret, or an `emptyDir`.",
+    peers=("polaris:hostPathSet", "kube-linter:sensitive-host-mounts",
+           "kube-linter:writable-host-mount"))
+def host_path(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        for v, path in _host_paths(pod):
+            if _SOCKET.search(path.rstrip("/")):
+                continue   # K8025
+            clean = path.rstrip("/") or "/"
+            sensitive = any(clean == p or clean.startswith(p + "/") for p in _SENSITIVE
+                            if p != "/") or clean == "/"
+            yield at(v["hostPath"], "path", obj, f"hostPath `{path}`"
+                     + (" (a sensitive host path)" if sensitive else ""))
+
+
+@rules.rule(
+    "K8027", "warning", "security", "Windows hostProcess container",
+    "A hostProcess container runs directly on the Windows node with its privileges.",
+    "Remove `hostProcess: true` unless this is a node-management DaemonSet.",
+    peers=("polaris:hostProcess",))
+def host_process(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        win = _sc(c).get("windowsOptions")
+        if isinstance(win, dict) and win.get("hostProcess") is True:
+            yield at(win, "hostProcess", obj, f"container `{cname(c)}`: `hostProcess: true`")
+
+
+@rules.rule(
+    "K8028", "critical", "security", "Secret written as a literal in `env`",
+    "A credential in the manifest is in git, in `kubectl get -o yaml` for anyone who can "
+    "read the workload, and in every copy of the file.",
+    "Store it in a Secret (from a secret manager, Sealed Secrets or SOPS) and mount it as a "
+    "file, or reference it with `valueFrom.secretKeyRef`.",
+    peers=("polaris:sensitiveContainerEnvVar", "kube-linter:env-var-secret"))
+def env_literal_secret(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        for e in c.get("env") or []:
+            if not isinstance(e, dict) or not isinstance(e.get("value"), str):
+                continue
+            name, value = str(e.get("name", "")), e["value"]
+            if value and (token_kind(value) or (is_secret_name(name)
+                                                 and is_literal_secret_value(value))):
+                yield at(e, "value", obj, f"container `{cname(c)}`: `{name}={MASK}`")
+
+
+@rules.rule(
+    "K8029", "suggestion", "security", "Secret exposed as an environment variable",
+    "Environment variables leak: crash dumps, `/proc/*/environ`, child processes and error "
+    "pages print them. Mounted files stay in the container's filesystem.",
+    "Mount the Secret as a volume and point the app at the file (`*_FILE` variables).",
+    peers=("kube-linter:read-secret-from-env-var", "checkov:CKV_K8S_35"))
+def env_secret_ref(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        for e in c.get("env") or []:
+            ref = e.get("valueFrom") if isinstance(e, dict) else None
+            if isinstance(ref, dict) and isinstance(ref.get("secretKeyRef"), dict):
+                yield at(e, "valueFrom", obj, f"container `{cname(c)}`: `{e.get('name')}` "
+                                              "comes from a Secret")
+        for src in c.get("envFrom") or []:
+            if isinstance(src, dict) and isinstance(src.get("secretRef"), dict):
+                yield at(src, "secretRef", obj, f"container `{cname(c)}`: all keys of Secret "
+                                                f"`{src['secretRef'].get('name')}` as env")
+
+
+@rules.rule(
+    "K8030", "warning", "reliability", "Environment variable defined twice",
+    "When a name appears twice in `env`, the last one silently wins: the first value is "
+    "dead and misleading.",
+    "Keep one entry per name.",
+    peers=("kube-score:environment-variable-key-duplication", "kube-linter:duplicate-env-var"))
+def duplicate_env(doc, ctx):
+    for obj, pod, c, is_init in each_container(doc.model.objects):
+        seen = set()
+        for e in c.get("env") or []:
+            if not isinstance(e, dict):
+                continue
+            name = str(e.get("name"))
+            if name in seen:
+                yield at(e, "name", obj, f"container `{cname(c)}`: `{name}` defined twice")
+            seen.add(name)
+
+
+@rules.rule(
+    "K8031", "suggestion", "security", "Service account token mounted",
+    "Every pod gets an API token by default; most applications never call the API, and a "
+    "stolen token is the first step of many cluster attacks.",
+    "Set `automountServiceAccountToken: false` on the pod (or its ServiceAccount) unless "
+    "it talks to the Kubernetes API.",
+    peers=("polaris:automountServiceAccountToken", "checkov:CKV_K8S_38"))
+def token_automount(doc, ctx):
+    sa_off = {(o.namespace or "default", o.name) for o in ctx_objects(ctx)
+              if o.kind == "ServiceAccount" and o.data.get("automountServiceAccountToken") is False}
+    for obj, pod, _ in each_pod(doc.model.objects):
+        sa = str(pod.get("serviceAccountName") or "default")
+        if pod.get("automountServiceAccountToken") is not False and \
+                (obj.namespace or "default", sa) not in sa_off:
+            yield at(pod, "automountServiceAccountToken", obj, "service account token is "
+                                                                "mounted")
+
+
+def ctx_objects(ctx):
+    """Every Kubernetes object of the run, for cross-object rules."""
+    cached = ctx.cache.get("k8s-objects")
+    if cached is None:
+        cached = [o for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
+                  for o in d.model.objects]
+        ctx.cache["k8s-objects"] = cached
+    return cached
+
+
+@rules.rule(
+    "K8032", "suggestion", "security", "Pod uses the default service account",
+    "All pods of the namespace share the `default` account: permissions granted for one "
+    "app are given to every other.",
+    "Create a ServiceAccount per application and set `serviceAccountName`.",
+    peers=("kube-linter:default-service-account", "checkov:CKV_K8S_41"))
+def default_sa(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        if str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default") == \
+                "default" and pod.get("automountServiceAccountToken") is not False:
+            yield at(pod, "serviceAccountName", obj, "runs with the `default` service account")
+
+
+@rules.rule(
+    "K8033", "suggestion", "elegance", "Deprecated `serviceAccount` field",
+    "`serviceAccount` is a deprecated alias of `serviceAccountName`.",
+    "Rename it to `serviceAccountName`.",
+    peers=("kube-linter:deprecated-service-account-field",))
+def deprecated_sa_field(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        if "serviceAccount" in pod:
+            yield at(pod, "serviceAccount", obj, "`serviceAccount:` is deprecated")
