@@ -41,3 +41,11 @@ def test_suppression_comment_inside_a_continuation(review_dockerfile):
     text = ("FROM debian:12\nRUN apt-get update \\\n  # infra-expert: ignore=DF053\n"
             "  && apt-get install -y --no-install-recommends curl=1\n")
     assert hits(review_dockerfile(text), "DF053") == []
+
+
+def test_kubernetes_ids_in_comments(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {"m.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+                                    "  namespace: default  # infra-expert: ignore=K8071 legacy\n"})
+    result = run_review(tmp_path)
+    assert [f.rule.id for f in result.findings] == []

@@ -16,7 +16,7 @@ import re
 from infra_expert.lazyre import lazy_re
 
 _OURS = lazy_re(r"infra-expert\s*:\s*(ignore-file|ignore)\s*=\s*(.*)$", re.IGNORECASE)
-_CODE = lazy_re(r"\s*([A-Za-z]{2}\d{3}|all)\b\s*(,)?", re.IGNORECASE)
+_CODE = lazy_re(r"\s*([A-Za-z][A-Za-z0-9]\d{3}|all)\b\s*(,)?", re.IGNORECASE)
 _HADOLINT = lazy_re(r"hadolint\s+(?:(global|stage)\s+)?ignore\s*=\s*"
                        r"([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)", re.IGNORECASE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra_expert.kubernetes import rules_objects, rules_workload
 from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
-from infra_expert.model import Suppression
+from infra_expert.model import RULE_ID, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 from infra_expert.yamlsafe import YMap, YSeq
 
@@ -38,7 +38,7 @@ def _codes(text):
     words = str(text).replace(",", " ").split()
     codes = []
     for w in words:
-        if len(w) == 5 and w[:2].isalpha() and w[2:].isdigit():
+        if RULE_ID.match(w.upper()):
             codes.append(w.upper())
         else:
             break

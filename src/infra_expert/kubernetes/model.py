@@ -61,7 +61,7 @@ def load_manifest(text, path):
     try:
         docs = load_all(text, path)
     except YamlError as exc:
-        manifest.problems.append((exc.line, f"invalid YAML: {exc.message}"))
+        manifest.problems.append((exc.line, exc.message))
         return manifest
     index = 0
     for doc in docs:

@@ -229,7 +229,7 @@ def target_port(doc, ctx):
             continue
         for p in _spec(obj).get("ports") or []:
             tp = p.get("targetPort") if isinstance(p, dict) else None
-            if isinstance(tp, str) and not tp.isdigit() and tp not in names:
+            if isinstance(tp, str) and not tp.isdigit() and tp not in names and "$" not in tp:
                 yield at(p, "targetPort", obj, f"`targetPort: {tp}` is not a container port "
                                                "name")
 
@@ -663,6 +663,8 @@ def label_values(doc, ctx):
             if not isinstance(labels, dict):
                 continue
             for key, value in labels.items():
+                if "${" in str(value):
+                    continue   # an envsubst template, filled in before apply
                 if isinstance(value, bool) or not _LABEL_VALUE.match(str(value)):
                     yield at(labels, key, obj, f"label `{key}: {value}`")
 

@@ -48,9 +48,8 @@ def _resources(c):
 
 
 def _res_hit(obj, c, message):
-    res = c.get("resources")
-    return at(res if isinstance(res, dict) else c, None if isinstance(res, dict) else
-              "resources", obj, f"container `{cname(c)}`: {message}")
+    return at(c, "resources" if "resources" in c else "name", obj,
+              f"container `{cname(c)}`: {message}")
 
 
 @rules.rule(
@@ -190,7 +189,8 @@ def probe_port(doc, ctx):
             for action in ("httpGet", "tcpSocket", "grpc"):
                 a = p.get(action)
                 port = a.get("port") if isinstance(a, dict) else None
-                if isinstance(port, str) and not port.isdigit() and port not in names:
+                if isinstance(port, str) and not port.isdigit() and port not in names \
+                        and "$" not in port and "{{" not in port:
                     yield at(a, "port", obj, f"container `{cname(c)}`: {kind} uses port "
                                              f"`{port}`, which no container port is named")
 
@@ -256,6 +256,14 @@ def _sc(c):
     return sc if isinstance(sc, dict) else {}
 
 
+def _sc_hit(obj, c, key, message):
+    """At the field when it is set, else at the container's securityContext (or name)."""
+    sc = _sc(c)
+    if key in sc:
+        return at(sc, key, obj, message)
+    return at(c, "securityContext" if sc else "name", obj, message)
+
+
 @rules.rule(
     "K8013", "critical", "security", "Privileged container",
     "A privileged container has every capability and every host device: it is root on the "
@@ -280,8 +288,8 @@ def privilege_escalation(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         sc = _sc(c)
         if sc.get("allowPrivilegeEscalation") is not False:
-            yield at(sc or c, "allowPrivilegeEscalation" if sc else "name", obj,
-                     f"container `{cname(c)}`: `allowPrivilegeEscalation` is not false")
+            yield _sc_hit(obj, c, "allowPrivilegeEscalation",
+                          f"container `{cname(c)}`: `allowPrivilegeEscalation` is not false")
 
 
 @rules.rule(
@@ -299,8 +307,8 @@ def run_as_root(doc, ctx):
         if user == 0:
             yield at(node, "runAsUser", obj, f"container `{cname(c)}` runs as UID 0")
         elif non_root is not True and not (isinstance(user, int) and user > 0):
-            yield at(_sc(c) or c, "runAsNonRoot" if _sc(c) else "name", obj,
-                     f"container `{cname(c)}`: nothing prevents running as root")
+            yield _sc_hit(obj, c, "runAsNonRoot",
+                          f"container `{cname(c)}`: nothing prevents running as root")
 
 
 @rules.rule(
@@ -328,8 +336,8 @@ def low_uid(doc, ctx):
 def read_only_root(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _sc(c).get("readOnlyRootFilesystem") is not True:
-            yield at(_sc(c) or c, "readOnlyRootFilesystem" if _sc(c) else "name", obj,
-                     f"container `{cname(c)}`: root filesystem is writable")
+            yield _sc_hit(obj, c, "readOnlyRootFilesystem",
+                          f"container `{cname(c)}`: root filesystem is writable")
 
 
 @rules.rule(
@@ -346,8 +354,7 @@ def seccomp(doc, ctx):
         if kind == "Unconfined":
             yield _unconfined(profile, obj, c)
         elif kind is None:
-            yield at(_sc(c) or c, "seccompProfile" if _sc(c) else "name", obj,
-                     f"container `{cname(c)}`: no seccomp profile")
+            yield _sc_hit(obj, c, "seccompProfile", f"container `{cname(c)}`: no seccomp profile")
 
 
 def _unconfined(profile, obj, c):
@@ -427,9 +434,9 @@ def drop_caps(doc, ctx):
                 caps, dict) else set()
             if "ALL" not in dropped:
                 ok = False
-                yield at(_sc(c) or c, "capabilities" if _sc(c) else "name", obj,
-                         f"container `{cname(c)}` does not drop ALL capabilities"
-                         + ("" if "NET_RAW" in dropped else " (NET_RAW kept)"))
+                yield _sc_hit(obj, c, "capabilities",
+                              f"container `{cname(c)}` does not drop ALL capabilities"
+                              + ("" if "NET_RAW" in dropped else " (NET_RAW kept)"))
         if ok and list(containers_of(pod)):
             yield Pass(obj.line, name=obj.label)
 
