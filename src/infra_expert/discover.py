@@ -37,6 +37,7 @@ _COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
 _K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
 _QUADLET_CONTENT = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]",
                            re.MULTILINE)
+_VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
 _K8S_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
 _K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
 # kustomize, skaffold and Helm's own files carry apiVersion/kind but are not objects
@@ -53,6 +54,10 @@ def classify_name(name):
         return ("compose", "override" if ".override." in name.lower() else "compose")
     if name.endswith(_QUADLET_EXT) and not name.startswith("."):
         return ("podman", name.rsplit(".", 1)[1])
+    if name == "Chart.yaml":
+        return ("kubernetes", "chart")
+    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        return ("kubernetes", "kustomization")
     if _DOCKERFILE_NAME.match(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
         return ("dockerfile", "dockerfile")
     return None
@@ -200,6 +205,9 @@ class Discovery:
         if kind is not None and kind[0] == "podman" and (
                 not _QUADLET_CONTENT.search(text) or "\n[Match]" in "\n" + text):
             kind = None   # systemd-networkd .network, a non-unit .image/.build/.pod file
+        if kind is None and _VALUES_NAME.match(name) and os.path.isfile(
+                os.path.join(os.path.dirname(abs_path), "Chart.yaml")):
+            kind = ("kubernetes", "values")
         if kind is None:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
                                     name)

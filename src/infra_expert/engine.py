@@ -80,6 +80,7 @@ def review_documents(documents, notices, config):
     findings, passes, suppressions = [], [], []
     hit_keys = set()
     failed = _load(documents, mods, ctx, result)
+    result.notices.extend(ctx.cache.pop("notices", []))
     # Files that reviewed files point at (a Compose service's Dockerfile) join the run once.
     added = []
     for name, mod in mods.items():
@@ -94,6 +95,7 @@ def review_documents(documents, notices, config):
     if added:
         documents.extend(added)
         failed |= _load(added, mods, ctx, result)
+        result.notices.extend(ctx.cache.pop("notices", []))
     for doc in documents:
         if id(doc) in failed:
             continue

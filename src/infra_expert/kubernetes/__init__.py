@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from infra_expert.kubernetes import rules_objects, rules_workload
+from infra_expert.kubernetes import helm, rules_objects, rules_workload
 from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
 from infra_expert.model import RULE_ID, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
-RULESETS = (rules_workload.rules, rules_objects.rules)
+RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules)
 
 IGNORE_ANNOTATION = "infra-expert.io/ignore"
 IGNORE_CONTAINER = "infra-expert.io/ignore-container."
@@ -19,9 +19,19 @@ def load_all(docs, ctx):
     failures = []
     for doc in docs:
         try:
+            if doc.kind in ("chart", "values"):
+                doc.model = helm.load_helm(doc)
+                continue
+            if doc.kind == "kustomization":
+                continue   # handled by kustomize(): rendered, or its resources reviewed raw
             doc.model = load_manifest(doc.text, doc.path)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             failures.append((doc, type(exc).__name__))
+    kustomizations = [d for d in docs if d.kind == "kustomization"]
+    if kustomizations:
+        from infra_expert.kubernetes.kustomize import render_all
+        manifests = [d for d in docs if d.kind == "manifest"]
+        ctx.cache.setdefault("notices", []).extend(render_all(kustomizations, manifests, ctx))
     return failures
 
 
@@ -79,6 +89,8 @@ def suppressions(doc, peer_index):
                 key = str(key)
                 line = ann.key_pos.get(key, (obj.line, 1))[0]
                 start, end = obj.line, obj.end_line
+                if obj.rendered:
+                    line = start = end = obj.line
                 if key == IGNORE_ANNOTATION:
                     pragma = Pragma("infra-expert", "object", _codes(value) or ["?"], None)
                 elif key.startswith(IGNORE_CONTAINER):
@@ -105,7 +117,7 @@ def suppressions(doc, peer_index):
                 if bad:
                     unknown.append((line, bad))
                 if ids:
-                    sups.append(Suppression(doc.path, line, ids, start, end,
+                    sups.append(Suppression(obj.path, line, ids, start, end,
                                             "infra-expert" if pragma.origin == "infra-expert"
                                             else pragma.origin, ",".join(pragma.codes)))
     lines = doc.text.split("\n")

@@ -17,7 +17,7 @@ WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Cro
 
 class K8sObject:
     __slots__ = ("data", "path", "line", "end_line", "kind", "api_version", "name",
-                 "namespace", "doc_index")
+                 "namespace", "doc_index", "rendered")
 
     def __init__(self, data, path, line, doc_index):
         self.data = data
@@ -25,6 +25,7 @@ class K8sObject:
         self.line = line
         self.end_line = line
         self.doc_index = doc_index
+        self.rendered = False     # from `kubectl kustomize`: positions are the object's
         self.kind = str(data.get("kind", ""))
         self.api_version = str(data.get("apiVersion", ""))
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -138,6 +139,8 @@ def cname(container):
 
 def at(node, key, obj, message):
     """A Hit at `node[key]` (or at the node when the key is absent)."""
+    if obj.rendered:
+        return Hit(obj.line, f"{obj.label}: {message}", path=obj.path)
     if isinstance(node, YMap):
         if key is not None and key in node.key_pos:
             line, column = node.key_pos[key]

@@ -88,6 +88,22 @@ def _resources(review):
                    + (f"; {unlimited} service(s) have no limit and can use any amount."
                       if unlimited else "."))
         out.append("")
+    workloads = review.resources.get("kubernetes", {}).get("workloads", [])
+    if workloads:
+        out.append("| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
+                   "Memory limits |")
+        out.append("|---|---|---|---|---|---|")
+        for w in workloads:
+            out.append(f"| `{w['path']}` {w['kind']} `{w['name']}` | {w['replicas']} | "
+                       f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
+                       f"{_mib(w['memory_request'] or None)} | {_mib(w['memory_limit'] or None)} |")
+        cpu = sum(w["cpu_request"] for w in workloads)
+        mem = sum(w["memory_request"] for w in workloads)
+        out.append("")
+        out.append(f"Requests add up to {cpu:g} CPU and {mem / 2**20:.0f} MiB across "
+                   f"{len(workloads)} workload(s) (replicas included); the cluster needs at "
+                   "least that much allocatable capacity, plus room for one node to drain.")
+        out.append("")
     if images:
         out.append("| Dockerfile | Final base image | Base size (approx.) | Stages | "
                    "Layers added |")

@@ -1,0 +1,92 @@
+"""Kustomize rendering (with and without kubectl) and Helm chart files."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_review, write_tree
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+"""
+
+TREE = {
+    "base/deploy.yaml": DEPLOY,
+    "base/kustomization.yaml": "resources:\n  - deploy.yaml\n",
+    "overlay/kustomization.yaml": "namespace: default\nnamePrefix: prod-\nresources:\n  - ../base\n",
+}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_overlay_is_rendered_and_mapped_back(tmp_path):
+    write_tree(tmp_path, TREE)
+    result = run_review(tmp_path)
+    found = {(f.rule.id, f.path, f.line) for f in result.findings}
+    # namespace: default comes from the overlay; the finding lands on the source object
+    assert ("K8071", "base/deploy.yaml", 1) in found
+    assert ("K8010", "base/deploy.yaml", 1) in found
+    # reviewed once, through the render (not also as the raw base file)
+    assert not any(f.path == "base/deploy.yaml" and f.line == 14 for f in result.findings)
+    assert not result.notices
+
+
+def test_without_kubectl_raw_resources_are_reviewed_with_a_notice(tmp_path):
+    write_tree(tmp_path, TREE)
+    env = dict(os.environ, PATH=str(tmp_path / "no-bin"))
+    proc = subprocess.run([sys.executable, "-m", "infra_expert", "review", ".", "--no-config",
+                           "-f", "json"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    import json
+    data = json.loads(proc.stdout)
+    assert [n["path"] for n in data["notices"]] == ["overlay/kustomization.yaml"]
+    assert "kubectl not found" in data["notices"][0]["message"]
+    assert ("K8010", "base/deploy.yaml", 14) in {(f["rule"], f["path"], f["line"])
+                                                 for f in data["findings"]}
+
+
+CHART = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 1.0.0\nappVersion: 1.4.2\n"
+                        "dependencies:\n  - name: redis\n    version: ^18.0.0\n"
+                        "    repository: oci://registry-1.docker.io/bitnamicharts\n",
+    "chart/values.yaml": "image:\n  repository: ghcr.io/shop/web\n  tag: latest\n"
+                         "worker:\n  image:\n    repository: ghcr.io/shop/worker\n    tag: \"\"\n"
+                         "resources: {}\n",
+    "chart/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n"
+                                       "metadata:\n  name: {{ .Release.Name }}\n",
+}
+
+
+def test_helm_chart_files(tmp_path):
+    write_tree(tmp_path, CHART)
+    result = run_review(tmp_path)
+    found = sorted((f.rule.id, f.path, f.line) for f in result.findings)
+    assert ("K8078", "chart/Chart.yaml", 7) in found
+    assert ("K8079", "chart/values.yaml", 3) in found
+    assert ("K8080", "chart/values.yaml", 8) in found
+    assert not any(f.rule.id == "K8079" and f.line == 7 for f in result.findings)
+    assert all(path != "chart/templates/deployment.yaml" for _, path, _ in found)
+
+
+def test_helm_chart_files_clean(tmp_path):
+    clean = dict(CHART)
+    clean["chart/Chart.lock"] = "dependencies: []\n"
+    clean["chart/values.yaml"] = ("image:\n  repository: ghcr.io/shop/web\n  tag: 1.4.2\n"
+                                  "resources:\n  requests: {cpu: 100m, memory: 128Mi}\n")
+    write_tree(tmp_path, clean)
+    rules = {f.rule.id for f in run_review(tmp_path).findings}
+    assert not {"K8078", "K8079", "K8080"} & rules
