@@ -332,6 +332,9 @@ CASES = [
     ("K8076", app(), []),
     ("K8077", doc("apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\nspec:\n  containers:\n    - name: t\n      image: ghcr.io/helm/tiller:v2.16.0\n"), [("m.yaml", 8)]),
     ("K8077", app(), []),
+    ("K8081", app(replace={"          resources:\n": "          resouces:\n", "replicas: 2": "replicas: two"}),
+     [("deploy.yaml", 7), ("deploy.yaml", 40)]),
+    ("K8081", app(extra="apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  anything: 1\n"), []),
 ]
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from infra_expert.kubernetes import helm, rules_objects, rules_workload
+from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
 from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
 from infra_expert.model import RULE_ID, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
-RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules)
+RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules)
 
 IGNORE_ANNOTATION = "infra-expert.io/ignore"
 IGNORE_CONTAINER = "infra-expert.io/ignore-container."
@@ -24,6 +24,9 @@ def load_all(docs, ctx):
                 continue
             if doc.kind == "kustomization":
                 continue   # handled by kustomize(): rendered, or its resources reviewed raw
+            if _is_patch(doc):
+                doc.kind = "patch"
+                continue   # a partial object that kustomize merges: not reviewed alone
             doc.model = load_manifest(doc.text, doc.path)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             failures.append((doc, type(exc).__name__))
@@ -33,6 +36,11 @@ def load_all(docs, ctx):
         manifests = [d for d in docs if d.kind == "manifest"]
         ctx.cache.setdefault("notices", []).extend(render_all(kustomizations, manifests, ctx))
     return failures
+
+
+def _is_patch(doc):
+    name = doc.path.rsplit("/", 1)[-1].lower()
+    return "patch" in name or "\n$patch:" in doc.text or "\n  $patch:" in doc.text
 
 
 def reviewable(doc):
