@@ -44,6 +44,8 @@ def _parser():
                    help="skip paths matching GLOB (gitignore syntax; repeatable)")
     r.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
                    help="allow base images only from these registries (repeatable)")
+    r.add_argument("--kubernetes-version", metavar="1.NN",
+                   help="Kubernetes version for schema validation (default: newest known)")
     r.add_argument("--max-file-size", type=int, metavar="BYTES",
                    help="skip files larger than this (default: 5 MiB)")
     r.add_argument("--no-color", action="store_true", help="no colour in the terminal")
@@ -130,6 +132,8 @@ def _review(args):
             overrides["fail-on"] = args.fail_on
         if args.max_file_size is not None:
             overrides["max-file-size"] = args.max_file_size
+        if args.kubernetes_version:
+            overrides["kubernetes-version"] = args.kubernetes_version
         apply_settings(cfg, overrides, known, "command line")
     except ConfigError as exc:
         sys.stderr.write(f"infra-expert: configuration error: {exc}\n")

@@ -8,13 +8,14 @@ typo in a config silently doing nothing is worse than a refusal.
 from __future__ import annotations
 
 import os
+import re
 
 from infra_expert.model import SEVERITIES
 
 FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 KEYS = ("ignore", "enable", "severity", "exclude", "fail-on", "trusted-registries",
-        "max-file-size")
+        "max-file-size", "kubernetes-version")
 
 
 class ConfigError(Exception):
@@ -23,7 +24,7 @@ class ConfigError(Exception):
 
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
-                 "max_file_size", "source")
+                 "max_file_size", "kubernetes_version", "source")
 
     def __init__(self):
         self.ignore = set()
@@ -33,6 +34,7 @@ class Config:
         self.fail_on = "critical"
         self.trusted_registries = []
         self.max_file_size = DEFAULT_MAX_FILE_SIZE
+        self.kubernetes_version = None   # schema version; None: newest the package knows
         self.source = None
 
 
@@ -143,6 +145,11 @@ def apply_settings(cfg, data, known_rule_ids, where):
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ConfigError(f"{where}: `max-file-size` must be a positive number of bytes")
         cfg.max_file_size = size
+    if "kubernetes-version" in data:
+        version = str(data["kubernetes-version"]).lstrip("v")
+        if not re.fullmatch(r"1\.\d{1,2}(?:\.\d+)?", version):
+            raise ConfigError(f"{where}: `kubernetes-version` must look like 1.31")
+        cfg.kubernetes_version = version
     return cfg
 
 

@@ -76,6 +76,8 @@ def review_documents(documents, notices, config):
     by_id = {r.id: r for r in rules}
     peer_index = PeerIndex(rules)
     ctx = Context(config, documents)
+    if config.kubernetes_version:
+        ctx.cache["kubernetes-version"] = config.kubernetes_version
 
     findings, passes, suppressions = [], [], []
     hit_keys = set()
