@@ -37,6 +37,10 @@ _COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
 _K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
 _QUADLET_CONTENT = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]",
                            re.MULTILINE)
+# Helm/Go-template actions; `{{ $labels.x }}` in a PrometheusRule is not one of them
+_HELM = lazy_re(r"\{\{-?\s*(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|"
+                r"include\b|template\b|if\b|else\b|end\b|range\b|with\b|toYaml\b|tpl\b|"
+                r"define\b|/\*)")
 _VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
 _K8S_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
 _K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
@@ -68,7 +72,7 @@ def classify_content(head, name=""):
     if name.lower().endswith(_YAML_EXT):
         if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head):
             return ("compose", "compose")
-        if _K8S_API.search(head) and _K8S_KIND.search(head) and "{{" not in head \
+        if _K8S_API.search(head) and _K8S_KIND.search(head) and not _HELM.search(head) \
                 and not _K8S_TOOLING.search(head):
             return ("kubernetes", "manifest")
         return None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from infra_expert.kubernetes.model import (at, containers_of, each_pod, namespace_of,
-                                           pod_template, selector_matches)
-from infra_expert.kubernetes.rules_workload import ctx_objects
+                                           selector_matches)
+from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.model import Hit, RuleSet
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 
@@ -24,14 +24,9 @@ def _spec(obj):
 
 
 def _pods_in(ctx, namespace):
-    """(workload, pod template labels) of every workload of the run in a namespace."""
-    for obj in ctx_objects(ctx):
-        pod, meta = pod_template(obj) if obj.kind in (
-            "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
-            "ReplicationController") else (None, None)
-        if pod is not None and namespace_of(obj) == namespace:
-            labels = meta.get("labels") if isinstance(meta, dict) else None
-            yield obj, pod, labels if isinstance(labels, dict) else {}
+    """(workload, pod spec, pod template labels) of every workload of the run in a
+    namespace."""
+    return run_index(ctx).pods_by_ns.get(namespace, [])
 
 
 @rules.rule(
@@ -163,7 +158,7 @@ def _ingress_backends(obj):
     "Fix the Service name, or review it together with the manifests that define it.",
     peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"))
 def ingress_backend(doc, ctx):
-    services = {(namespace_of(o), o.name) for o in ctx_objects(ctx) if o.kind == "Service"}
+    services = {(namespace_of(o), o.name) for o in run_index(ctx).of("Service")}
     if not services:
         return
     for obj in _of(doc, "Ingress"):
@@ -259,7 +254,7 @@ def ssh_port(doc, ctx):
     "Create the headless Service, or fix `serviceName`.",
     peers=("kube-score:statefulset-has-servicename",))
 def statefulset_service(doc, ctx):
-    services = {(namespace_of(o), o.name): o for o in ctx_objects(ctx) if o.kind == "Service"}
+    services = {(namespace_of(o), o.name): o for o in run_index(ctx).of("Service")}
     for obj in _of(doc, "StatefulSet"):
         name = _spec(obj).get("serviceName")
         svc = services.get((namespace_of(obj), str(name))) if name else None
@@ -291,7 +286,7 @@ def nginx_snippets(doc, ctx):
     peers=("polaris:missingNetworkPolicy", "kube-score:pod-networkpolicy",
            "kube-linter:non-isolated-pod", "checkov:CKV2_K8S_6"))
 def network_policy(doc, ctx):
-    policies = [o for o in ctx_objects(ctx) if o.kind == "NetworkPolicy"]
+    policies = run_index(ctx).of("NetworkPolicy")
     for obj, pod, meta in each_pod(doc.model.objects):
         if obj.kind in ("Job", "CronJob"):
             continue
@@ -366,7 +361,7 @@ def _replicas(obj):
 
 
 def _hpas(ctx):
-    return [o for o in ctx_objects(ctx) if o.kind == "HorizontalPodAutoscaler"]
+    return run_index(ctx).of("HorizontalPodAutoscaler")
 
 
 def _hpa_target(hpa):
@@ -415,7 +410,7 @@ def hpa_bounds(doc, ctx):
     peers=("kube-score:horizontalpodautoscaler-has-target",
            "kube-linter:dangling-horizontalpodautoscaler"))
 def hpa_target(doc, ctx):
-    objects = {(o.kind, namespace_of(o), o.name) for o in ctx_objects(ctx)}
+    objects = run_index(ctx).keys
     for obj in _of(doc, "HorizontalPodAutoscaler"):
         kind, name = _hpa_target(obj)
         if kind and (kind, namespace_of(obj), name) not in objects:
@@ -437,7 +432,7 @@ def replicas_with_hpa(doc, ctx):
 
 
 def _pdbs(ctx):
-    return [o for o in ctx_objects(ctx) if o.kind == "PodDisruptionBudget"]
+    return run_index(ctx).of("PodDisruptionBudget")
 
 
 @rules.rule(
@@ -694,7 +689,7 @@ def selector_mismatch(doc, ctx):
     "Add the ServiceAccount to the manifests, or review it together with them.",
     peers=("kube-linter:non-existent-service-account",))
 def missing_sa(doc, ctx):
-    accounts = {(namespace_of(o), o.name) for o in ctx_objects(ctx) if o.kind == "ServiceAccount"}
+    accounts = {(namespace_of(o), o.name) for o in run_index(ctx).of("ServiceAccount")}
     if not accounts:
         return
     for obj, pod, _ in each_pod(doc.model.objects):
@@ -711,8 +706,7 @@ def missing_sa(doc, ctx):
     "Create it with the app's manifests, or mark the reference `optional: true`.",
     peers=("kube-linter:env-value-from",))
 def missing_refs(doc, ctx):
-    have = {(o.kind, namespace_of(o), o.name) for o in ctx_objects(ctx)
-            if o.kind in ("Secret", "ConfigMap")}
+    have = {k for k in run_index(ctx).keys if k[0] in ("Secret", "ConfigMap")}
     kinds_present = {k for k, _, _ in have}
     for obj, pod, _ in each_pod(doc.model.objects):
         ns = namespace_of(obj)

@@ -591,8 +591,8 @@ def duplicate_env(doc, ctx):
     "it talks to the Kubernetes API.",
     peers=("polaris:automountServiceAccountToken", "checkov:CKV_K8S_38"))
 def token_automount(doc, ctx):
-    sa_off = {(o.namespace or "default", o.name) for o in ctx_objects(ctx)
-              if o.kind == "ServiceAccount" and o.data.get("automountServiceAccountToken") is False}
+    sa_off = {(o.namespace or "default", o.name) for o in run_index(ctx).of("ServiceAccount")
+              if o.data.get("automountServiceAccountToken") is False}
     for obj, pod, _ in each_pod(doc.model.objects):
         sa = str(pod.get("serviceAccountName") or "default")
         if pod.get("automountServiceAccountToken") is not False and \
@@ -603,12 +603,42 @@ def token_automount(doc, ctx):
 
 def ctx_objects(ctx):
     """Every Kubernetes object of the run, for cross-object rules."""
-    cached = ctx.cache.get("k8s-objects")
-    if cached is None:
-        cached = [o for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
-                  for o in d.model.objects]
-        ctx.cache["k8s-objects"] = cached
-    return cached
+    return run_index(ctx).objects
+
+
+class RunIndex:
+    """Built once per run, so that cross-object rules stay linear in the input."""
+
+    def __init__(self, objects):
+        from infra_expert.kubernetes.model import namespace_of, pod_template
+        self.objects = objects
+        self.by_kind = {}
+        self.keys = set()
+        self.pods_by_ns = {}
+        for o in objects:
+            self.by_kind.setdefault(o.kind, []).append(o)
+            self.keys.add((o.kind, namespace_of(o), o.name))
+            pod, meta = pod_template(o) if o.kind in _WORKLOAD_KINDS else (None, None)
+            if pod is not None:
+                labels = meta.get("labels") if isinstance(meta, dict) else None
+                self.pods_by_ns.setdefault(namespace_of(o), []).append(
+                    (o, pod, labels if isinstance(labels, dict) else {}))
+
+    def of(self, kind):
+        return self.by_kind.get(kind, [])
+
+
+_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+                   "Pod", "ReplicationController"}
+
+
+def run_index(ctx):
+    index = ctx.cache.get("k8s-index")
+    if index is None:
+        index = RunIndex([o for d in ctx.documents if d.domain == "kubernetes"
+                          and d.model is not None for o in d.model.objects])
+        ctx.cache["k8s-index"] = index
+    return index
 
 
 @rules.rule(
