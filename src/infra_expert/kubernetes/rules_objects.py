@@ -158,7 +158,9 @@ def _ingress_backends(obj):
     "Fix the Service name, or review it together with the manifests that define it.",
     peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"))
 def ingress_backend(doc, ctx):
-    services = {(namespace_of(o), o.name) for o in run_index(ctx).of("Service")}
+    index = run_index(ctx)
+    services = index.cached("services", lambda: {(namespace_of(o), o.name)
+                                                 for o in index.of("Service")})
     if not services:
         return
     for obj in _of(doc, "Ingress"):
@@ -182,8 +184,8 @@ def service_selects(doc, ctx):
         if not isinstance(selector, dict) or not selector or _spec(obj).get("type") == \
                 "ExternalName":
             continue
-        pods = list(_pods_in(ctx, namespace_of(obj)))
-        if pods and not any(selector_matches(selector, labels) for _, _, labels in pods):
+        if _pods_in(ctx, namespace_of(obj)) and \
+                not run_index(ctx).pods_matching(namespace_of(obj), selector):
             yield at(_spec(obj), "selector", obj, "selects no pod of the reviewed workloads")
 
 
@@ -214,12 +216,11 @@ def target_port(doc, ctx):
         if not isinstance(selector, dict) or not selector:
             continue
         names, found = set(), False
-        for _, pod, labels in _pods_in(ctx, namespace_of(obj)):
-            if selector_matches(selector, labels):
-                found = True
-                for c, _ in containers_of(pod, init=False):
-                    names |= {str(p.get("name")) for p in c.get("ports") or []
-                              if isinstance(p, dict)}
+        for _, pod, labels in run_index(ctx).pods_matching(namespace_of(obj), selector):
+            found = True
+            for c, _ in containers_of(pod, init=False):
+                names |= {str(p.get("name")) for p in c.get("ports") or []
+                          if isinstance(p, dict)}
         if not found:
             continue
         for p in _spec(obj).get("ports") or []:
@@ -254,7 +255,9 @@ def ssh_port(doc, ctx):
     "Create the headless Service, or fix `serviceName`.",
     peers=("kube-score:statefulset-has-servicename",))
 def statefulset_service(doc, ctx):
-    services = {(namespace_of(o), o.name): o for o in run_index(ctx).of("Service")}
+    index = run_index(ctx)
+    services = index.cached("services-by-name", lambda: {(namespace_of(o), o.name): o
+                                                         for o in index.of("Service")})
     for obj in _of(doc, "StatefulSet"):
         name = _spec(obj).get("serviceName")
         svc = services.get((namespace_of(obj), str(name))) if name else None
@@ -317,8 +320,8 @@ def dangling_policy(doc, ctx):
         selector = _spec(obj).get("podSelector")
         if not isinstance(selector, dict) or not selector:
             continue
-        pods = list(_pods_in(ctx, namespace_of(obj)))
-        if pods and not any(selector_matches(selector, labels) for _, _, labels in pods):
+        if _pods_in(ctx, namespace_of(obj)) and \
+                not run_index(ctx).pods_matching(namespace_of(obj), selector):
             yield at(_spec(obj), "podSelector", obj, "selects no pod of the reviewed workloads")
 
 
@@ -379,7 +382,8 @@ def _hpa_target(hpa):
     peers=("polaris:deploymentMissingReplicas", "kube-score:deployment-replicas",
            "kube-linter:minimum-three-replicas"))
 def single_replica(doc, ctx):
-    scaled = {(namespace_of(h), _hpa_target(h)[1]) for h in _hpas(ctx)}
+    scaled = run_index(ctx).cached("hpa-names", lambda: {(namespace_of(h), _hpa_target(h)[1])
+                                                         for h in _hpas(ctx)})
     for obj in _of(doc, "Deployment", "StatefulSet"):
         if _replicas(obj) < 2 and (namespace_of(obj), obj.name) not in scaled:
             yield at(_spec(obj), "replicas", obj, f"{_replicas(obj)} replica")
@@ -425,7 +429,8 @@ def hpa_target(doc, ctx):
     "Remove `spec.replicas` from workloads that an HPA manages.",
     peers=("kube-score:deployment-targeted-by-hpa-does-not-have-replicas-configured",))
 def replicas_with_hpa(doc, ctx):
-    scaled = {(namespace_of(h),) + _hpa_target(h) for h in _hpas(ctx)}
+    scaled = run_index(ctx).cached("hpa-targets", lambda: {(namespace_of(h),) + _hpa_target(h)
+                                                           for h in _hpas(ctx)})
     for obj in _of(doc, "Deployment", "StatefulSet"):
         if (namespace_of(obj), obj.kind, obj.name) in scaled and "replicas" in _spec(obj):
             yield at(_spec(obj), "replicas", obj, "sets `replicas` although an HPA scales it")
@@ -689,7 +694,9 @@ def selector_mismatch(doc, ctx):
     "Add the ServiceAccount to the manifests, or review it together with them.",
     peers=("kube-linter:non-existent-service-account",))
 def missing_sa(doc, ctx):
-    accounts = {(namespace_of(o), o.name) for o in run_index(ctx).of("ServiceAccount")}
+    index = run_index(ctx)
+    accounts = index.cached("accounts", lambda: {(namespace_of(o), o.name)
+                                                 for o in index.of("ServiceAccount")})
     if not accounts:
         return
     for obj, pod, _ in each_pod(doc.model.objects):
@@ -706,7 +713,9 @@ def missing_sa(doc, ctx):
     "Create it with the app's manifests, or mark the reference `optional: true`.",
     peers=("kube-linter:env-value-from",))
 def missing_refs(doc, ctx):
-    have = {k for k in run_index(ctx).keys if k[0] in ("Secret", "ConfigMap")}
+    index = run_index(ctx)
+    have = index.cached("refs", lambda: {k for k in index.keys
+                                         if k[0] in ("Secret", "ConfigMap")})
     kinds_present = {k for k, _, _ in have}
     for obj, pod, _ in each_pod(doc.model.objects):
         ns = namespace_of(obj)

@@ -615,6 +615,8 @@ class RunIndex:
         self.by_kind = {}
         self.keys = set()
         self.pods_by_ns = {}
+        self.memo = {}
+        self._label_index = None
         for o in objects:
             self.by_kind.setdefault(o.kind, []).append(o)
             self.keys.add((o.kind, namespace_of(o), o.name))
@@ -626,6 +628,34 @@ class RunIndex:
 
     def of(self, kind):
         return self.by_kind.get(kind, [])
+
+    def cached(self, name, build):
+        """A derived set computed once per run (services by name, HPA targets …)."""
+        if name not in self.memo:
+            self.memo[name] = build()
+        return self.memo[name]
+
+    def pods_matching(self, namespace, selector):
+        """Workloads of a namespace whose pod labels match a selector. matchLabels are
+        looked up in an index; expressions are checked on the few candidates left."""
+        from infra_expert.kubernetes.model import selector_matches
+        pods = self.pods_by_ns.get(namespace, [])
+        if not isinstance(selector, dict):
+            return []
+        match = selector.get("matchLabels") if ("matchLabels" in selector
+                                                or "matchExpressions" in selector) else selector
+        if self._label_index is None:
+            self._label_index = {}
+            for ns, items in self.pods_by_ns.items():
+                for i, (_, _, labels) in enumerate(items):
+                    for k, v in labels.items():
+                        self._label_index.setdefault((ns, str(k), str(v)), set()).add(i)
+        candidates = None
+        for k, v in (match or {}).items() if isinstance(match, dict) else ():
+            found = self._label_index.get((namespace, str(k), str(v)), set())
+            candidates = found if candidates is None else candidates & found
+        indexes = range(len(pods)) if candidates is None else sorted(candidates)
+        return [pods[i] for i in indexes if selector_matches(selector, pods[i][2])]
 
 
 _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
