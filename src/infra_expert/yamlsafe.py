@@ -155,7 +155,10 @@ def load_all(text, source=None, core=False):
     sizes = {}          # id(container) -> expanded node count
     total = 0
     try:
-        for event in yaml.parse(text, Loader=y["loader"]):
+        loader = y["loader"](text)
+        get_event, check_event = loader.get_event, loader.check_event
+        while check_event():
+            event = get_event()
             cls = type(event)
             if cls is yaml.ScalarEvent or cls is yaml.AliasEvent:
                 mark = event.start_mark
