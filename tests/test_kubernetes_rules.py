@@ -102,6 +102,7 @@ metadata:
   namespace: shop
 spec:
   maxUnavailable: 1
+  unhealthyPodEvictionPolicy: AlwaysAllow
   selector:
     matchLabels:
       app: web
@@ -332,6 +333,10 @@ CASES = [
     ("K8076", app(), []),
     ("K8077", doc("apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\nspec:\n  containers:\n    - name: t\n      image: ghcr.io/helm/tiller:v2.16.0\n"), [("m.yaml", 8)]),
     ("K8077", app(), []),
+    ("K8082", app() | {"pdb.yaml": PDB.replace("  unhealthyPodEvictionPolicy: AlwaysAllow\n", "")}, [("pdb.yaml", 6)]),
+    ("K8082", app(), []),
+    ("K8084", doc("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels:\n    app.kubernetes.io/instance: other\n"), [("m.yaml", 6)]),
+    ("K8084", doc("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels:\n    app.kubernetes.io/instance: cfg\n"), []),
     ("K8081", app(replace={"          resources:\n": "          resouces:\n", "replicas: 2": "replicas: two"}),
      [("deploy.yaml", 7), ("deploy.yaml", 40)]),
     ("K8081", app(extra="apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  anything: 1\n"), []),
@@ -346,6 +351,30 @@ def test_rule(tmp_path, rule_id, files, expected):
     found = sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id)
     assert found == sorted(expected)
     assert not [n for n in result.notices if "internal error" in n.message]
+
+
+def test_priority_class_rule_is_opt_in(tmp_path):
+    write_tree(tmp_path, app())
+    assert not [f for f in run_review(tmp_path).findings if f.rule.id == "K8083"]
+    cfg = Config()
+    cfg.enable = {"K8083"}
+    assert [(f.path, f.line) for f in run_review(tmp_path, config=cfg).findings
+            if f.rule.id == "K8083"] == [("deploy.yaml", 16)]
+
+
+def test_kube_score_and_kube_linter_annotations(tmp_path):
+    files = app(replace={"            readOnlyRootFilesystem: true\n": "",
+                         "  namespace: shop\nspec:\n  replicas":
+                         "  namespace: shop\n  annotations:\n"
+                         "    kube-score/ignore: container-security-context-readonlyrootfilesystem\n"
+                         "spec:\n  replicas"})
+    assert "K8017" not in {f.rule.id for f in run_review(write_tree(tmp_path / "a", files)).findings}
+    files = app(replace={"            readOnlyRootFilesystem: true\n": "",
+                         "  namespace: shop\nspec:\n  replicas":
+                         "  namespace: shop\n  annotations:\n"
+                         "    ignore-check.kube-linter.io/no-read-only-root-fs: logs\n"
+                         "spec:\n  replicas"})
+    assert "K8017" not in {f.rule.id for f in run_review(write_tree(tmp_path / "b", files)).findings}
 
 
 def test_cpu_limit_rule_is_opt_in(tmp_path):

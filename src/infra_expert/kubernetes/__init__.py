@@ -11,6 +11,31 @@ from infra_expert.yamlsafe import YMap, YSeq
 NAME = "kubernetes"
 RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules)
 
+# Concepts of the reference table (polaris, kube-score, kube-linter, checkov) with no rule
+# here, and why (printed in docs/rules.md).
+NOT_COVERED = {
+    "requests == limits (kube-score container-*-requests-equal-limits, optional)":
+        "Guaranteed QoS is a per-workload policy choice, not a defect; K8003 covers the "
+        "memory limit that matters.",
+    "ephemeral-storage request/limit (kube-score)":
+        "rarely set outside batch clusters; the kubelet's eviction already protects nodes.",
+    "container privileged ports, node affinity, required labels/annotations, sorted keys, "
+    "dnsConfig ndots (kube-linter opt-in templates)":
+        "team policies rather than defects; expressible as config later.",
+    "OpenShift SCC, ServiceMonitor selects no Service (kube-linter opt-in)":
+        "platform- and CRD-specific; CRDs are tolerated, not judged.",
+    "create access to pods, webhook configurations, CSR approval, services/status "
+    "(kube-linter access-to-create-pods; checkov CKV2_K8S_1/3/4)":
+        "RBAC fine print beyond exec/attach, secrets, wildcards, escalate/bind/impersonate "
+        "and cluster-admin, which are covered.",
+    "control-plane flags (checkov CKV_K8S_68-151), git-sync (CKV_K8S_159)":
+        "static-pod flag audits are a CIS node benchmark, out of scope for manifest review.",
+    "PodSecurityPolicy field checks (checkov PSP)":
+        "the PSP API was removed in 1.25; K8072 reports the object itself.",
+    "topology spread constraints that are invalid (kube-score)":
+        "the API server validates them; K8065 reports their absence.",
+}
+
 IGNORE_ANNOTATION = "infra-expert.io/ignore"
 IGNORE_CONTAINER = "infra-expert.io/ignore-container."
 

@@ -745,3 +745,45 @@ def legacy_components(doc, ctx):
             if "tiller" in image or "kubernetes-dashboard" in image or "kubernetesui/dashboard" \
                     in image:
                 yield at(c, "image", obj, f"`{image}`")
+
+
+@rules.rule(
+    "K8082", "suggestion", "reliability", "PodDisruptionBudget keeps unhealthy pods from eviction",
+    "With the default `unhealthyPodEvictionPolicy` a crash-looping pod counts against the "
+    "budget and can block node drains for good.",
+    "Set `unhealthyPodEvictionPolicy: AlwaysAllow` on the PDB.",
+    peers=("kube-linter:pdb-unhealthy-pod-eviction-policy",))
+def pdb_eviction_policy(doc, ctx):
+    for obj in _of(doc, "PodDisruptionBudget"):
+        if "unhealthyPodEvictionPolicy" not in _spec(obj):
+            yield at(obj.data, "spec", obj, "no `unhealthyPodEvictionPolicy`")
+
+
+@rules.rule(
+    "K8083", "suggestion", "reliability", "No priorityClassName",
+    "Without a priority class every pod has the same priority: under pressure the scheduler "
+    "may preempt or starve the important ones. Whether it matters depends on the cluster, so "
+    "the rule is off by default.",
+    "Define PriorityClasses and set `priorityClassName` on important workloads.",
+    peers=("polaris:priorityClassNotSet", "kube-linter:priority-class-name"), enabled=False)
+def priority_class(doc, ctx):
+    for obj, pod, _ in each_pod(doc.model.objects):
+        if obj.kind in ("Deployment", "StatefulSet", "DaemonSet") \
+                and not pod.get("priorityClassName"):
+            yield at(pod, "priorityClassName", obj, "no `priorityClassName`")
+
+
+@rules.rule(
+    "K8084", "suggestion", "elegance", "`app.kubernetes.io/instance` differs from the name",
+    "The recommended labels identify an instance by its name; a mismatch (often a copied "
+    "manifest) makes dashboards and selectors group the wrong objects.",
+    "Make `app.kubernetes.io/instance` equal to `metadata.name` (or drop it).",
+    peers=("polaris:metadataAndInstanceMismatched",))
+def instance_label(doc, ctx):
+    for obj in doc.model.objects:
+        labels = obj.labels()
+        value = labels.get("app.kubernetes.io/instance")
+        if value is not None and obj.name and str(value) != obj.name and "$" not in str(value) \
+                and "{{" not in str(value):
+            yield at(obj.metadata.get("labels"), "app.kubernetes.io/instance", obj,
+                     f"`app.kubernetes.io/instance: {value}`")
