@@ -71,6 +71,8 @@ def new_seq(source=None, line=1, column=1):
 
 
 _STR = "tag:yaml.org,2002:str"
+# first characters of YAML 1.1 null/bool/int/float/timestamp/merge/value scalars
+_IMPLICIT_FIRST = frozenset("0123456789+-.~=<yYnNtTfFoO")
 _Y = {}
 
 
@@ -120,6 +122,11 @@ def _scalar(event, core=False):
         return value
     if core and (tag is None or tag == "!"):
         return _core_scalar(event.value) if event.implicit[0] else event.value
+    if tag is None and event.implicit[0]:
+        value = event.value
+        # Most plain scalars are words: no YAML 1.1 implicit type starts like that.
+        if value and value[0] not in _IMPLICIT_FIRST:
+            return value
     y = _Y
     if tag is None or tag == "!":
         if event.implicit[0]:

@@ -31,8 +31,8 @@ def _schema(version, api_version, kind):
     if key in _CACHE:
         return _CACHE[key]
     from kubernetes_validate import utils
-    versions = [v for v in utils.all_versions()
-                if utils.major_minor(v) <= utils.major_minor(version)]
+    wanted = utils.major_minor(version)
+    versions = [v for mm, v in _versions() if mm <= wanted]
     result = None
     if versions:
         schema_dir = f"v{versions[-1]}-local-strict"
@@ -113,8 +113,17 @@ def _show(value):
 
 
 def default_version():
-    from kubernetes_validate import utils
-    return utils.latest_version()
+    if "latest" not in _CACHE:
+        from kubernetes_validate import utils
+        _CACHE["latest"] = utils.latest_version()
+    return _CACHE["latest"]
+
+
+def _versions():
+    if "versions" not in _CACHE:
+        from kubernetes_validate import utils
+        _CACHE["versions"] = [(utils.major_minor(v), v) for v in utils.all_versions()]
+    return _CACHE["versions"]
 
 
 def _locate(data, path):
