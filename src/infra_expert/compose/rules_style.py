@@ -46,16 +46,9 @@ def project_name(doc, ctx):
     "Quote each mapping: `- \"8080:80\"`.",
     peers=("dclint:require-quotes-in-ports",), enabled=False)
 def ports_quoted(doc, ctx):
-    for svc in each_service(doc.model):
-        seq = svc.get("ports")
-        if not isinstance(seq, YSeq):
-            continue
-        for i, item in enumerate(seq):
-            if isinstance(item, dict) or i >= len(seq.item_pos):
-                continue
-            line, column = seq.item_pos[i]
-            if _first_char(ctx, seq.source, line, column) not in ("'", '"'):
-                yield item_hit(svc, "ports", i, f"`{item}` is not quoted")
+    for svc, i, item, quoted in _short_items(doc, ctx, "ports"):
+        if not quoted:
+            yield item_hit(svc, "ports", i, f"`{item}` is not quoted")
 
 
 @rules.rule(
@@ -64,16 +57,22 @@ def ports_quoted(doc, ctx):
     "Write `- ./data:/data` without quotes.",
     peers=("dclint:no-quotes-in-volumes",), enabled=False)
 def volumes_unquoted(doc, ctx):
+    for svc, i, item, quoted in _short_items(doc, ctx, "volumes"):
+        if quoted:
+            yield item_hit(svc, "volumes", i, f"`{item}` is quoted")
+
+
+def _short_items(doc, ctx, key):
+    """(service, index, item, written quoted?) for the short-syntax entries of `key`."""
     for svc in each_service(doc.model):
-        seq = svc.get("volumes")
+        seq = svc.get(key)
         if not isinstance(seq, YSeq):
             continue
         for i, item in enumerate(seq):
             if isinstance(item, dict) or i >= len(seq.item_pos):
                 continue
             line, column = seq.item_pos[i]
-            if _first_char(ctx, seq.source, line, column) in ("'", '"'):
-                yield item_hit(svc, "volumes", i, f"`{item}` is quoted")
+            yield svc, i, item, _first_char(ctx, seq.source, line, column) in ("'", '"')
 
 
 def _unsorted(names):
