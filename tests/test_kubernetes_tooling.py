@@ -90,3 +90,16 @@ def test_helm_chart_files_clean(tmp_path):
     write_tree(tmp_path, clean)
     rules = {f.rule.id for f in run_review(tmp_path).findings}
     assert not {"K8078", "K8079", "K8080"} & rules
+
+
+def test_remote_resources_are_never_fetched(tmp_path):
+    tree = dict(TREE)
+    tree["overlay/kustomization.yaml"] = ("resources:\n  - ../base\n"
+                                          "  - https://github.com/org/repo//deploy?ref=v1\n")
+    write_tree(tmp_path, tree)
+    result = run_review(tmp_path)
+    notices = [n for n in result.notices if n.path == "overlay/kustomization.yaml"]
+    assert notices and ("would be fetched" in notices[0].message
+                        or "kubectl not found" in notices[0].message)
+    assert ("K8010", "base/deploy.yaml", 14) in {(f.rule.id, f.path, f.line)
+                                                 for f in result.findings}

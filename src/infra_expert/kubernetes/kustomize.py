@@ -20,13 +20,17 @@ from infra_expert.yamlsafe import YamlError, load_all
 TIMEOUT = 60
 
 
+def _entries(text, path):
+    try:
+        docs = load_all(text, path)
+    except YamlError:
+        return {}
+    return docs[0] if docs and isinstance(docs[0], dict) else {}
+
+
 def _listed_dirs(doc):
     """Directories a kustomization includes (resources/bases/components)."""
-    try:
-        docs = load_all(doc.text, doc.path)
-    except YamlError:
-        return []
-    data = docs[0] if docs and isinstance(docs[0], dict) else {}
+    data = _entries(doc.text, doc.path)
     here = os.path.dirname(doc.abspath)
     out = []
     for key in ("resources", "bases", "components"):
@@ -35,6 +39,35 @@ def _listed_dirs(doc):
             if os.path.isdir(path):
                 out.append(path)
     return out
+
+
+def _remote(directory, depth=0):
+    """A remote resource or a Helm chart anywhere in the tree: rendering would go to the
+    network, which a review never does."""
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            break
+    else:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            data = _entries(fh.read(), path)
+    except OSError:
+        return None
+    if data.get("helmCharts"):
+        return "helmCharts"
+    for key in ("resources", "bases", "components"):
+        for item in data.get(key) or []:
+            item = str(item)
+            if "://" in item or item.startswith(("github.com/", "git@")) or "?ref=" in item:
+                return item
+            sub = os.path.normpath(os.path.join(directory, item))
+            if depth < 8 and os.path.isdir(sub):
+                found = _remote(sub, depth + 1)
+                if found:
+                    return found
+    return None
 
 
 def render_all(kustomizations, manifests, ctx):
@@ -51,6 +84,12 @@ def render_all(kustomizations, manifests, ctx):
             notices.append(Notice(doc.path, "kubectl not found: the resources of this "
                                             "kustomization are reviewed as they are, without "
                                             "its patches and transformers"))
+            continue
+        remote = _remote(directory)
+        if remote:
+            notices.append(Notice(doc.path, f"not rendered: `{remote}` would be fetched from "
+                                            "the network; local resources are reviewed as "
+                                            "they are"))
             continue
         try:
             proc = subprocess.run([kubectl, "kustomize", directory], capture_output=True,
