@@ -1,7 +1,7 @@
 """Kustomize: review what `kubectl kustomize` renders, mapped back to the source files.
 
-Rendering is read-only and offline (local bases only: remote `resources:` fail and are
-reported). Rendered objects are matched to the reviewed source object of the same kind
+Rendering is read-only and offline: a tree with remote `resources:` or `helmCharts:` is
+not rendered at all (kustomize would fetch them), and a notice says so. Rendered objects are matched to the reviewed source object of the same kind
 and name; their findings point at that object's first line (fields move in a render).
 Bases that another kustomization in the run includes are not rendered on their own.
 Without kubectl the raw resources are reviewed as they are, and a notice says so.
