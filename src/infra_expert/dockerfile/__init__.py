@@ -15,11 +15,11 @@ NOT_COVERED = {
     "DL1001": "A team policy (\"no inline ignore pragmas\"), not a property of the "
               "Dockerfile. infra-expert instead reports suppressions that no longer match "
               "anything (IE001), which keeps pragmas honest.",
-    "DL3049-DL3058": "Label-schema validation (required labels, URL/SPDX/semver/RFC3339/"
-                     "email/hash label values) is opt-in in hadolint and needs a "
-                     "project-specific schema; infra-expert checks label keys (DF031) and "
-                     "secrets in label values (DF041).",
-    "DL3050": "`strict-labels` is part of the same opt-in label schema.",
+    "DL3049-DL3056": "Label-schema validation (required labels, strict labels, empty, URL, "
+                     "RFC3339, SPDX, git-hash and semver label values) is opt-in in hadolint "
+                     "and needs a project-specific schema; infra-expert checks label keys "
+                     "(DF031) and secrets in label values (DF041).",
+    "DL3058": "Email-format label values: the same opt-in label schema.",
     "SCxxxx": "ShellCheck is not embedded: infra-expert reads RUN commands itself for the "
               "Dockerfile-specific checks (package managers, pipes, sudo, cd, chmod …).",
 }
