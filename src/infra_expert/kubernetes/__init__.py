@@ -19,8 +19,8 @@ NOT_COVERED = {
         "memory limit that matters.",
     "ephemeral-storage request/limit (kube-score)":
         "rarely set outside batch clusters; the kubelet's eviction already protects nodes.",
-    "container privileged ports, node affinity, required labels/annotations, sorted keys, "
-    "dnsConfig ndots (kube-linter opt-in templates)":
+    "values within a range (custom checks), container privileged ports, node affinity, "
+    "required labels/annotations, sorted keys, dnsConfig ndots (kube-linter opt-in)":
         "team policies rather than defects; expressible as config later.",
     "OpenShift SCC, ServiceMonitor selects no Service (kube-linter opt-in)":
         "platform- and CRD-specific; CRDs are tolerated, not judged.",

@@ -311,18 +311,29 @@ def _policy_selects(policy, labels):
 
 @rules.rule(
     "K8055", "warning", "reliability", "NetworkPolicy selects no pod",
-    "The policy's podSelector matches none of the reviewed workloads: it protects nothing, "
-    "usually because of a label typo.",
+    "The policy's podSelector (or a peer's podSelector in `from`/`to`) matches none of the "
+    "reviewed workloads: the policy protects nothing or allows nobody, usually because of a "
+    "label typo.",
     "Fix the podSelector labels.",
-    peers=("kube-score:networkpolicy-targets-pod", "kube-linter:dangling-networkpolicy"))
+    peers=("kube-score:networkpolicy-targets-pod", "kube-linter:dangling-networkpolicy",
+           "kube-linter:dangling-networkpolicypeer-podselector"))
 def dangling_policy(doc, ctx):
+    index = run_index(ctx)
     for obj in _of(doc, "NetworkPolicy"):
-        selector = _spec(obj).get("podSelector")
-        if not isinstance(selector, dict) or not selector:
+        ns = namespace_of(obj)
+        if not _pods_in(ctx, ns):
             continue
-        if _pods_in(ctx, namespace_of(obj)) and \
-                not run_index(ctx).pods_matching(namespace_of(obj), selector):
+        selector = _spec(obj).get("podSelector")
+        if isinstance(selector, dict) and selector and not index.pods_matching(ns, selector):
             yield at(_spec(obj), "podSelector", obj, "selects no pod of the reviewed workloads")
+        for direction, side in (("ingress", "from"), ("egress", "to")):
+            for rule in _spec(obj).get(direction) or []:
+                for peer in (rule.get(side) if isinstance(rule, dict) else None) or []:
+                    sel = peer.get("podSelector") if isinstance(peer, dict) else None
+                    if isinstance(sel, dict) and sel and "namespaceSelector" not in peer \
+                            and not index.pods_matching(ns, sel):
+                        yield at(peer, "podSelector", obj, f"a `{side}` podSelector matches "
+                                                           "no pod of the reviewed workloads")
 
 
 # ------------------------------------------------------------------ ConfigMap, Secret ----
@@ -463,7 +474,7 @@ def missing_pdb(doc, ctx):
     "drain can never evict the pods: upgrades hang.",
     "Allow at least one disruption: `maxUnavailable: 1`.",
     peers=("polaris:pdbDisruptionsIsZero", "kube-linter:pdb-max-unavailable",
-           "kube-linter:pdb-min-available"))
+           "kube-linter:pdb-min-available", "polaris:pdbMinAvailableGreaterThanHPAMinReplicas"))
 def pdb_zero(doc, ctx):
     for obj in _of(doc, "PodDisruptionBudget"):
         spec = _spec(obj)
@@ -472,12 +483,19 @@ def pdb_zero(doc, ctx):
             yield at(spec, "maxUnavailable" if "maxUnavailable" in spec else "minAvailable",
                      obj, "allows no disruption")
         elif isinstance(min_av, int):
+            hpa_min = {(namespace_of(h), _hpa_target(h)[1]): _spec(h).get("minReplicas", 1)
+                       for h in _hpas(ctx)}
             for w, _, labels in _pods_in(ctx, namespace_of(obj)):
-                if selector_matches(spec.get("selector"), labels) and w.kind in (
-                        "Deployment", "StatefulSet") and min_av >= _replicas(w):
+                if not (selector_matches(spec.get("selector"), labels)
+                        and w.kind in ("Deployment", "StatefulSet")):
+                    continue
+                floor = hpa_min.get((namespace_of(w), w.name), _replicas(w))
+                if isinstance(floor, int) and min_av >= floor:
                     yield at(spec, "minAvailable", obj, f"`minAvailable: {min_av}` with "
-                                                        f"{_replicas(w)} replica(s) of "
-                                                        f"{w.label}")
+                                                        f"{floor} replica(s) of {w.label}"
+                                                        + (" at the HPA's minimum"
+                                                           if (namespace_of(w), w.name) in hpa_min
+                                                           else ""))
                     break
 
 
