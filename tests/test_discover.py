@@ -82,3 +82,11 @@ def test_paths_stay_as_the_user_named_them(tmp_path):
     write_tree(tmp_path, {"app/Dockerfile": "FROM a:1\n"})
     result = run_review(tmp_path, ["./app"])
     assert paths(result) == ["app/Dockerfile"]
+
+
+def test_fifo_is_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "Dockerfile")
+    write_tree(tmp_path, {"sub/Dockerfile": "FROM a:1\n"})
+    result = run_review(tmp_path)
+    assert paths(result) == ["sub/Dockerfile"]
+    assert [n.message for n in result.notices] == ["skipped: not a regular file"]

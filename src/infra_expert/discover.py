@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
@@ -168,6 +169,15 @@ class Discovery:
         if real in self._seen:
             return
         name = os.path.basename(abs_path)
+        try:
+            regular = stat.S_ISREG(os.stat(abs_path).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            if explicit or classify_name(name):
+                # a FIFO, socket or device would block or never end: never opened
+                self.notices.append(Notice(disp, "skipped: not a regular file"))
+            return
         kind = classify_name(name)
         if kind is None and not explicit and "." in name.lstrip(".") \
                 and not name.lower().endswith(_YAML_EXT):

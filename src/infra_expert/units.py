@@ -121,7 +121,7 @@ def drop_in_paths(unit_path, kind_suffix):
     for d in candidates:
         try:
             for f in os.listdir(d):
-                if f.endswith(".conf"):
+                if f.endswith(".conf") and os.path.isfile(os.path.join(d, f)):
                     found[f] = os.path.join(d, f)   # later directories win on equal names
         except OSError:
             continue

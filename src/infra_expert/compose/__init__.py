@@ -22,8 +22,8 @@ def _reader(ctx):
         key = os.path.normpath(path)
         if key not in cache:
             try:
-                if os.path.getsize(key) > cap:
-                    cache[key] = None
+                if not os.path.isfile(key) or os.path.getsize(key) > cap:
+                    cache[key] = None   # missing, too big, or a FIFO/device (never opened)
                 else:
                     with open(key, encoding="utf-8-sig", errors="replace") as fh:
                         cache[key] = fh.read().replace("\r\n", "\n")
@@ -87,7 +87,8 @@ def related_documents(docs, ctx):
                     existing.context = os.path.abspath(context_dir)
                 continue
             try:
-                if os.path.getsize(dockerfile) > ctx.config.max_file_size:
+                if not os.path.isfile(dockerfile) or \
+                        os.path.getsize(dockerfile) > ctx.config.max_file_size:
                     continue
                 with open(dockerfile, encoding="utf-8-sig", errors="replace") as fh:
                     text = fh.read().replace("\r\n", "\n")
