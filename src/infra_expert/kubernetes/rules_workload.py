@@ -601,11 +601,6 @@ def token_automount(doc, ctx):
                                                                 "mounted")
 
 
-def ctx_objects(ctx):
-    """Every Kubernetes object of the run, for cross-object rules."""
-    return run_index(ctx).objects
-
-
 class RunIndex:
     """Built once per run, so that cross-object rules stay linear in the input."""
 
