@@ -93,6 +93,11 @@ CASES = [
     ("PM022", {"nas.volume": "[Volume]\nType=cifs\nDevice=//nas/share\nOptions=credentials=/etc/nas.cred\n"}, []),
     ("PM023", {"web.container": unit(replace={"nginx:1.27": "nginx:latest"})}, [("web.container", 5)]),
     ("PM023", {"web.container": unit("AutoUpdate=registry\n", replace={"nginx:1.27": "nginx:latest"})}, []),
+    ("PM024", {"api.container": unit("Network=app.network\n"), "web.container": unit("Network=app.network\n"),
+               "app.network": "[Network]\n"}, [("api.container", 13)]),
+    ("PM024", {"api.container": unit("Network=app.network\nPod=app.pod\n", replace={"PublishPort=127.0.0.1:8080:80\n": ""}),
+               "web.container": unit("Pod=app.pod\n", replace={"PublishPort=127.0.0.1:8080:80\n": ""}),
+               "app.network": "[Network]\n", "app.pod": "[Pod]\nNetwork=app.network\n"}, []),
 ]
 
 

@@ -412,3 +412,29 @@ def image_tag(doc, ctx):
     if ref.digest is None and (ref.tag is None or ref.tag == "latest") \
             and (unit.get("Container", "AutoUpdate") or "").lower() != "registry":
         yield _at(e, f"`Image={e.value}` has no version tag")
+
+
+@rules.rule(
+    "PM024", "suggestion", "elegance", "Related containers not grouped in a pod",
+    "Several containers of one app on the same Quadlet network, none in a pod: a `.pod` "
+    "unit starts and stops them together, shares localhost between them and publishes "
+    "ports in one place.",
+    "Create `app.pod` (with the `PublishPort=` lines) and add `Pod=app.pod` to each "
+    "container.")
+def group_in_pod(doc, ctx):
+    unit = doc.model
+    if unit.kind != "Container" or unit.get("Container", "Pod"):
+        return
+    network = unit.get("Container", "Network")
+    if not network or not network.endswith(".network"):
+        return
+    directory = os.path.dirname(doc.abspath)
+    siblings = [d for d in ctx.documents if d is not doc and d.domain == "podman"
+                and d.model is not None and d.model.kind == "Container"
+                and os.path.dirname(d.abspath) == directory
+                and d.model.get("Container", "Network") == network
+                and not d.model.get("Container", "Pod")]
+    if siblings and doc.path < min(d.path for d in siblings):
+        names = ", ".join(f"`{os.path.basename(d.path)}`" for d in siblings[:3])
+        yield _at(unit.entry("Container", "Network"),
+                  f"shares `{network}` with {names}, and no pod groups them")
