@@ -84,3 +84,40 @@ class PeerIndex:
                 if found:
                     ids |= found
         return ids, unknown
+
+
+def line_comment_suppressions(path, text, peer_index, make):
+    """Suppressions from `# infra-expert: …` comments of a YAML-like file: a trailing
+    comment covers its own line, a comment alone on its line covers the next statement
+    line, `ignore-file=` the whole file. `make(path, line, ids, start, end, origin, codes)`
+    builds each Suppression. Returns (suppressions, [(line, unknown codes)])."""
+    sups, unknown = [], []
+    lines = text.split("\n")
+    total = len(lines)
+    for i, raw in enumerate(lines):
+        if "infra-expert" not in raw:
+            continue
+        hash_at = raw.find("#")
+        while hash_at > 0 and not raw[hash_at - 1].isspace():
+            hash_at = raw.find("#", hash_at + 1)
+        if hash_at < 0:
+            continue
+        pragma = read_pragma(raw[hash_at:])
+        if pragma is None:
+            continue
+        ids, bad = peer_index.resolve(pragma)
+        if bad:
+            unknown.append((i + 1, bad))
+        if not ids:
+            continue
+        if pragma.scope == "file":
+            start, end = 1, total
+        elif raw[:hash_at].strip():
+            start = end = i + 1
+        else:
+            nxt = i + 1
+            while nxt < total and (not lines[nxt].strip() or lines[nxt].lstrip().startswith("#")):
+                nxt += 1
+            start, end = i + 1, min(nxt + 1, total)
+        sups.append(make(path, i + 1, ids, start, end, pragma.origin, ",".join(pragma.codes)))
+    return sups, unknown

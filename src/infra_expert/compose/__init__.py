@@ -7,7 +7,7 @@ import os
 from infra_expert.compose import rules_ops, rules_security, rules_style
 from infra_expert.compose.loader import OVERRIDES, load_project, project_files
 from infra_expert.model import Suppression
-from infra_expert.suppress import read_pragma
+from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
 RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules)
@@ -133,37 +133,10 @@ def suppressions(doc, peer_index):
             except OSError:
                 continue
     for path, text in texts.items():
-        lines = text.split("\n")
-        total = len(lines)
-        for i, raw in enumerate(lines):
-            if "infra-expert" not in raw:
-                continue
-            hash_at = raw.find("#")
-            while hash_at > 0 and not raw[hash_at - 1].isspace():
-                hash_at = raw.find("#", hash_at + 1)
-            if hash_at < 0:
-                continue
-            pragma = read_pragma(raw[hash_at:])
-            if pragma is None:
-                continue
-            ids, bad = peer_index.resolve(pragma)
-            if bad:
-                unknown.append((i + 1, bad))
-            if not ids:
-                continue
-            if pragma.scope == "file":
-                start, end = 1, total
-            elif raw[:hash_at].strip():
-                start = end = i + 1
-            else:
-                nxt = i + 1
-                while nxt < total and (not lines[nxt].strip()
-                                       or lines[nxt].lstrip().startswith("#")):
-                    nxt += 1
-                start, end = i + 1, min(nxt + 1, total)
-            sups.append(Suppression(path if path != os.path.normpath(doc.path) else doc.path,
-                                    i + 1, ids, start, end, pragma.origin,
-                                    ",".join(pragma.codes)))
+        shown = path if path != os.path.normpath(doc.path) else doc.path
+        more, bad = line_comment_suppressions(shown, text, peer_index, Suppression)
+        sups.extend(more)
+        unknown.extend(bad)
     return sups, unknown
 
 

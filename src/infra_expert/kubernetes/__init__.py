@@ -5,7 +5,7 @@ from __future__ import annotations
 from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
 from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
 from infra_expert.model import RULE_ID, Suppression
-from infra_expert.suppress import Pragma, read_pragma
+from infra_expert.suppress import Pragma, line_comment_suppressions
 from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
@@ -153,26 +153,9 @@ def suppressions(doc, peer_index):
                     sups.append(Suppression(obj.path, line, ids, start, end,
                                             "infra-expert" if pragma.origin == "infra-expert"
                                             else pragma.origin, ",".join(pragma.codes)))
-    lines = doc.text.split("\n")
-    for i, raw in enumerate(lines):
-        if "infra-expert:" not in raw or "#" not in raw:
-            continue
-        pragma = read_pragma(raw[raw.index("#"):])
-        if pragma is None:
-            continue
-        ids, bad = peer_index.resolve(pragma)
-        if bad:
-            unknown.append((i + 1, bad))
-        if not ids:
-            continue
-        if pragma.scope == "file":
-            start, end = 1, len(lines)
-        elif raw[:raw.index("#")].strip():
-            start = end = i + 1
-        else:
-            start, end = i + 1, min(i + 2, len(lines))
-        sups.append(Suppression(doc.path, i + 1, ids, start, end, pragma.origin,
-                                ",".join(pragma.codes)))
+    more, bad = line_comment_suppressions(doc.path, doc.text, peer_index, Suppression)
+    sups.extend(more)
+    unknown.extend(bad)
     return sups, unknown
 
 
