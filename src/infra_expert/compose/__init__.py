@@ -123,15 +123,8 @@ def suppressions(doc, peer_index):
     """Pragmas in every file of the project: `# infra-expert: ignore=DC001` on the line
     (trailing comment) or alone on the line before."""
     sups, unknown = [], []
-    project = doc.model
-    texts = {os.path.normpath(doc.path): doc.text}
-    for path in project.files:
-        if path not in texts:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    texts[path] = fh.read()
-            except OSError:
-                continue
+    texts = dict(doc.model.texts)     # read once, by the loader
+    texts[os.path.normpath(doc.path)] = doc.text
     for path, text in texts.items():
         shown = path if path != os.path.normpath(doc.path) else doc.path
         more, bad = line_comment_suppressions(shown, text, peer_index, Suppression)

@@ -70,6 +70,7 @@ class Project:
         self.services = {}
         self.problems = []
         self.interpolated = {}        # file -> {variable names used}
+        self.texts = {}               # file -> its text, for suppression comments
 
     def top(self, key):
         value = self.root.get(key)
@@ -132,6 +133,8 @@ def load_project(main_path, read, env=None, files=None, _depth=0):
 
 def _load_file(project, path, read):
     text = read(path)
+    if text is not None:
+        project.texts[path] = text
     if text is None:
         project.problems.append(Problem(project.files[0], 1, "missing-file",
                                         f"`{path}` is listed in COMPOSE_FILE but does not exist"))
