@@ -48,3 +48,12 @@ def review_dockerfile(tmp_path):
 
 def hits(result, rule_id):
     return sorted(f.line for f in result.findings if f.rule.id == rule_id)
+
+
+def rule_locations(base, files, rule_id, config=None):
+    """Write `files` under `base`, review it, and return sorted (path, line) of one rule;
+    also checks that no rule or parser crashed."""
+    write_tree(base, files)
+    result = run_review(base, config=config)
+    assert not [n for n in result.notices if "internal error" in n.message]
+    return sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id)

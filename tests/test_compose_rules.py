@@ -5,7 +5,7 @@ import pytest
 from infra_expert.config import Config
 from infra_expert.engine import all_rules
 
-from conftest import run_review, write_tree
+from conftest import rule_locations, run_review, write_tree
 
 # A service that passes every per-service rule, to build cases from.
 GOOD = """\
@@ -201,11 +201,7 @@ STYLE_CASES = [
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):
-    write_tree(tmp_path, files)
-    result = run_review(tmp_path)
-    found = sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id)
-    assert found == sorted(expected)
-    assert not [n for n in result.notices if "internal error" in n.message]
+    assert rule_locations(tmp_path, files, rule_id) == sorted(expected)
 
 
 @pytest.mark.parametrize("rule_id,files,expected", STYLE_CASES,

@@ -5,7 +5,7 @@ import pytest
 from infra_expert.config import Config
 from infra_expert.engine import all_rules
 
-from conftest import run_review, write_tree
+from conftest import rule_locations, run_review, write_tree
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -349,11 +349,7 @@ CASES = [
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):
-    write_tree(tmp_path, files)
-    result = run_review(tmp_path)
-    found = sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id)
-    assert found == sorted(expected)
-    assert not [n for n in result.notices if "internal error" in n.message]
+    assert rule_locations(tmp_path, files, rule_id) == sorted(expected)
 
 
 def test_priority_class_rule_is_opt_in(tmp_path):

@@ -6,7 +6,7 @@ from infra_expert.engine import all_rules
 from infra_expert.podman.model import effective
 from infra_expert.units import parse_unit
 
-from conftest import run_review, write_tree
+from conftest import rule_locations, run_review, write_tree
 
 GOOD = """\
 [Unit]
@@ -104,11 +104,7 @@ CASES = [
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):
-    write_tree(tmp_path, files)
-    result = run_review(tmp_path)
-    found = sorted((f.path, f.line) for f in result.findings if f.rule.id == rule_id)
-    assert found == sorted(expected)
-    assert not [n for n in result.notices if "internal error" in n.message]
+    assert rule_locations(tmp_path, files, rule_id) == sorted(expected)
 
 
 def test_every_podman_rule_has_a_firing_and_a_clean_case():
@@ -152,3 +148,15 @@ def test_networkd_files_are_not_taken_for_quadlet(tmp_path):
                           "lan.network": "[Network]\nSubnet=10.89.0.0/24\n"})
     result = run_review(tmp_path)
     assert sorted(result.files) == [("lan.network", "podman")]
+
+
+def test_suppression_comments_in_units(tmp_path):
+    text = unit(replace={"ReadOnly=true\n": "", "[Container]\n":
+                         "[Container]\n; infra-expert: ignore=PM003 set by a drop-in\n",
+                         "NoNewPrivileges=true\n": ""})
+    text = "# infra-expert: ignore-file=PM005 writes to /var\n" + text
+    write_tree(tmp_path, {"web.container": text})
+    rules = {f.rule.id for f in run_review(tmp_path).findings}
+    assert "PM005" not in rules
+    # the comment sits before the first entry, but PM003 reports at the section line
+    assert "PM003" in rules and "IE001" in rules

@@ -86,23 +86,30 @@ class PeerIndex:
         return ids, unknown
 
 
-def line_comment_suppressions(path, text, peer_index, make):
-    """Suppressions from `# infra-expert: …` comments of a YAML-like file: a trailing
-    comment covers its own line, a comment alone on its line covers the next statement
-    line, `ignore-file=` the whole file. `make(path, line, ids, start, end, origin, codes)`
-    builds each Suppression. Returns (suppressions, [(line, unknown codes)])."""
+def line_comment_suppressions(path, text, peer_index, make, markers="#", trailing=True):
+    """Suppressions from `# infra-expert: …` comments: a trailing comment (YAML) covers its
+    own line, a comment alone on its line covers the next statement line, `ignore-file=`
+    the whole file. `markers` are the comment characters (`#;` for unit files, which have
+    no trailing comments: `trailing=False`). `make(path, line, ids, start, end, origin,
+    codes)` builds each Suppression. Returns (suppressions, [(line, unknown codes)])."""
     sups, unknown = [], []
     lines = text.split("\n")
     total = len(lines)
     for i, raw in enumerate(lines):
         if "infra-expert" not in raw:
             continue
-        hash_at = raw.find("#")
-        while hash_at > 0 and not raw[hash_at - 1].isspace():
-            hash_at = raw.find("#", hash_at + 1)
-        if hash_at < 0:
+        stripped = raw.lstrip()
+        if stripped[:1] and stripped[0] in markers:
+            hash_at = len(raw) - len(stripped)
+        elif trailing:
+            hash_at = raw.find("#")
+            while hash_at > 0 and not raw[hash_at - 1].isspace():
+                hash_at = raw.find("#", hash_at + 1)
+            if hash_at < 0:
+                continue
+        else:
             continue
-        pragma = read_pragma(raw[hash_at:])
+        pragma = read_pragma(raw[hash_at:].lstrip(markers).strip())
         if pragma is None:
             continue
         ids, bad = peer_index.resolve(pragma)
@@ -116,7 +123,8 @@ def line_comment_suppressions(path, text, peer_index, make):
             start = end = i + 1
         else:
             nxt = i + 1
-            while nxt < total and (not lines[nxt].strip() or lines[nxt].lstrip().startswith("#")):
+            while nxt < total and (not lines[nxt].strip()
+                                   or lines[nxt].lstrip()[0] in markers):
                 nxt += 1
             start, end = i + 1, min(nxt + 1, total)
         sups.append(make(path, i + 1, ids, start, end, pragma.origin, ",".join(pragma.codes)))

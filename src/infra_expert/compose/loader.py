@@ -131,14 +131,16 @@ def load_project(main_path, read, env=None, files=None, _depth=0):
     return project
 
 
-def _load_file(project, path, read):
+def _load_file(project, path, read, missing=None):
+    """The interpolated root mapping of one Compose file, or None (problem recorded).
+    `missing` is (file, line, message) to report when the file does not exist."""
     text = read(path)
-    if text is not None:
-        project.texts[path] = text
     if text is None:
-        project.problems.append(Problem(project.files[0], 1, "missing-file",
-                                        f"`{path}` is listed in COMPOSE_FILE but does not exist"))
+        where, line, message = missing or (
+            project.files[0], 1, f"`{path}` is listed in COMPOSE_FILE but does not exist")
+        project.problems.append(Problem(where, line, "missing-file", message))
         return None
+    project.texts[path] = text
     try:
         docs = load_all(text, path, core=True)
     except YamlError as exc:
@@ -371,18 +373,10 @@ def _extends(project, name, data, services, read, seen):
     if ext.get("file"):
         path = os.path.normpath(os.path.join(os.path.dirname(source or project.files[0]),
                                              str(ext["file"])))
-        text = read(path)
-        if text is None:
-            project.problems.append(Problem(source, line, "missing-file",
-                                            f"`extends.file` `{ext['file']}` does not exist"))
+        root = _load_file(project, path, read, missing=(
+            source, line, f"`extends.file` `{ext['file']}` does not exist"))
+        if root is None:
             return data
-        try:
-            docs = load_all(text, path, core=True)
-        except YamlError as exc:
-            project.problems.append(Problem(path, exc.line, "yaml", exc.message))
-            return data
-        root = docs[0] if docs and isinstance(docs[0], YMap) else new_map(path)
-        _interpolate_tree(project, root, path, project.interpolated.setdefault(path, set()))
         pool = root.get("services") if isinstance(root.get("services"), dict) else {}
     else:
         pool = services

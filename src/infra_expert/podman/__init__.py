@@ -8,7 +8,7 @@ import os
 from infra_expert.model import Suppression
 from infra_expert.podman import rules
 from infra_expert.podman.model import QUADLET_KINDS
-from infra_expert.suppress import read_pragma
+from infra_expert.suppress import line_comment_suppressions
 from infra_expert.units import drop_in_paths, parse_unit
 
 NAME = "podman"
@@ -43,33 +43,10 @@ def column(doc, line):
 
 
 def suppressions(doc, peer_index):
-    """`# infra-expert: ignore=PM001 reason` on the line before an entry, or
-    `ignore-file=` anywhere. (Unit files have no trailing comments.)"""
-    sups, unknown = [], []
-    lines = doc.text.split("\n")
-    for i, raw in enumerate(lines):
-        stripped = raw.strip()
-        if not stripped.startswith(("#", ";")) or "infra-expert" not in stripped:
-            continue
-        pragma = read_pragma(stripped.lstrip(";").strip())
-        if pragma is None:
-            continue
-        ids, bad = peer_index.resolve(pragma)
-        if bad:
-            unknown.append((i + 1, bad))
-        if not ids:
-            continue
-        if pragma.scope == "file":
-            start, end = 1, len(lines)
-        else:
-            nxt = i + 1
-            while nxt < len(lines) and (not lines[nxt].strip()
-                                        or lines[nxt].strip()[0] in "#;"):
-                nxt += 1
-            start, end = i + 1, nxt + 1
-        sups.append(Suppression(doc.path, i + 1, ids, start, end, pragma.origin,
-                                ",".join(pragma.codes)))
-    return sups, unknown
+    """`# infra-expert: ignore=PM001 reason` (or `;`) on the line before an entry, or
+    `ignore-file=` anywhere. Unit files have no trailing comments."""
+    return line_comment_suppressions(doc.path, doc.text, peer_index, Suppression,
+                                     markers="#;", trailing=False)
 
 
 def resources(docs):
