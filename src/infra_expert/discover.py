@@ -12,8 +12,12 @@ import os
 import re
 import stat
 
+from infra_expert.fsgate import OUTSIDE, TOO_BIG, Gate, Refused, project_root
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
+
+# Files recognised only by their content are judged on this much of their head.
+SNIFF_BYTES = 256 * 1024
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "vendor", "third_party", "third-party",
@@ -88,8 +92,9 @@ def classify_content(head, name=""):
 
 
 class Discovery:
-    def __init__(self, config, config_dir):
+    def __init__(self, config, config_dir, gate):
         self.config = config
+        self.gate = gate
         self.config_dir = config_dir
         self.documents = []
         self.notices = []
@@ -104,14 +109,13 @@ class Discovery:
         if os.path.isdir(arg):
             self._walk(arg)
         else:
-            self._file(arg, os.path.abspath(arg), root=os.path.dirname(os.path.abspath(arg)),
-                       explicit=True)
+            self._file(arg, os.path.abspath(arg), root=project_root(arg), explicit=True)
 
     # -- walking ------------------------------------------------------------------------
     def _walk(self, arg):
         root_abs = os.path.abspath(arg)
         root_real = os.path.realpath(root_abs)
-        ignores = _parent_gitignores(root_abs)
+        ignores = _parent_gitignores(root_abs, self.gate)
         stack = [(arg, root_abs, ignores)]
         while stack:
             disp_dir, abs_dir, ignores = stack.pop()
@@ -123,7 +127,7 @@ class Discovery:
                 continue
             names = {e.name for e in entries}
             if ".gitignore" in names:
-                spec = _read_gitignore(os.path.join(abs_dir, ".gitignore"))
+                spec = _read_gitignore(os.path.join(abs_dir, ".gitignore"), self.gate)
                 if spec is not None:
                     ignores = ignores + [(abs_dir, spec)]
             subdirs = []
@@ -169,38 +173,44 @@ class Discovery:
         if real in self._seen:
             return
         name = os.path.basename(abs_path)
-        try:
-            regular = stat.S_ISREG(os.stat(abs_path).st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            if explicit or classify_name(name):
-                # a FIFO, socket or device would block or never end: never opened
-                self.notices.append(Notice(disp, "skipped: not a regular file"))
-            return
         kind = classify_name(name)
+        try:
+            st = os.stat(abs_path)
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
+            if explicit or kind:
+                # a FIFO, socket or device would block or never end: never opened
+                self.notices.append(Notice(disp, "skipped: not a regular file" if st
+                                           else "skipped: cannot read (broken link?)"))
+            return
         if kind is None and not explicit and "." in name.lstrip(".") \
                 and not name.lower().endswith(_YAML_EXT):
             return  # content sniffing is for extension-less names and YAML only
+        sniff = kind is None and not explicit
         try:
-            size = os.path.getsize(abs_path)
-        except OSError as exc:
-            self.notices.append(Notice(disp, f"skipped: cannot read ({exc.strerror})"))
-            return
-        if kind is None and not explicit and size > 256 * 1024:
-            return
-        if size > self.config.max_file_size:
-            if kind or explicit:
-                self.notices.append(Notice(
-                    disp, f"skipped: {size} bytes is over the size cap of "
-                          f"{self.config.max_file_size} bytes (max-file-size)"))
-            return
-        try:
-            with open(abs_path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            self.notices.append(Notice(disp, f"skipped: cannot read ({exc.strerror})"))
-            return
+            # a file only sniffed by content is judged on its head; a recognised one is
+            # read whole, up to the cap, and said when it is over
+            data = self.gate.read_bytes(abs_path, max_size=SNIFF_BYTES if sniff else None)
+        except Refused as exc:
+            if exc.reason == TOO_BIG and sniff:
+                data = None
+            else:
+                if explicit or kind or exc.reason == OUTSIDE:
+                    self.notices.append(Notice(disp, f"skipped: {exc.describe()}"))
+                return
+        if data is None:   # a big extension-less or YAML file: is it one of ours?
+            head = _head(abs_path, SNIFF_BYTES)
+            head_text = head.decode("utf-8", errors="replace")
+            if b"\0" in head[:8192] or classify_content(
+                    head_text if name.lower().endswith(_YAML_EXT) else head_text[:4096],
+                    name) is None:
+                return
+            try:
+                data = self.gate.read_bytes(abs_path)
+            except Refused as exc:
+                self.notices.append(Notice(disp, f"skipped: {exc.describe()}"))
+                return
         if b"\0" in data[:8192]:
             if kind or explicit:
                 self.notices.append(Notice(disp, "skipped: binary file"))
@@ -236,22 +246,40 @@ class Discovery:
         self.documents.append(Document(disp, abs_path, kind[0], kind[1], text, root))
 
 
+def _head(path, size):
+    """The first `size` bytes of a regular file the gate already accepted."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, size)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+# A .gitignore larger than this is not a real one (git's own limit is 100 MiB, but no
+# project writes more than a few thousand patterns).
+MAX_IGNORE_FILE = 1024 * 1024
+
+
 def _spec(patterns):
     import pathspec  # costs ~30 ms: only when there is something to match
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-def _read_gitignore(path):
+def _read_gitignore(path, gate, within=None):
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
+        lines = gate.read_text(path, within=within, max_size=MAX_IGNORE_FILE).splitlines()
+    except Refused:
         return None
     lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     return _spec(lines) if lines else None
 
 
-def _parent_gitignores(root_abs):
+def _parent_gitignores(root_abs, gate):
     """`.gitignore` files between the enclosing git work tree's top and the root."""
     chain = []
     path = os.path.dirname(root_abs)
@@ -264,10 +292,11 @@ def _parent_gitignores(root_abs):
             return []  # not inside a git work tree: nothing above the root applies
         path = parent
     ignores = []
+    top = chain[-1]   # the work tree: its .gitignore files apply to the reviewed folder
     for directory in reversed(chain):
         candidate = os.path.join(directory, ".gitignore")
-        if os.path.isfile(candidate):
-            spec = _read_gitignore(candidate)
+        if os.path.lexists(candidate):
+            spec = _read_gitignore(candidate, gate, within=top)
             if spec is not None:
                 ignores.append((directory, spec))
     return ignores
@@ -281,8 +310,11 @@ def _ignored(ignores, abs_path, is_dir):
     return False
 
 
-def discover(paths, config, config_dir):
-    d = Discovery(config, config_dir)
+def discover(paths, config, config_dir, gate=None):
+    if gate is None:
+        from infra_expert.fsgate import roots_for
+        gate = Gate(roots_for(paths), config.max_file_size)
+    d = Discovery(config, config_dir, gate)
     for p in paths:
         d.add_path(p)
     return d.documents, d.notices

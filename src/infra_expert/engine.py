@@ -53,29 +53,35 @@ def all_rules():
 class Context:
     """What a rule may look at besides its document: the config and the whole run."""
 
-    __slots__ = ("config", "documents", "cache")
+    __slots__ = ("config", "documents", "cache", "gate")
 
-    def __init__(self, config, documents):
+    def __init__(self, config, documents, gate=None):
         self.config = config
         self.documents = documents
         self.cache = {}
+        self.gate = gate      # every read of the reviewed tree goes through it (fsgate)
 
 
 def review(paths, config, config_dir=None):
     from infra_expert.discover import discover
+    from infra_expert.fsgate import Gate, roots_for
     config_dir = config_dir or os.getcwd()
-    documents, notices = discover(paths, config, config_dir)
-    return review_documents(documents, notices, config)
+    gate = Gate(roots_for(paths), config.max_file_size)
+    documents, notices = discover(paths, config, config_dir, gate)
+    return review_documents(documents, notices, config, gate)
 
 
-def review_documents(documents, notices, config):
+def review_documents(documents, notices, config, gate=None):
+    from infra_expert.fsgate import Gate
     result = Review()
     result.notices.extend(notices)
     mods = domains()
     rules = all_rules()
     by_id = {r.id: r for r in rules}
     peer_index = PeerIndex(rules)
-    ctx = Context(config, documents)
+    if gate is None:
+        gate = Gate({d.root for d in documents if d.root}, config.max_file_size)
+    ctx = Context(config, documents, gate)
     if config.kubernetes_version:
         ctx.cache["kubernetes-version"] = config.kubernetes_version
 
