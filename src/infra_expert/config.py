@@ -38,6 +38,21 @@ class Config:
         self.source = None
 
 
+MAX_CONFIG_SIZE = 1024 * 1024
+
+
+def _read_config_text(path):
+    """A config file's text, through the same gate as the reviewed files: a regular file
+    whose real path stays in its folder (a config found in a cloned repository is
+    untrusted too: a FIFO would hang, a link could point at a key), at most 1 MiB."""
+    from infra_expert.fsgate import Gate, Refused
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        return Gate([folder], MAX_CONFIG_SIZE).read_text(path)
+    except Refused:
+        return None
+
+
 def find_config_file(start):
     """Nearest `.infra-expert.toml`, or `pyproject.toml` with a [tool.infra-expert] table."""
     path = os.path.abspath(start)
@@ -49,13 +64,9 @@ def find_config_file(start):
             return candidate
         candidate = os.path.join(path, "pyproject.toml")
         if os.path.isfile(candidate):
-            try:
-                with open(candidate, encoding="utf-8", errors="replace") as fh:
-                    # Cheap test first: tomllib is only imported when the table is there.
-                    if "infra-expert" in fh.read():
-                        return candidate
-            except OSError:
-                pass
+            # Cheap test first: tomllib is only imported when the table is there.
+            if "infra-expert" in (_read_config_text(candidate) or ""):
+                return candidate
         parent = os.path.dirname(path)
         if parent == path:
             return None
@@ -67,11 +78,12 @@ def _load_toml(path):
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
+    text = _read_config_text(path)
+    if text is None:
+        raise ConfigError(f"{path}: cannot read (not a regular file inside its folder, "
+                          f"or over {MAX_CONFIG_SIZE} bytes)")
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
@@ -179,11 +191,13 @@ def apply_hadolint_config(cfg, path, rules):
     `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers.
     infra-expert's own settings win where both speak. Returns a list of warnings."""
     from infra_expert.yamlsafe import YamlError, load_all
+    text = _read_config_text(path)
+    if text is None:
+        return [f"{path}: not used (not a regular file inside its folder, or too big)"]
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            docs = load_all(fh.read())
-    except (OSError, YamlError) as exc:
-        return [f"{path}: not used ({getattr(exc, 'message', exc)})"]
+        docs = load_all(text)
+    except YamlError as exc:
+        return [f"{path}: not used ({exc.message})"]
     data = docs[0] if docs and isinstance(docs[0], dict) else {}
     by_peer = {}
     for r in rules:

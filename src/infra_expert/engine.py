@@ -87,6 +87,7 @@ def review_documents(documents, notices, config, gate=None):
 
     findings, passes, suppressions = [], [], []
     hit_keys = set()
+    hit_counts, collection_stopped = {}, set()
     failed = _load(documents, mods, ctx, result)
     result.notices.extend(ctx.cache.pop("notices", []))
     # Files that reviewed files point at (a Compose service's Dockerfile) join the run once.
@@ -125,12 +126,17 @@ def review_documents(documents, notices, config, gate=None):
                     for item in rule.fn(doc, ctx):
                         path = item.path or doc.path
                         if type(item) is Hit:
+                            key = (rule.id, path)
+                            count = hit_counts[key] = hit_counts.get(key, 0) + 1
+                            if count > MAX_COLLECTED_PER_RULE_AND_FILE:
+                                collection_stopped.add(key)
+                                break   # bounded work: a pathological file stops here
                             column = item.column
                             if column is None and item.line and path == doc.path:
                                 column = mod.column(doc, item.line)
                             findings.append(Finding(rule, _severity(rule, config, item), path,
                                                     item.line, column, item.message))
-                            hit_keys.add((rule.id, path))
+                            hit_keys.add(key)
                         elif type(item) is Pass and rule.positive:
                             passes.append((rule, path, item))
                 except Exception as exc:  # noqa: BLE001
@@ -139,10 +145,13 @@ def review_documents(documents, notices, config, gate=None):
                                   f"({type(exc).__name__}); the other rules ran"))
 
     kept = []
+    by_path = {}
+    for s in suppressions:
+        by_path.setdefault(s.path, []).append(s)
     for f in findings:
         if f.rule.id in config.ignore:
             continue
-        matched = [s for s in suppressions if s.covers(f)]
+        matched = [s for s in by_path.get(f.path, ()) if s.covers(f)]
         for s in matched:
             s.used = True
         if not matched:
@@ -154,7 +163,7 @@ def review_documents(documents, notices, config, gate=None):
                 kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
                                     f"`ignore={s.written}` silences nothing here"))
     kept.sort(key=Finding.sort_key)
-    result.findings = kept
+    result.findings = _cap_per_rule_and_file(kept, collection_stopped)
 
     seen = set()
     for rule, path, item in passes:
@@ -175,7 +184,42 @@ def review_documents(documents, notices, config, gate=None):
             res = mod.resources(docs)
             if res:
                 result.resources[name] = res
+    result.notices.extend(ctx.cache.pop("notices", []))
+    unique = {}
+    for n in result.notices:
+        unique.setdefault((n.path, n.message), n)
+    result.notices = list(unique.values())
     return result
+
+
+# One rule says the same thing at most this often per file; the rest is counted in an
+# "and N more" line. Past the second number a rule stops being run on that file at all.
+MAX_FINDINGS_PER_RULE_AND_FILE = 50
+MAX_COLLECTED_PER_RULE_AND_FILE = 10_000
+
+
+def _cap_per_rule_and_file(findings, stopped):
+    """Keep the first findings of each (rule, file); the last kept one says how many more."""
+    counts = {}
+    for f in findings:
+        key = (f.rule.id, f.path)
+        counts[key] = counts.get(key, 0) + 1
+    if all(n <= MAX_FINDINGS_PER_RULE_AND_FILE for n in counts.values()):
+        return findings
+    kept, shown = [], {}
+    for f in findings:
+        key = (f.rule.id, f.path)
+        n = shown[key] = shown.get(key, 0) + 1
+        if n > MAX_FINDINGS_PER_RULE_AND_FILE:
+            continue
+        if n == MAX_FINDINGS_PER_RULE_AND_FILE and counts[key] > n:
+            more = counts[key] - n
+            at_least = "at least " if key in stopped else ""
+            f.message = (f"{f.message} — and {at_least}{more} more like this in this file, "
+                         f"not listed (at most {MAX_FINDINGS_PER_RULE_AND_FILE} per rule "
+                         "and file)")
+        kept.append(f)
+    return kept
 
 
 def _load(documents, mods, ctx, result):

@@ -6,7 +6,7 @@ import os
 
 from infra_expert.compose import rules_ops, rules_security, rules_style
 from infra_expert.compose.loader import OVERRIDES, load_project, project_files
-from infra_expert.model import Suppression
+from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
@@ -15,21 +15,26 @@ NOT_COVERED = {}
 
 
 def _reader(ctx):
+    """`read(path)`: a Compose-side file's text, or None. Every read goes through the gate;
+    a refusal other than "no such file" is said once in a notice (the reference, never
+    the content) and remembered in `read.refused` so that the loader says why."""
+    from infra_expert.fsgate import MISSING, Refused
     cache = ctx.cache.setdefault("compose-files", {})
-    cap = ctx.config.max_file_size
+    refused = ctx.cache.setdefault("compose-refused", {})
 
     def read(path):
         key = os.path.normpath(path)
         if key not in cache:
             try:
-                if not os.path.isfile(key) or os.path.getsize(key) > cap:
-                    cache[key] = None   # missing, too big, or a FIFO/device (never opened)
-                else:
-                    with open(key, encoding="utf-8-sig", errors="replace") as fh:
-                        cache[key] = fh.read().replace("\r\n", "\n")
-            except OSError:
+                cache[key] = ctx.gate.read_text(key)
+            except Refused as exc:
                 cache[key] = None
+                if exc.reason != MISSING:
+                    refused[key] = exc.describe()
+                    ctx.cache.setdefault("notices", []).append(
+                        Notice(key, f"not read: {exc.describe()}"))
         return cache[key]
+    read.refused = refused
     return read
 
 
@@ -69,6 +74,7 @@ def load_all(docs, ctx):
 def related_documents(docs, ctx):
     """The Dockerfiles that services build: reviewed once, with the Compose build context."""
     from infra_expert.compose.crossfile import build_paths
+    from infra_expert.fsgate import MISSING, Refused
     from infra_expert.model import Document
     known = {os.path.realpath(d.abspath): d for d in ctx.documents}
     added = []
@@ -87,12 +93,14 @@ def related_documents(docs, ctx):
                     existing.context = os.path.abspath(context_dir)
                 continue
             try:
-                if not os.path.isfile(dockerfile) or \
-                        os.path.getsize(dockerfile) > ctx.config.max_file_size:
-                    continue
-                with open(dockerfile, encoding="utf-8-sig", errors="replace") as fh:
-                    text = fh.read().replace("\r\n", "\n")
-            except OSError:
+                text = ctx.gate.read_text(dockerfile)
+            except Refused as exc:
+                if exc.reason != MISSING:
+                    ctx.cache.setdefault("notices", []).append(Notice(
+                        dockerfile, f"build of service `{svc.name}` not reviewed: "
+                                    f"{exc.describe()}"))
+                continue
+            if "\0" in text[:8192]:
                 continue
             new = Document(dockerfile, os.path.abspath(dockerfile), "dockerfile", "dockerfile",
                            text, doc.root, context=os.path.abspath(context_dir))

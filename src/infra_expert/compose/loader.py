@@ -126,6 +126,11 @@ def load_project(main_path, read, env=None, files=None, _depth=0):
                 data = _extends(project, name, data, services, read, set())
                 services[name] = data
             source, line = services.where(name)
+            if data is not None and not isinstance(data, dict):
+                # Compose refuses it; reported once (DC024), and no rule sees it.
+                project.problems.append(Problem(source, line, "not-a-mapping",
+                                                f"service `{name}` is not a mapping"))
+                continue
             project.services[str(name)] = Service(str(name), data if data is not None else {},
                                                   source, line)
     return project
@@ -138,6 +143,9 @@ def _load_file(project, path, read, missing=None):
     if text is None:
         where, line, message = missing or (
             project.files[0], 1, f"`{path}` is listed in COMPOSE_FILE but does not exist")
+        refused = getattr(read, "refused", {}).get(os.path.normpath(path))
+        if refused:
+            message = f"`{path}` was not read: {refused}"
         project.problems.append(Problem(where, line, "missing-file", message))
         return None
     project.texts[path] = text
@@ -330,8 +338,11 @@ def _include(project, read, depth):
             continue
         for f in files:
             if read(f) is None:
-                project.problems.append(Problem(includes.source, pos[0], "missing-file",
-                                                f"included file `{f}` does not exist"))
+                refused = getattr(read, "refused", {}).get(os.path.normpath(f))
+                project.problems.append(Problem(
+                    includes.source, pos[0], "missing-file",
+                    f"included file `{f}` was not read: {refused}" if refused
+                    else f"included file `{f}` does not exist"))
         files = [f for f in files if read(f) is not None]
         if not files:
             continue

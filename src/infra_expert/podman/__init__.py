@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from infra_expert.model import Suppression
+from infra_expert.fsgate import Refused
+from infra_expert.model import Notice, Suppression
 from infra_expert.podman import rules
 from infra_expert.podman.model import QUADLET_KINDS
 from infra_expert.suppress import line_comment_suppressions
@@ -23,10 +24,12 @@ def load_all(docs, ctx):
             unit = parse_unit(doc.text, doc.path)
             for conf in drop_in_paths(doc.path, ext.lstrip(".")):
                 try:
-                    with open(conf, encoding="utf-8", errors="replace") as fh:
-                        parse_unit(fh.read(), conf, unit)
-                except OSError:
+                    text = ctx.gate.read_text(conf)
+                except Refused as exc:
+                    ctx.cache.setdefault("notices", []).append(
+                        Notice(conf, f"drop-in not applied: {exc.describe()}"))
                     continue
+                parse_unit(text, conf, unit)
             unit.kind = QUADLET_KINDS.get(ext, "Container")
             doc.model = unit
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
