@@ -179,3 +179,23 @@ def test_config_file_that_is_a_fifo_is_not_opened(tmp_path):
     with pytest.raises(ConfigError):
         load_config(str(tmp_path / ".infra-expert.toml"), set())
     assert Config().max_file_size > 0
+
+
+def test_manifest_over_the_sniff_size_is_still_reviewed(tmp_path):
+    big = "".join(f"  key{i}: {'v' * 80}\n" for i in range(4000))    # ~350 KB
+    manifest = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+                "  - name: c\n    image: nginx:latest\n---\napiVersion: v1\nkind: ConfigMap\n"
+                "metadata:\n  name: big\ndata:\n" + big)
+    assert len(manifest) > 256 * 1024
+    result, _ = review_repo(tmp_path, {"app.yaml": manifest, "data.yaml": "x: 1\n" + big})
+    assert result.files == [("app.yaml", "kubernetes")]
+    assert any(f.path == "app.yaml" and f.line == 8 for f in result.findings)
+
+
+def test_file_over_the_cap_is_a_notice(tmp_path):
+    cfg = Config()
+    cfg.max_file_size = 1000
+    repo = write_tree(tmp_path, {"Dockerfile": "FROM alpine:3.20\n" + "# pad\n" * 500,
+                                 "compose.yaml": "services: {}\n"})
+    result = run_review(repo, config=cfg)
+    assert [n.path for n in result.notices if TOO_BIG in n.message] == ["Dockerfile"]

@@ -12,7 +12,7 @@ import os
 import re
 import stat
 
-from infra_expert.fsgate import OUTSIDE, TOO_BIG, Gate, Refused, project_root
+from infra_expert.fsgate import OUTSIDE, TOO_BIG, UNREADABLE, Gate, Refused, project_root
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
 
@@ -27,7 +27,7 @@ SKIP_DIRS = frozenset({
 
 _DOCKERFILE_NAME = lazy_re(
     r"^(?:(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file)$",
-    re.IGNORECASE)
+    re.IGNORECASE | re.DOTALL)   # a name may hold a newline: still reviewed
 _DOCKERFILE_EXCLUDED_EXT = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh",
                             ".py", ".j2", ".jinja", ".tpl", ".tmpl", ".template", ".orig",
                             ".bak", ".swp", ".html", ".go", ".rb", ".js", ".ts", ".toml")
@@ -59,7 +59,7 @@ def classify_name(name):
     """(domain, kind) from the file name alone, or None."""
     if name == ".dockerignore" or name.endswith(".dockerignore"):
         return ("dockerfile", "dockerignore")
-    if _COMPOSE_NAME.match(name):
+    if _COMPOSE_NAME.fullmatch(name):
         return ("compose", "override" if ".override." in name.lower() else "compose")
     if name.endswith(_QUADLET_EXT) and not name.startswith("."):
         return ("podman", name.rsplit(".", 1)[1])
@@ -67,7 +67,7 @@ def classify_name(name):
         return ("kubernetes", "chart")
     if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
         return ("kubernetes", "kustomization")
-    if _DOCKERFILE_NAME.match(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
+    if _DOCKERFILE_NAME.fullmatch(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
         return ("dockerfile", "dockerfile")
     return None
 
@@ -152,7 +152,7 @@ class Discovery:
                     if os.path.isdir(target):
                         continue  # never follow directory links: no loops, no escapes
                     if not (target == root_real or target.startswith(root_real + os.sep)):
-                        if classify_name(entry.name):
+                        if classify_name(entry.name) or entry.name.lower().endswith(_YAML_EXT):
                             self.notices.append(Notice(
                                 disp, "skipped: symbolic link pointing outside the reviewed tree"))
                         continue
@@ -196,7 +196,7 @@ class Discovery:
             if exc.reason == TOO_BIG and sniff:
                 data = None
             else:
-                if explicit or kind or exc.reason == OUTSIDE:
+                if explicit or kind or exc.reason in (OUTSIDE, UNREADABLE):
                     self.notices.append(Notice(disp, f"skipped: {exc.describe()}"))
                 return
         if data is None:   # a big extension-less or YAML file: is it one of ours?

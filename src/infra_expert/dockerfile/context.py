@@ -11,6 +11,8 @@ import os
 import re
 
 from infra_expert.discover import SKIP_DIRS
+from infra_expert.fsgate import Refused
+from infra_expert.model import Notice
 
 MAX_CONTEXT_ENTRIES = 5000
 MAX_CONTEXT_DEPTH = 4
@@ -88,15 +90,22 @@ def build_context(doc, ctx):
     context_dir = doc.context or os.path.dirname(doc.abspath)
     ignore = None
     name = os.path.basename(doc.abspath)
+    if not ctx.gate.inside(context_dir):
+        # a context outside the reviewed tree is neither listed nor read
+        ctx.cache.setdefault("notices", []).append(Notice(
+            doc.path, f"build context `{context_dir}` is outside the reviewed tree: its "
+                      "files and .dockerignore are not looked at"))
+        ctx.cache[key] = (context_dir, None, [])
+        return ctx.cache[key]
     # BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the context's
     for path in (os.path.join(os.path.dirname(doc.abspath), name + ".dockerignore"),
                  os.path.join(context_dir, ".dockerignore")):
-        if os.path.isfile(path):
+        if os.path.lexists(path):
             try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    ignore = DockerIgnore(fh.read(), path)
-            except OSError:
-                pass
+                ignore = DockerIgnore(ctx.gate.read_text(path), path)
+            except Refused as exc:
+                ctx.cache.setdefault("notices", []).append(
+                    Notice(path, f"not read: {exc.describe()}"))
             break
     files = _list(context_dir)
     ctx.cache[key] = (context_dir, ignore, files)
