@@ -65,34 +65,24 @@ def env_not_ignored(doc, ctx):
         return
     secrets = [k for k, v in env.values.items()
                if is_secret_name(k) and v and is_literal_secret_value(v)]
-    if not secrets or _git_ignored(env.path):
+    if not secrets or _git_ignored(env.path, ctx.gate):
         return
     shown = ", ".join(f"`{k}={MASK}`" for k in secrets[:4])
     yield Hit(env.lines[secrets[0]], f"{shown} in a `.env` that no .gitignore covers",
               path=env.path)
 
 
-def _git_ignored(path):
-    """True when a .gitignore between the file and its git work tree's top ignores it."""
-    import pathspec
-    directory = os.path.dirname(os.path.abspath(path))
+def _git_ignored(path, gate):
+    """True when a .gitignore between the file and its git work tree's top ignores it
+    (read through the gate, like discovery's)."""
+    from infra_expert.discover import _ignored, _parent_gitignores, _read_gitignore
     target = os.path.abspath(path)
-    while True:
-        gi = os.path.join(directory, ".gitignore")
-        if os.path.isfile(gi):
-            try:
-                with open(gi, encoding="utf-8", errors="replace") as fh:
-                    spec = pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())
-                if spec.match_file(os.path.relpath(target, directory).replace(os.sep, "/")):
-                    return True
-            except OSError:
-                pass
-        if os.path.exists(os.path.join(directory, ".git")):
-            return False
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return False
-        directory = parent
+    ignores = _parent_gitignores(target, gate)
+    if not ignores:   # no work tree (a copy, a tarball): the .gitignore beside it says it
+        here = os.path.dirname(target)
+        spec = _read_gitignore(os.path.join(here, ".gitignore"), gate)
+        ignores = [(here, spec)] if spec is not None else []
+    return _ignored(ignores, target, False)
 
 
 _RESTARTS = {"no", "always", "on-failure", "unless-stopped"}
