@@ -94,7 +94,7 @@ def _review(args):
     from infra_expert.config import (Config, ConfigError, apply_hadolint_config, apply_settings,
                                      find_config_file, find_hadolint_config, load_config)
     from infra_expert.engine import all_rules, exit_status, review
-    from infra_expert.report import render
+    from infra_expert.report import render, visible
 
     known = {r.id for r in all_rules()}
     try:
@@ -108,7 +108,7 @@ def _review(args):
             hadolint = find_hadolint_config(args.paths[0])
             if hadolint:
                 for warning in apply_hadolint_config(cfg, hadolint, all_rules()):
-                    sys.stderr.write(f"infra-expert: {warning}\n")
+                    sys.stderr.write(f"infra-expert: {visible(warning)}\n")
         overrides = {}
         ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
         if ignore:
@@ -136,7 +136,7 @@ def _review(args):
             overrides["kubernetes-version"] = args.kubernetes_version
         apply_settings(cfg, overrides, known, "command line")
     except ConfigError as exc:
-        sys.stderr.write(f"infra-expert: configuration error: {exc}\n")
+        sys.stderr.write(f"infra-expert: configuration error: {visible(exc)}\n")
         return 2
 
     config_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
@@ -157,7 +157,7 @@ def _review(args):
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     for n in result.notices:
         if fmt in ("json", "sarif"):
-            sys.stderr.write(f"infra-expert: {n.path}: {n.message}\n")
+            sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
     if not result.files and not result.notices:
         sys.stderr.write("infra-expert: no file to review was found in "
                          f"{', '.join(args.paths)}\n")

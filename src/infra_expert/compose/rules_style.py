@@ -114,7 +114,9 @@ def service_key_order(doc, ctx):
                       key=lambda k: svc.data.key_pos.get(k, (0, 0)))
         last = -1
         for key in keys:
-            group = _KEY_GROUP.get(key, len(_GROUPS))
+            group = _KEY_GROUP.get(key)
+            if group is None:
+                continue     # an unknown key (DC054) has no usual place
             if group < last:
                 yield hit(svc, key, f"`{key}` comes after {_GROUPS[last]} keys")
                 break

@@ -13,7 +13,8 @@ _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p":
 
 
 def each_service(project):
-    return project.services.values()
+    """Services that are mappings: the loader reports any other shape once (DC024)."""
+    return [svc for svc in project.services.values() if isinstance(svc.data, dict)]
 
 
 def hit(service, key, message, sub=None):
@@ -41,12 +42,24 @@ def item_hit(service, key, index, message):
     return hit(service, key, message)
 
 
+def _scalar(value):
+    """A plain value, or None where a mapping or a list stands in its place."""
+    return None if isinstance(value, (dict, list)) else value
+
+
 def as_list(value):
-    if value is None:
+    """The items of a list field; a lone value counts as one item, a mapping as none (no
+    list field of a service takes one: Compose refuses it)."""
+    if value is None or isinstance(value, dict):
         return []
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+def _wrong_item(item):
+    """An item of `ports`/`volumes`/`environment` that no syntax allows (a list, null)."""
+    return item is None or isinstance(item, list)
 
 
 def size_bytes(value):
@@ -112,9 +125,12 @@ class Port:
 def ports(service):
     out = []
     for i, item in enumerate(as_list(service.get("ports"))):
+        if _wrong_item(item):
+            continue
         if isinstance(item, dict):
-            out.append(Port(item.get("host_ip"), item.get("published"), item.get("target"),
-                            item.get("protocol", "tcp"), i, str(dict(item))))
+            out.append(Port(_scalar(item.get("host_ip")), _scalar(item.get("published")),
+                            _scalar(item.get("target")), _scalar(item.get("protocol")) or "tcp",
+                            i, str(dict(item))))
             continue
         text = str(item)
         spec, _, proto = text.partition("/")
@@ -155,6 +171,8 @@ def mounts(service):
     volumes = service.get("volumes")
     raw_items = getattr(volumes, "raw", {}) or {}
     for i, item in enumerate(as_list(volumes)):
+        if _wrong_item(item):
+            continue
         if isinstance(item, dict):
             source = str(item.get("source") or "")
             if not source and "source" in (getattr(item, "raw", None) or {}):
@@ -189,6 +207,8 @@ def environment(service):
             out[str(k)] = None if v is None else str(v)
     elif isinstance(env, list):
         for item in env:
+            if _wrong_item(item) or isinstance(item, dict):
+                continue
             k, eq, v = str(item).partition("=")
             out[k] = v if eq else None
     return out

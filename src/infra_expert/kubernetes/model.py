@@ -30,7 +30,9 @@ class K8sObject:
         self.api_version = str(data.get("apiVersion", ""))
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         self.name = str(meta.get("name", "")) or str(meta.get("generateName", ""))
-        self.namespace = meta.get("namespace")
+        namespace = meta.get("namespace")    # a list here would break every index of the run
+        self.namespace = None if isinstance(namespace, (dict, list)) or namespace is None \
+            else str(namespace)
 
     @property
     def metadata(self):
@@ -87,6 +89,21 @@ def load_manifest(text, path):
     return manifest
 
 
+# ---------------------------------------------------------------------- shape walkers ----
+def mappings(node, key):
+    """The items of the list `node[key]` that are mappings. Any other shape (`ports: 3`,
+    `env: "x"`, an item that is a number) is skipped here, and reported by the schema
+    check (K8081): one odd item must not stop a rule for the whole file."""
+    seq = node.get(key) if isinstance(node, dict) else None
+    return [item for item in seq if isinstance(item, dict)] if isinstance(seq, list) else []
+
+
+def scalars(node, key):
+    """The items of the list `node[key]` that are plain values (strings, numbers)."""
+    seq = node.get(key) if isinstance(node, dict) else None
+    return [i for i in seq if not isinstance(i, (dict, list))] if isinstance(seq, list) else []
+
+
 # ---------------------------------------------------------------------- pod walkers ----
 def pod_template(obj):
     """(pod spec, pod template metadata) of a workload, or (None, None)."""
@@ -120,11 +137,8 @@ def containers_of(pod, init=True):
     """(container, is_init) for every container of a pod spec."""
     keys = ("initContainers", "containers") if init else ("containers",)
     for key in keys:
-        seq = pod.get(key)
-        if isinstance(seq, list):
-            for c in seq:
-                if isinstance(c, dict):
-                    yield c, key == "initContainers"
+        for c in mappings(pod, key):
+            yield c, key == "initContainers"
 
 
 def each_container(objects, init=True):
@@ -177,11 +191,9 @@ def selector_matches(selector, labels):
         for k, v in match.items():
             if str(labels.get(k)) != str(v):
                 return False
-    for expr in selector.get("matchExpressions") or []:
-        if not isinstance(expr, dict):
-            continue
+    for expr in mappings(selector, "matchExpressions"):
         key, op = expr.get("key"), expr.get("operator")
-        values = [str(v) for v in expr.get("values") or []]
+        values = [str(v) for v in scalars(expr, "values")]
         present = key in labels
         if op == "In" and not (present and str(labels[key]) in values):
             return False

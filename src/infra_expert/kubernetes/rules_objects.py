@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.kubernetes.model import (at, containers_of, each_pod, namespace_of,
+from infra_expert.kubernetes.model import (at, containers_of, each_pod, mappings, namespace_of,
                                            selector_matches)
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.model import Hit, RuleSet
@@ -143,10 +143,9 @@ def _ingress_backends(obj):
     default = spec.get("defaultBackend") or spec.get("backend")
     if isinstance(default, dict):
         out.append(default)
-    for rule in spec.get("rules") or []:
-        http = rule.get("http") if isinstance(rule, dict) else None
-        for path in (http.get("paths") if isinstance(http, dict) else None) or []:
-            if isinstance(path, dict) and isinstance(path.get("backend"), dict):
+    for rule in mappings(spec, "rules"):
+        for path in mappings(rule.get("http"), "paths"):
+            if isinstance(path.get("backend"), dict):
                 out.append(path["backend"])
     return out
 
@@ -219,12 +218,11 @@ def target_port(doc, ctx):
         for _, pod, labels in run_index(ctx).pods_matching(namespace_of(obj), selector):
             found = True
             for c, _ in containers_of(pod, init=False):
-                names |= {str(p.get("name")) for p in c.get("ports") or []
-                          if isinstance(p, dict)}
+                names |= {str(p.get("name")) for p in mappings(c, "ports")}
         if not found:
             continue
-        for p in _spec(obj).get("ports") or []:
-            tp = p.get("targetPort") if isinstance(p, dict) else None
+        for p in mappings(_spec(obj), "ports"):
+            tp = p.get("targetPort")
             if isinstance(tp, str) and not tp.isdigit() and tp not in names and "$" not in tp:
                 yield at(p, "targetPort", obj, f"`targetPort: {tp}` is not a container port "
                                                "name")
@@ -239,12 +237,12 @@ def target_port(doc, ctx):
 def ssh_port(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for c, _ in containers_of(pod, init=False):
-            for p in c.get("ports") or []:
-                if isinstance(p, dict) and p.get("containerPort") == 22:
+            for p in mappings(c, "ports"):
+                if p.get("containerPort") == 22:
                     yield at(p, "containerPort", obj, "container port 22")
     for obj in _of(doc, "Service"):
-        for p in _spec(obj).get("ports") or []:
-            if isinstance(p, dict) and 22 in (p.get("port"), p.get("targetPort")):
+        for p in mappings(_spec(obj), "ports"):
+            if 22 in (p.get("port"), p.get("targetPort")):
                 yield at(p, "port", obj, "port 22")
 
 
@@ -327,9 +325,9 @@ def dangling_policy(doc, ctx):
         if isinstance(selector, dict) and selector and not index.pods_matching(ns, selector):
             yield at(_spec(obj), "podSelector", obj, "selects no pod of the reviewed workloads")
         for direction, side in (("ingress", "from"), ("egress", "to")):
-            for rule in _spec(obj).get(direction) or []:
-                for peer in (rule.get(side) if isinstance(rule, dict) else None) or []:
-                    sel = peer.get("podSelector") if isinstance(peer, dict) else None
+            for rule in mappings(_spec(obj), direction):
+                for peer in mappings(rule, side):
+                    sel = peer.get("podSelector")
                     if isinstance(sel, dict) and sel and "namespaceSelector" not in peer \
                             and not index.pods_matching(ns, sel):
                         yield at(peer, "podSelector", obj, f"a `{side}` podSelector matches "
@@ -738,8 +736,8 @@ def missing_refs(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         ns = namespace_of(obj)
         for c, _ in containers_of(pod):
-            for e in c.get("env") or []:
-                ref = e.get("valueFrom") if isinstance(e, dict) else None
+            for e in mappings(c, "env"):
+                ref = e.get("valueFrom")
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                     r = ref.get(key) if isinstance(ref, dict) else None
                     if isinstance(r, dict) and kind in kinds_present and not r.get("optional") \

@@ -6,7 +6,7 @@ import re
 
 from infra_expert.dockerfile.walkers import ImageRef
 from infra_expert.kubernetes.model import (at, cname, containers_of, each_container, each_pod,
-                                           effective_security)
+                                           effective_security, mappings, scalars)
 from infra_expert.model import Pass, RuleSet
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 
@@ -181,7 +181,7 @@ def identical_probes(doc, ctx):
            "kube-linter:startup-port"))
 def probe_port(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
-        names = {str(p.get("name")) for p in c.get("ports") or [] if isinstance(p, dict)}
+        names = {str(p.get("name")) for p in mappings(c, "ports")}
         for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
             p = _probe(c, kind)
             if not p:
@@ -389,8 +389,8 @@ _SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
 def unsafe_sysctls(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         psc = pod.get("securityContext")
-        for s in (psc.get("sysctls") if isinstance(psc, dict) else None) or []:
-            if isinstance(s, dict) and str(s.get("name")) not in _SAFE_SYSCTLS:
+        for s in mappings(psc, "sysctls"):
+            if str(s.get("name")) not in _SAFE_SYSCTLS:
                 yield at(s, "name", obj, f"sysctl `{s.get('name')}`")
 
 
@@ -407,8 +407,7 @@ _CRITICAL_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "
 def dangerous_caps(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         caps = _sc(c).get("capabilities")
-        added = caps.get("add") if isinstance(caps, dict) else None
-        for cap in added or []:
+        for cap in scalars(caps, "add"):
             name = str(cap).upper().removeprefix("CAP_")
             if name in _CRITICAL_CAPS or name in ("NET_ADMIN", "SYS_TIME", "NET_RAW"):
                 h = at(caps, "add", obj, f"container `{cname(c)}` adds `{name}`")
@@ -430,8 +429,7 @@ def drop_caps(doc, ctx):
         ok = True
         for c, is_init in containers_of(pod):
             caps = _sc(c).get("capabilities")
-            dropped = {str(x).upper() for x in (caps.get("drop") or [])} if isinstance(
-                caps, dict) else set()
+            dropped = {str(x).upper() for x in scalars(caps, "drop")}
             if "ALL" not in dropped:
                 ok = False
                 yield _sc_hit(obj, c, "capabilities",
@@ -466,8 +464,8 @@ def host_namespaces(doc, ctx):
     peers=("polaris:hostPortSet", "checkov:CKV_K8S_26"))
 def host_port(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
-        for p in c.get("ports") or []:
-            if isinstance(p, dict) and p.get("hostPort"):
+        for p in mappings(c, "ports"):
+            if p.get("hostPort"):
                 yield at(p, "hostPort", obj, f"container `{cname(c)}`: "
                                              f"`hostPort: {p.get('hostPort')}`")
 
@@ -479,8 +477,8 @@ _SOCKET = re.compile(r"(?:docker|containerd|crio|podman)\.sock$")
 
 
 def _host_paths(pod):
-    for v in pod.get("volumes") or []:
-        if isinstance(v, dict) and isinstance(v.get("hostPath"), dict):
+    for v in mappings(pod, "volumes"):
+        if isinstance(v.get("hostPath"), dict):
             yield v, str(v["hostPath"].get("path", ""))
 
 
@@ -537,8 +535,8 @@ def host_process(doc, ctx):
     peers=("polaris:sensitiveContainerEnvVar", "kube-linter:env-var-secret"))
 def env_literal_secret(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
-        for e in c.get("env") or []:
-            if not isinstance(e, dict) or not isinstance(e.get("value"), str):
+        for e in mappings(c, "env"):
+            if not isinstance(e.get("value"), str):
                 continue
             name, value = str(e.get("name", "")), e["value"]
             if value and (token_kind(value) or (is_secret_name(name)
@@ -554,13 +552,13 @@ def env_literal_secret(doc, ctx):
     peers=("kube-linter:read-secret-from-env-var", "checkov:CKV_K8S_35"))
 def env_secret_ref(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
-        for e in c.get("env") or []:
-            ref = e.get("valueFrom") if isinstance(e, dict) else None
+        for e in mappings(c, "env"):
+            ref = e.get("valueFrom")
             if isinstance(ref, dict) and isinstance(ref.get("secretKeyRef"), dict):
                 yield at(e, "valueFrom", obj, f"container `{cname(c)}`: `{e.get('name')}` "
                                               "comes from a Secret")
-        for src in c.get("envFrom") or []:
-            if isinstance(src, dict) and isinstance(src.get("secretRef"), dict):
+        for src in mappings(c, "envFrom"):
+            if isinstance(src.get("secretRef"), dict):
                 yield at(src, "secretRef", obj, f"container `{cname(c)}`: all keys of Secret "
                                                 f"`{src['secretRef'].get('name')}` as env")
 
@@ -574,9 +572,7 @@ def env_secret_ref(doc, ctx):
 def duplicate_env(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         seen = set()
-        for e in c.get("env") or []:
-            if not isinstance(e, dict):
-                continue
+        for e in mappings(c, "env"):
             name = str(e.get("name"))
             if name in seen:
                 yield at(e, "name", obj, f"container `{cname(c)}`: `{name}` defined twice")

@@ -1,6 +1,74 @@
-"""Reporters turn a finished Review into text; they never see rules or parsers."""
+"""Reporters turn a finished Review into text; they never see rules or parsers.
+
+Paths, names and quoted file content come from an untrusted repository. Text meant for a
+terminal or a Markdown viewer shows control characters escaped (`visible`); JSON and SARIF
+carry only valid UTF-8 (`utf8`), with the raw bytes of an undecodable path kept apart
+(`path_bytes`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
 
 FORMATS = ("review", "markdown", "json", "sarif")
+
+# C0 but the tab, DEL, C1, the bidi embeddings/overrides/isolates (they reorder what the
+# reader sees), and surrogates (bytes of a file name that were not UTF-8).
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match):
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if 0xDC80 <= code <= 0xDCFF:          # os.fsdecode's stand-in for one raw byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text):
+    """`text` with every character that could drive a terminal or reorder a line shown
+    as an escape (`\\x1b`, `\\u202e`, `\\n`)."""
+    text = str(text)
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def utf8(text):
+    """`text` encodable as UTF-8: surrogates become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def path_bytes(path):
+    """Hex of the bytes the file system holds for `path` when they are not UTF-8, else
+    None (the path itself says it all)."""
+    if not isinstance(path, str) or not _SURROGATE.search(path):
+        return None
+    try:
+        return os.fsencode(path).hex()
+    except UnicodeEncodeError:             # a surrogate that no byte stands for
+        return path.encode("utf-8", "surrogatepass").hex()
+
+
+def utf8_tree(value):
+    """A JSON-ready copy of `value` whose strings are all valid UTF-8; a mapping whose
+    `path` was not gains `path_bytes`."""
+    if isinstance(value, str):
+        return utf8(value)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out[utf8_tree(key)] = utf8_tree(item)
+            raw = path_bytes(item) if key == "path" else None
+            if raw is not None:
+                out["path_bytes"] = raw
+        return out
+    if isinstance(value, (list, tuple)):
+        return [utf8_tree(v) for v in value]
+    return value
 
 
 def render(review, fmt, colour=False):
@@ -11,4 +79,5 @@ def render(review, fmt, colour=False):
         from infra_expert.report.sarif import render_sarif
         return render_sarif(review)
     from infra_expert.report.markdown import render_review
-    return render_review(review, colour=colour and fmt == "review")
+    return render_review(review, colour=colour and fmt == "review",
+                         markdown=fmt == "markdown")

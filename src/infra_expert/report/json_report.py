@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from infra_expert import __version__
+from infra_expert.report import utf8_tree
 
 
 def as_json_object(review):
-    return {
+    """The contract; strings are valid UTF-8 (a path that is not gains `path_bytes`)."""
+    return utf8_tree({
         "schema_version": 1,
         "tool": {"name": "infra-expert", "version": __version__},
         "files": [{"path": p, "domain": d} for p, d in review.files],
@@ -17,7 +19,7 @@ def as_json_object(review):
         "notices": [n.as_dict() for n in review.notices],
         "resources": review.resources,
         "summary": review.summary(),
-    }
+    })
 
 
 def render_json(review):

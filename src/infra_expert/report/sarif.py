@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+from urllib.parse import quote
 
 from infra_expert import __version__
+from infra_expert.report import path_bytes, utf8, utf8_tree
 
 LEVELS = {"critical": "error", "warning": "warning", "suggestion": "note"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -28,10 +31,23 @@ def _rule_descriptor(rule):
 
 
 def _uri(path):
+    """A relative URI reference: the path's bytes percent-encoded where a URI needs it
+    (`#`, `?`, `%`, spaces, control characters, bytes that are not UTF-8)."""
     path = path.replace("\\", "/")
     while path.startswith("./"):
         path = path[2:]
-    return path
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:
+        raw = utf8(path).encode("utf-8")
+    return quote(raw, safe="/")
+
+
+def _location(path):
+    """artifactLocation, plus the properties that keep an undecodable path's bytes."""
+    location = {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
+    raw = path_bytes(path)
+    return location, ({"path": utf8(path), "path_bytes": raw} if raw else {})
 
 
 def render_sarif(review):
@@ -43,18 +59,25 @@ def render_sarif(review):
         region = {"startLine": f.line or 1}
         if f.column:
             region["startColumn"] = f.column
+        location, raw = _location(f.path)
         results.append({
             "ruleId": f.rule.id,
             "ruleIndex": index[f.rule.id],
             "level": LEVELS[f.severity],
             "message": {"text": f"{f.rule.title.replace('`', '')}: {f.message}"},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
-                "region": region}}],
-            "properties": {"severity": f.severity, "category": f.rule.category},
+            "locations": [{"physicalLocation": {"artifactLocation": location,
+                                                "region": region}}],
+            "properties": {"severity": f.severity, "category": f.rule.category, **raw},
         })
-    notifications = [{"level": "note", "message": {"text": f"{n.path}: {n.message}"}}
-                     for n in review.notices]
+    notifications = []
+    for n in review.notices:
+        raw = path_bytes(n.path)
+        notifications.append({"level": "note", "message": {"text": f"{n.path}: {n.message}"},
+                              **({"properties": {"path_bytes": raw}} if raw else {})})
+    artifacts = []
+    for p, d in review.files:
+        location, raw = _location(p)
+        artifacts.append({"location": location, "properties": {"domain": d, **raw}})
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -67,9 +90,8 @@ def render_sarif(review):
             }},
             "invocations": [{"executionSuccessful": True,
                              "toolExecutionNotifications": notifications}],
-            "artifacts": [{"location": {"uri": _uri(p), "uriBaseId": "%SRCROOT%"},
-                           "properties": {"domain": d}} for p, d in review.files],
+            "artifacts": artifacts,
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(utf8_tree(log), indent=2, ensure_ascii=False) + "\n"
