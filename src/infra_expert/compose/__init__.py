@@ -43,13 +43,15 @@ def load_all(docs, ctx):
     Returns [(doc, error)] for files that could not be loaded."""
     failures = []
     read = _reader(ctx)
-    for doc in docs:
-        read(doc.path)
+    for doc in docs:   # discovery read them already: no second read
         ctx.cache["compose-files"][os.path.normpath(doc.path)] = doc.text
     members = {}
     mains = [d for d in docs if d.kind == "compose"]
     for doc in mains:
-        files, _ = project_files(os.path.normpath(doc.path), read)
+        try:
+            files, _ = project_files(os.path.normpath(doc.path), read)
+        except Exception:  # noqa: BLE001 - the project load below reports it for this file
+            continue
         if files[0] == os.path.normpath(doc.path):
             for f in files[1:]:
                 members[f] = doc.path
@@ -59,15 +61,17 @@ def load_all(docs, ctx):
             doc.kind = "override"
             doc.model = None
             continue
-        if doc.kind == "override":
-            main = _main_beside(doc, read)
-            if main is not None:
+        try:
+            if doc.kind == "override" and _main_beside(doc, read) is not None:
                 doc.model = None
                 continue
-        try:
             doc.model = load_project(key, read)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             failures.append((doc, type(exc).__name__))
+            continue
+        # caps hit and repeats skipped while loading (loader.Problem code "notice")
+        ctx.cache.setdefault("notices", []).extend(
+            Notice(p.path, p.message) for p in doc.model.problems if p.code == "notice")
     return failures
 
 

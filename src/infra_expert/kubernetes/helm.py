@@ -52,7 +52,8 @@ def chart_dependencies(doc, ctx):
     chart = _helm(doc, "chart")
     if chart is None or os.path.isfile(os.path.join(os.path.dirname(doc.abspath), "Chart.lock")):
         return
-    for dep in chart.data.get("dependencies") or []:
+    deps = chart.data.get("dependencies")
+    for dep in deps if isinstance(deps, list) else []:
         if not isinstance(dep, YMap):
             continue
         version = str(dep.get("version", ""))
