@@ -189,7 +189,34 @@ def review_documents(documents, notices, config, gate=None):
     for n in result.notices:
         unique.setdefault((n.path, n.message), n)
     result.notices = list(unique.values())
+    _mask_output(result)
     return result
+
+
+def _mask_output(result):
+    """Run every string that leaves the engine through the one secret masker: rules and
+    loaders quote raw lines, and a quoted line may hold a credential."""
+    from infra_expert.secrets import mask_secrets, mask_url_credentials
+    for f in result.findings:
+        f.message = mask_secrets(f.message)
+        if f.fix is not f.rule.fix:          # the rule's own text is documentation
+            f.fix = mask_secrets(f.fix)
+    for p in result.positives:
+        p.message = mask_secrets(p.message)
+    for n in result.notices:
+        n.message = mask_secrets(n.message)
+        n.path = mask_url_credentials(n.path)   # a notice may name a remote reference
+    result.resources = _mask_tree(result.resources, mask_secrets)
+
+
+def _mask_tree(value, mask):
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _mask_tree(v, mask) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_tree(v, mask) for v in value]
+    return value
 
 
 # One rule says the same thing at most this often per file; the rest is counted in an

@@ -97,7 +97,9 @@ def parse_unit(text, path, unit=None):
         logical = " ".join(v for v in value_lines if v and v != "\\")
         key, eq, value = logical.partition("=")
         if not eq:
-            unit.problems.append((path, lineno, f"line `{stripped[:60]}` is not Key=Value"))
+            # The line is not quoted: without `=` nothing says which part is a key and which
+            # a value (`DB_PASSWORD hunter2`), and the masker could not tell either.
+            unit.problems.append((path, lineno, "this line is not Key=Value (no `=`)"))
             continue
         if current is None:
             unit.problems.append((path, lineno, f"`{key.strip()}=` comes before any "

@@ -698,7 +698,8 @@ def wget_progress(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "wget"):
         if not has_option(cmd.args, "-q", "--quiet", "-nv", "--no-verbose", "--progress",
                           "-o", "--output-file", "-a", "--append-output"):
-            yield Hit(line, f"`wget {' '.join(cmd.args)[:60]}`")
+            shown = " ".join(cmd.args)    # `…` marks the cut: the masker reads it
+            yield Hit(line, f"`wget {shown[:60]}{'…' if len(shown) > 60 else ''}`")
 
 
 @rules.rule(

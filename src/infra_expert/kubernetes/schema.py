@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from infra_expert.model import Hit, RuleSet
+from infra_expert.secrets import is_secret_name, mask_secrets
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("kubernetes")
@@ -71,18 +72,18 @@ def _check(value, schema, defs, path, errors, depth=0):
     for key in ("oneOf", "anyOf"):
         if key in schema:
             if not any(_ok(value, branch, defs, depth) for branch in schema[key]):
-                errors.append((path, "type", f"{_show(value)} matches none of the allowed forms"))
+                errors.append((path, "type", value, "matches none of the allowed forms"))
             return
     types = schema.get("type")
     if types is not None:
         types = [types] if isinstance(types, str) else types
         if not any(_TYPES.get(t, lambda v: True)(value) for t in types):
             wanted = " or ".join(t for t in types if t != "null")
-            errors.append((path, "type", f"{_show(value)} is not of type {wanted}"))
+            errors.append((path, "type", value, f"is not of type {wanted}"))
             return
     enum = schema.get("enum")
     if enum is not None and value is not None and value not in enum:
-        errors.append((path, "enum", f"{_show(value)} is not one of {', '.join(map(str, enum))}"))
+        errors.append((path, "enum", value, f"is not one of {', '.join(map(str, enum))}"))
     if isinstance(value, dict):
         props = schema.get("properties") or {}
         extra = schema.get("additionalProperties", True)
@@ -90,12 +91,12 @@ def _check(value, schema, defs, path, errors, depth=0):
             if k in props:
                 _check(v, props[k], defs, path + [k], errors, depth + 1)
             elif extra is False:
-                errors.append((path + [k], "unknown", None))
+                errors.append((path + [k], "unknown", None, None))
             elif isinstance(extra, dict):
                 _check(v, extra, defs, path + [k], errors, depth + 1)
         for k in schema.get("required") or ():
             if k not in value:
-                errors.append((path, "required", f"missing required field `{k}`"))
+                errors.append((path, "required", None, f"missing required field `{k}`"))
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for i, v in enumerate(value):
             _check(v, schema["items"], defs, path + [i], errors, depth + 1)
@@ -107,9 +108,34 @@ def _ok(value, schema, defs, depth):
     return not errs
 
 
-def _show(value):
-    text = repr(value)
-    return f"`{text[:40]}`"
+_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+          (dict, "a mapping"), (list, "a list"))
+
+
+def _show(value, secret=False):
+    """The offending value, as the message quotes it. A value under a secret-named key or
+    in a Secret's data is named by its type only (the masker cannot know that `123456789`
+    is a password); a mapping or list too (it may hold one, and is cut short anyway)."""
+    if value is None:
+        return "null"
+    if secret or isinstance(value, (dict, list)):
+        return next((name for t, name in _KINDS if isinstance(value, t)), "a value")
+    text = repr(mask_secrets(value) if isinstance(value, str) else value)
+    return f"`{text[:40]}…`" if len(text) > 40 else f"`{text}`"
+
+
+def _secret_field(obj, path):
+    """Whether the value at `path` of `obj` may be a secret: in a Secret's data, under a
+    secret-named key, or the `value` of an env entry whose `name` is secret-named."""
+    if obj.kind == "Secret" and path[:1] in (["data"], ["stringData"]):
+        return True
+    if any(isinstance(p, str) and is_secret_name(p) for p in path):
+        return True
+    if path and path[-1] == "value":
+        parent, _ = _locate(obj.data, path[:-1])
+        name = parent.get("name") if isinstance(parent, dict) else None
+        return isinstance(name, str) and is_secret_name(name)
+    return False
 
 
 def default_version():
@@ -160,12 +186,17 @@ def schema_errors(doc, ctx):
         errors = []
         _check(obj.data, found[0], found[1], [], errors)
         seen = set()
-        for path, kind, message in errors:
+        for path, kind, value, message in errors:
             node, (line, column) = _locate(obj.data, path)
             if isinstance(node, str) and ("${" in node or "{{" in node):
                 continue   # an envsubst/Helm placeholder, filled in before apply
             dotted = ".".join(map(str, path)) or "(object)"
-            text = f"unknown field `{dotted}`" if kind == "unknown" else f"`{dotted}`: {message}"
+            if kind == "unknown":
+                text = f"unknown field `{dotted}`"
+            elif kind == "required":
+                text = f"`{dotted}`: {message}"
+            else:
+                text = f"`{dotted}`: {_show(value, _secret_field(obj, path))} {message}"
             if (line, text) in seen:
                 continue
             seen.add((line, text))
