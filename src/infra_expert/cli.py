@@ -73,7 +73,10 @@ def main(argv=None):
     except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
         if os.environ.get("INFRA_EXPERT_DEBUG"):
             raise
-        sys.stderr.write(f"infra-expert: internal error: {type(exc).__name__}: {exc}\n"
+        from infra_expert.report import visible
+        from infra_expert.secrets import mask_secrets
+        sys.stderr.write(f"infra-expert: internal error: {type(exc).__name__}: "
+                         f"{visible(mask_secrets(str(exc))[:300])}\n"
                          "Set INFRA_EXPERT_DEBUG=1 for the traceback, and please report it.\n")
         return 2
 

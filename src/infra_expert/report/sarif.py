@@ -50,6 +50,17 @@ def _location(path):
     return location, ({"path": utf8(path), "path_bytes": raw} if raw else {})
 
 
+_DESCRIPTORS = {}
+
+
+def _descriptors(rules):
+    """Rule descriptors are the same in every report of a process: built once."""
+    key = tuple(r.id for r in rules)
+    if key not in _DESCRIPTORS:
+        _DESCRIPTORS[key] = [_rule_descriptor(r) for r in rules]
+    return _DESCRIPTORS[key]
+
+
 def render_sarif(review):
     from infra_expert.engine import all_rules
     rules = all_rules()
@@ -86,7 +97,7 @@ def render_sarif(review):
                 "name": "infra-expert",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [_rule_descriptor(r) for r in rules],
+                "rules": _descriptors(rules),
             }},
             "invocations": [{"executionSuccessful": True,
                              "toolExecutionNotifications": notifications}],
