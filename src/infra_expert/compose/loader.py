@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from infra_expert.compose.interpolate import EnvFile, interpolate, parse_env
+from infra_expert.compose.interpolate import LIMITS, EnvFile, interpolate, limit_message, parse_env
+from infra_expert.expansion import Budget
 from infra_expert.yamlsafe import Tagged, YamlError, YMap, YSeq, load_all, new_map, new_seq
 
 MAIN_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -22,12 +23,21 @@ OVERRIDES = {
     "docker-compose.yml": ("docker-compose.override.yml", "docker-compose.override.yaml"),
 }
 MAX_INCLUDE_DEPTH = 8
+# Compose files one project may load (its files, COMPOSE_FILE members, includes, extends
+# files, each counted every time it is parsed): a hostile project cannot make the review
+# parse without end. Real projects load a handful.
+MAX_PROJECT_FILES = 64
+# Links of one `extends` chain followed (each is a merge; real chains have two or three).
+MAX_EXTENDS_DEPTH = 32
 # Sequences that Compose merges by a key rather than by appending.
 _REPLACE = {"command", "entrypoint", "test"}
 _DICT_LIKE = {"environment", "labels", "extra_hosts", "sysctls", "annotations", "args"}
 
 
 class Problem:
+    """Something the loader met. `code` says how it is reported: most become findings of
+    the Compose rules; "notice" (a cap was hit, a repeat was skipped) becomes a notice."""
+
     __slots__ = ("path", "line", "code", "message")
 
     def __init__(self, path, line, code, message):
@@ -61,8 +71,20 @@ class Service:
         return f"{self.name} (profile {', '.join(self.profiles)})" if self.profiles else self.name
 
 
+class _Bounds:
+    """What loading one project may still cost, shared with the projects it includes."""
+
+    __slots__ = ("budget", "loads", "included", "reported")
+
+    def __init__(self):
+        self.budget = Budget()       # text that `${}` interpolation may still produce
+        self.loads = 0               # Compose files parsed so far (MAX_PROJECT_FILES)
+        self.included = set()        # real paths loaded through `include`
+        self.reported = set()        # (path, kind) of the caps already reported
+
+
 class Project:
-    def __init__(self, directory, files):
+    def __init__(self, directory, files, bounds=None):
         self.directory = directory
         self.files = files            # paths as the user would name them, in merge order
         self.env = EnvFile()
@@ -71,6 +93,8 @@ class Project:
         self.problems = []
         self.interpolated = {}        # file -> {variable names used}
         self.texts = {}               # file -> its text, for suppression comments
+        self.bounds = bounds or _Bounds()
+        self.extends_roots = {}       # real path -> root of a file that `extends` names
 
     def top(self, key):
         value = self.root.get(key)
@@ -100,14 +124,19 @@ def project_files(main_path, read):
     return files, env
 
 
-def load_project(main_path, read, env=None, files=None, _depth=0):
-    """Resolve a project. `read(path)` returns text or None (no file)."""
+def load_project(main_path, read, env=None, files=None, _depth=0, _bounds=None, _chain=()):
+    """Resolve a project. `read(path)` returns text or None (no file).
+
+    An included project shares its includer's `_bounds`; `_chain` holds the real paths of
+    the files that include it, directly or not, so that a cycle is seen."""
     if files is None:
         files, env = project_files(main_path, read)
-    project = Project(os.path.dirname(main_path), files)
+    project = Project(os.path.dirname(main_path), files, _bounds)
     project.env = env or EnvFile()
     for path, lineno, message in ((project.env.path, ln, msg) for ln, msg in project.env.problems):
         project.problems.append(Problem(path, lineno, "env-syntax", message))
+    for kind, lineno, message in project.env.limits:
+        _notice_once(project, project.env.path, lineno, kind, message)
     merged = None
     for path in files:
         root = _load_file(project, path, read)
@@ -117,7 +146,7 @@ def load_project(main_path, read, env=None, files=None, _depth=0):
     if merged is None:
         return project
     project.root = merged
-    _include(project, read, _depth)
+    _include(project, read, _depth, _chain + tuple(os.path.realpath(f) for f in files))
     services = project.root.get("services")
     if isinstance(services, dict):
         for name in list(services):
@@ -139,6 +168,13 @@ def load_project(main_path, read, env=None, files=None, _depth=0):
 def _load_file(project, path, read, missing=None):
     """The interpolated root mapping of one Compose file, or None (problem recorded).
     `missing` is (file, line, message) to report when the file does not exist."""
+    if project.bounds.loads >= MAX_PROJECT_FILES:
+        _notice_once(project, path, 1, "files",
+                     f"not loaded, nor any further file of this Compose project: it already "
+                     f"loaded {MAX_PROJECT_FILES} files (through COMPOSE_FILE, `include` and "
+                     "`extends`), the most infra-expert reads for one project",
+                     key=(None, "files"))
+        return None
     text = read(path)
     if text is None:
         where, line, message = missing or (
@@ -149,6 +185,7 @@ def _load_file(project, path, read, missing=None):
         project.problems.append(Problem(where, line, "missing-file", message))
         return None
     project.texts[path] = text
+    project.bounds.loads += 1
     try:
         docs = load_all(text, path, core=True)
     except YamlError as exc:
@@ -166,10 +203,15 @@ def _load_file(project, path, read, missing=None):
 
 
 def _interpolate_tree(project, node, path, used):
-    """Interpolate every string value in place (keys too, as Compose does for values only)."""
+    """Interpolate every string value in place (keys too, as Compose does for values only).
+    A node that aliases share is interpolated once (twice would expand `$$` again)."""
     stack = [node]
+    done = set()
     while stack:
         cur = stack.pop()
+        if id(cur) in done:
+            continue
+        done.add(id(cur))
         if isinstance(cur, YMap):
             items = list(cur.items())
             for key, value in items:
@@ -197,8 +239,11 @@ SHELL_VARIABLES = frozenset({"PWD", "HOME", "USER", "LOGNAME", "PATH", "SHELL", 
 
 
 def _interp_value(project, value, path, pos, used):
-    result, problems = interpolate(value, project.env.values)
+    result, problems = interpolate(value, project.env.values, project.bounds.budget)
     for name, kind in problems:
+        if kind in LIMITS:
+            _notice_once(project, path, pos[0] if pos else 1, kind, limit_message(kind))
+            continue
         used.add(name)
         if kind == "unset" and name in SHELL_VARIABLES:
             continue
@@ -215,6 +260,15 @@ def _interp_value(project, value, path, pos, used):
         tagged.tag = value.tag
         return tagged
     return result
+
+
+def _notice_once(project, path, line, kind, message, key=None):
+    """A cap hit is told once per file and kind (or per `key`): a million cut values are
+    one notice."""
+    key = key or (path, kind)
+    if key not in project.bounds.reported:
+        project.bounds.reported.add(key)
+        project.problems.append(Problem(path, line, "notice", message))
 
 
 # ---------------------------------------------------------------------------- merging ----
@@ -317,7 +371,9 @@ def as_mapping(value):
 
 
 # ------------------------------------------------------------------- include/extends ----
-def _include(project, read, depth):
+def _include(project, read, depth, chain):
+    """Load each `include` entry as a project of its own and add its services. `chain`:
+    real paths of this project's files and of the files that include them."""
     includes = project.root.get("include")
     if not isinstance(includes, list):
         return
@@ -334,7 +390,7 @@ def _include(project, read, depth):
                                             "includes nested too deeply (a cycle?)"))
             return
         files = [os.path.normpath(os.path.join(project.directory, str(p))) for p in paths if p]
-        if not files:
+        if not files or _include_loops(project, files, chain, includes.source, pos[0]):
             continue
         for f in files:
             if read(f) is None:
@@ -349,7 +405,8 @@ def _include(project, read, depth):
         env_path = os.path.join(os.path.dirname(files[0]), ".env")
         env_text = read(env_path)
         env = parse_env(env_text, env_path) if env_text is not None else project.env
-        sub = load_project(files[0], read, env=env, files=files, _depth=depth + 1)
+        sub = load_project(files[0], read, env=env, files=files, _depth=depth + 1,
+                           _bounds=project.bounds, _chain=chain)
         project.problems.extend(sub.problems)
         for name, svc in sub.services.items():
             if name in services:
@@ -367,6 +424,39 @@ def _include(project, read, depth):
                 project.root[section] = merge(ours, theirs) if isinstance(ours, YMap) else theirs
 
 
+def _include_loops(project, files, chain, source, line):
+    """True (problem recorded) when an included file is already being loaded up the chain
+    (a cycle: Compose refuses it) or was already included elsewhere in this project (a
+    repeat, say two includes of one shared file: loaded once). Compared by real path."""
+    for f in files:
+        real = os.path.realpath(f)
+        if real in chain:
+            project.problems.append(Problem(source, line, "include-cycle",
+                                            f"`include` of `{f}` loops back to a file that "
+                                            "includes it: Compose refuses an include cycle"))
+            return True
+        if real in project.bounds.included:
+            project.problems.append(Problem(source, line, "notice",
+                                            f"`{f}` is included more than once in this "
+                                            "project: infra-expert loaded it once"))
+            return True
+    project.bounds.included.update(os.path.realpath(f) for f in files)
+    return False
+
+
+def _extends_root(project, path, read, source, line, written):
+    """The root of a file that `extends` names, loaded once per project (by real path)
+    however many services extend from it."""
+    real = os.path.realpath(path)
+    root = project.extends_roots.get(real)
+    if root is None:
+        root = _load_file(project, path, read, missing=(
+            source, line, f"`extends.file` `{written}` does not exist"))
+        if root is not None:      # a missing file is said at each reference
+            project.extends_roots[real] = root
+    return root
+
+
 def _extends(project, name, data, services, read, seen):
     ext = data.get("extends")
     if isinstance(ext, str):
@@ -375,22 +465,27 @@ def _extends(project, name, data, services, read, seen):
         return data
     base_name = str(ext["service"])
     source, line = data.where("extends")
-    key = (ext.get("file"), base_name)
-    if key in seen:
-        project.problems.append(Problem(source, line, "extends-cycle",
-                                        f"`extends` of `{name}` loops back to `{base_name}`"))
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        _notice_once(project, source, line, "extends-depth",
+                     f"the `extends` chain through `{name}` is longer than "
+                     f"{MAX_EXTENDS_DEPTH} links: infra-expert follows it no further")
         return data
-    seen.add(key)
     if ext.get("file"):
         path = os.path.normpath(os.path.join(os.path.dirname(source or project.files[0]),
                                              str(ext["file"])))
-        root = _load_file(project, path, read, missing=(
-            source, line, f"`extends.file` `{ext['file']}` does not exist"))
+        root = _extends_root(project, path, read, source, line, ext["file"])
         if root is None:
             return data
         pool = root.get("services") if isinstance(root.get("services"), dict) else {}
     else:
         pool = services
+    # the pool is one object per file (roots are loaded once), so this names the service
+    key = (id(pool), base_name)
+    if key in seen:
+        project.problems.append(Problem(source, line, "extends-cycle",
+                                        f"`extends` of `{name}` loops back to `{base_name}`"))
+        return data
+    seen.add(key)
     base = pool.get(base_name)
     if not isinstance(base, YMap):
         project.problems.append(Problem(source, line, "extends-missing",

@@ -30,7 +30,8 @@ def _problems(doc, *codes):
     peers=("dclint:invalid-yaml",))
 def load_errors(doc, ctx):
     yield from _problems(doc, "yaml", "not-a-mapping", "missing-file", "extends-missing",
-                         "extends-cycle", "include-depth", "include-conflict")
+                         "extends-cycle", "include-depth", "include-cycle",
+                         "include-conflict")
 
 
 @rules.rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra_expert.dockerfile import rules_content, rules_run, rules_structure
 from infra_expert.dockerfile.parser import parse
-from infra_expert.model import Suppression
+from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 
 NAME = "dockerfile"
@@ -33,6 +33,11 @@ def load_all(docs, ctx):
                 doc.model = parse(doc.text)
             except Exception as exc:  # noqa: BLE001 - reported, the run goes on
                 failures.append((doc, type(exc).__name__))
+                continue
+            # a cap of ARG/ENV expansion was hit: not a finding, but the user must know
+            ctx.cache.setdefault("notices", []).extend(
+                Notice(doc.path, f"line {line}: {message}")
+                for line, code, message in doc.model.problems if code == "expansion-limit")
     return failures
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 
+from infra_expert.expansion import MAX_EXPANSION_TOTAL, MAX_VALUE_LENGTH, Budget
 from infra_expert.lazyre import lazy_re
 
 INSTRUCTIONS = frozenset({
@@ -49,6 +50,7 @@ _HEREDOC = lazy_re(r"(?<![<\w$])<<(?!<)(-?)\s*(\\?)([\"']?)([A-Za-z0-9_.\-]+)\3"
 _FLAG = lazy_re(r"--([A-Za-z][\w-]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?(?:\s+|$)")
 _VAR = lazy_re(r"\\\$|\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}"
                   r"|([A-Za-z_][A-Za-z0-9_]*))")
+_PLAIN_VAR = lazy_re(r"\\\$|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class Heredoc:
@@ -229,7 +231,9 @@ def parse(text):
             parts.append(cur)
             i += 1
             break
-        logical = " ".join(p.strip() for p in parts) if len(parts) > 1 else parts[0].strip()
+        logical = " ".join(p.strip() for p in parts).strip()
+        if not logical:
+            continue   # a lone escape (at the end of the file, say): nothing to read
         end = i  # exclusive index of the last physical line used so far
         ins, i = _instruction(df, logical, start + 1, end, lines, i)
         if ins is not None:
@@ -356,22 +360,24 @@ def _heredocs(df, ins, lines, i):
 
 
 # ---------------------------------------------------------------- stages and variables --
-def expand(text, env):
+def expand(text, env, budget=None):
     """Substitute $VAR forms with values from `env` (name -> value or None).
 
     Returns (expanded, unresolved_names). A variable that is unknown or has no value,
-    and no default applies, is left as written and reported.
+    and no default applies, is left as written and reported. A result longer than
+    MAX_VALUE_LENGTH, or one that `budget` (a file's expansion.Budget) has no room for,
+    is not produced: the text comes back as written, its variables unresolved (unknown,
+    never guessed), and `budget.hits` counts it.
     """
     if "$" not in text:
         return text, []
+    if budget is not None and budget.exhausted:
+        return _not_expanded(text, budget)
     unresolved = []
 
-    def sub(m):
-        whole = m.group(0)
+    def sub(whole, name, op, word):
         if whole == "\\$":
             return "$"
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3)
         value = env.get(name)
         is_set = name in env and value is not None
         if op is None:
@@ -393,7 +399,55 @@ def expand(text, env):
         unresolved.append(name)
         return whole
 
-    return _VAR.sub(sub, text), unresolved
+    # Built piece by piece so that a value past the cap stops costing at the cap.
+    pieces, size, pos = [], 0, 0
+    for start, end, whole, name, op, word in _variables(text):
+        piece = text[pos:start] + sub(whole, name, op, word)
+        pieces.append(piece)
+        size += len(piece)
+        pos = end
+        if size > MAX_VALUE_LENGTH:
+            return _not_expanded(text, budget)
+    pieces.append(text[pos:])
+    result = "".join(pieces)
+    if budget is not None and not budget.take(len(result)):
+        return _not_expanded(text, budget)
+    return result, unresolved
+
+
+def _variables(text):
+    """(start, end, whole, name, op, word) of each `$NAME`, `${NAME...}` and `\\$`.
+
+    A `${` with no `}` after it never matches, but the regex would scan to the end of the
+    text for each one (quadratic on `${A:-` repeated): past the last `}` only `$NAME`
+    and `\\$` are looked for."""
+    end = text.rfind("}") + 1
+    for m in _VAR.finditer(text, 0, end):
+        yield m.start(), m.end(), m.group(0), m.group(1) or m.group(4), m.group(2), m.group(3)
+    for m in _PLAIN_VAR.finditer(text, end):
+        yield m.start(), m.end(), m.group(0), m.group(1), None, None
+
+
+def _not_expanded(text, budget):
+    if budget is not None:
+        budget.hits += 1
+    names = dict.fromkeys(name for _, _, _, name, _, _ in _variables(text) if name)
+    return text, list(names)
+
+
+def _expansion_problem(df, budget, line, reported):
+    """Tell once per file, at the instruction `line` that hit it, that a cap of variable
+    expansion was hit (reported as a notice). Returns whether it has been told."""
+    if budget.hits and not reported and line is not None:
+        df.problems.append((line, "expansion-limit", EXPANSION_LIMIT_MESSAGE))
+        return True
+    return reported
+
+
+EXPANSION_LIMIT_MESSAGE = (
+    f"an ARG/ENV value expands to more than {MAX_VALUE_LENGTH // 1024} KiB, or the file's "
+    f"expansions to more than {MAX_EXPANSION_TOTAL // 2**20} MiB: from here on such values "
+    "are reviewed as written, unexpanded")
 
 
 # Hostile input: a file with thousands of ENV lines must not cost quadratic memory.
@@ -411,7 +465,11 @@ def _stages(df):
     stage = None
     copies = 0
     frozen = False
+    budget = Budget()     # what ARG/ENV/FROM expansion may produce for this file
+    told, previous = False, None
     for ins in df.instructions:
+        told = _expansion_problem(df, budget, previous, told)
+        previous = ins.line
         kw = ins.keyword
         if kw == "FROM":
             m = re.match(r"(\S+)(?:\s+[Aa][Ss]\s+(\S+))?\s*$", ins.args)
@@ -420,7 +478,7 @@ def _stages(df):
             scope = dict(global_args)
             for name in PLATFORM_ARGS:
                 scope.setdefault(name, None)
-            resolved, unresolved = expand(image, scope)
+            resolved, unresolved = expand(image, scope, budget)
             stage = Stage(len(df.stages), alias.lower() if alias else None, alias, image, ins)
             stage.image_resolved = resolved
             stage.unresolved = unresolved
@@ -440,10 +498,14 @@ def _stages(df):
         if stage is None:
             ins.env = global_args
             if kw == "ARG" and not frozen:
+                copies += 1
+                if copies > MAX_SCOPE_COPIES or len(global_args) > MAX_VARIABLES:
+                    frozen = True
+                    continue
                 global_args = dict(global_args)
                 for name, value in _arg_pairs(ins.args):
                     if value is not None:
-                        value, _ = expand(value, global_args)
+                        value, _ = expand(value, global_args, budget)
                     global_args[name] = value
             continue
         if kw in ("ARG", "ENV") and not frozen:
@@ -457,14 +519,14 @@ def _stages(df):
                 if kw == "ARG":
                     for name, value in _arg_pairs(ins.args):
                         if value is not None:
-                            value, _ = expand(value, before)
+                            value, _ = expand(value, before, budget)
                         elif name in global_args:
                             value = global_args[name]
                         env[name] = value
                 else:
                     # all pairs of one ENV see the values from before it
                     for name, value in env_pairs(ins.args):
-                        env[name], _ = expand(value, before)
+                        env[name], _ = expand(value, before, budget)
         elif kw == "SHELL" and ins.json:
             shell = ins.json
         ins.stage = stage
@@ -475,6 +537,7 @@ def _stages(df):
             ins.inner.shell = shell
         stage.instructions.append(ins)
     df.global_args = global_args
+    _expansion_problem(df, budget, previous, told)
 
 
 def _arg_pairs(args):
