@@ -30,8 +30,9 @@ temporary folder, a kubeconfig there that names no reachable server (with an emp
 gcloud's kubectl dispatcher still connects to 127.0.0.1:8080), no proxy variables, stdin
 closed, no plugin flags, the load restrictor at its default (root only). The child runs in
 its own session under rlimits: MEMORY_LIMIT of address space, TIMEOUT seconds of CPU, no
-file writes, no core dump, MAX_PROCESSES processes. All renders of one review share
-TIMEOUT seconds of wall time (the process group is killed when it runs out), and at most
+file writes, no core dump, MAX_PROCESSES processes. One render gets at most TIMEOUT seconds
+of wall time and all renders of one review TOTAL_TIMEOUT (the process group is killed
+when either runs out), and at most
 MAX_OUTPUT bytes of rendered YAML are read; either limit hit means no render, with a notice.
 
 Rendered objects are matched to the reviewed source object of the same kind and name;
@@ -56,7 +57,9 @@ from infra_expert.kubernetes.model import load_manifest
 from infra_expert.model import Notice
 from infra_expert.yamlsafe import YamlError, load_all
 
-TIMEOUT = 60                   # seconds: wall time of all renders of a review; CPU of one
+TIMEOUT = 60                   # seconds: wall time and CPU of one render
+TOTAL_TIMEOUT = 600            # seconds: wall time of all renders of a review (a monorepo
+                               # renders hundreds in ~30 s; a hostile tree stops here)
 MEMORY_LIMIT = 2 << 30         # RLIMIT_AS: Go reserves ~700 MB of address space at start
 MAX_PROCESSES = 4096           # RLIMIT_NPROC (counts the user's threads; not for root)
 MAX_OUTPUT = 64 << 20          # bytes of rendered YAML read from kubectl
@@ -391,7 +394,7 @@ def _collect(proc, deadline):
         while sel.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Failed(f"stopped after the {TIMEOUT} s time budget")
+                raise Failed("stopped: out of time")
             for key, _ in sel.select(left):
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
@@ -405,7 +408,7 @@ def _collect(proc, deadline):
     try:
         proc.wait(max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        raise Failed(f"stopped after the {TIMEOUT} s time budget") from None
+        raise Failed("stopped: out of time") from None
     return bytes(out), bytes(err)
 
 
@@ -458,7 +461,7 @@ def render_all(kustomizations, manifests, ctx):
         return notices
     kubectl, passed = find_kubectl(ctx.gate)
     notices.extend(Notice(tops[0].path, message) for message in passed)
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + TOTAL_TIMEOUT
     for doc in tops:
         directory = os.path.dirname(doc.abspath)
         if kubectl is None:
@@ -470,8 +473,8 @@ def render_all(kustomizations, manifests, ctx):
             dirs = vet(directory, ctx.gate)
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Failed(f"the {TIMEOUT} s time budget of the review is used up")
-            text = render(kubectl, directory, left)
+                raise Failed(f"the {TOTAL_TIMEOUT} s time budget of the review is used up")
+            text = render(kubectl, directory, min(left, TIMEOUT))
         except Unsafe as exc:
             notices.append(Notice(doc.path, f"not rendered: {exc}; local resources are "
                                             "reviewed as they are"))
