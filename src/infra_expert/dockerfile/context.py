@@ -8,78 +8,14 @@ unless a Compose `build:` that uses the Dockerfile says otherwise.
 from __future__ import annotations
 
 import os
-import re
 
 from infra_expert.discover import SKIP_DIRS
 from infra_expert.fsgate import Refused
+from infra_expert.ignorefile import DockerIgnore
 from infra_expert.model import Notice
 
 MAX_CONTEXT_ENTRIES = 5000
 MAX_CONTEXT_DEPTH = 4
-
-
-class DockerIgnore:
-    """`.dockerignore` semantics: patterns relative to the context root, `**`, `!`
-    exceptions, last match wins, and a pattern matching a directory covers its content."""
-
-    def __init__(self, text, path):
-        self.path = path
-        self.patterns = []   # (regex, negated, text)
-        for raw in text.splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            if negated:
-                line = line[1:].strip()
-            line = os.path.normpath(line.lstrip("/")).replace(os.sep, "/")
-            if line == ".":
-                line = "**"
-            self.patterns.append((re.compile(_glob_regex(line)), negated, raw.strip()))
-
-    def ignores(self, rel_path):
-        parts = rel_path.strip("/").split("/")
-        candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-        ignored = False
-        for regex, negated, _ in self.patterns:
-            if any(regex.fullmatch(c) for c in candidates):
-                ignored = not negated
-        return ignored
-
-
-def _glob_regex(pattern):
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            if pattern.startswith("**", i):
-                i += 2
-                if i < n and pattern[i] == "/":
-                    out.append("(?:.*/)?")
-                    i += 1
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:j]
-                if body.startswith("^"):
-                    body = "!" + body[1:]
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-                i = j
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
 
 
 def build_context(doc, ctx):
