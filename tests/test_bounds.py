@@ -71,8 +71,8 @@ def test_env_file_doubling_is_cut_and_told(tmp_path):
     too_long = (f"a variable expands to more than {MAX_VALUE_LENGTH // 1024} KiB: its value "
                 "is reviewed cut at that length")
     # the .env line where the value first passed 64 KiB (2**17 characters: line 18)
-    assert (".env", too_long) in notices(result)
-    assert ("compose.yaml", too_long) in notices(result)
+    assert (".env", f"line 18: {too_long}") in notices(result)
+    assert ("compose.yaml", f"line 6: {too_long}") in notices(result)
     assert locations(result, "DC002") == [("compose.yaml", 4)]
     assert locations(result, "DF004") == [("Dockerfile", 2)]
     assert len(render_json(result)) < 200_000
@@ -220,7 +220,7 @@ def test_diamond_include_is_loaded_once(tmp_path):
         "shared.yaml": "services:\n  shared:\n    image: s:1\n"})
     told = [(p, m) for p, m in notices(result) if "included more than once" in m]
     assert told == [("c/compose.yaml",
-                     "`shared.yaml` is included more than once in this project: "
+                     "line 2: `shared.yaml` is included more than once in this project: "
                      "infra-expert loaded it once")]
     # loaded once: no "also defined in this project" conflict for `shared`
     assert not [f for f in result.findings if "also defined" in f.message]
@@ -261,7 +261,7 @@ def test_long_extends_chain_is_cut(tmp_path):
     compose = f"services:\n{services}  s500:\n    image: nginx:1\n    privileged: true\n"
     result = bounded_review(tmp_path, {"compose.yaml": compose}, trace=False)
     told = [m for _, m in notices(result) if "`extends` chain" in m]
-    assert told == [f"the `extends` chain through `s{MAX_EXTENDS_DEPTH}` is longer than "
+    assert told == [f"line 67: the `extends` chain through `s{MAX_EXTENDS_DEPTH}` is longer than "
                     f"{MAX_EXTENDS_DEPTH} links: infra-expert follows it no further"]
     assert ("compose.yaml", 1004) in locations(result, "DC002")
 

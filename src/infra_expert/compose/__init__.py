@@ -71,7 +71,8 @@ def load_all(docs, ctx):
             continue
         # caps hit and repeats skipped while loading (loader.Problem code "notice")
         ctx.cache.setdefault("notices", []).extend(
-            Notice(p.path, p.message) for p in doc.model.problems if p.code == "notice")
+            Notice(p.path, f"line {p.line}: {p.message}" if p.line else p.message)
+            for p in doc.model.problems if p.code == "notice")
     return failures
 
 
