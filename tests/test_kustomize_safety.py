@@ -21,26 +21,11 @@ import pytest
 from conftest import run_review, write_tree
 from infra_expert.fsgate import Gate
 from infra_expert.kubernetes import kustomize
+from test_kubernetes_tooling import DEPLOY
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
-DEPLOY = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:latest
-"""
 
 LOCAL = {
     "local/base/deploy.yaml": DEPLOY,
