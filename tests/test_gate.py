@@ -199,3 +199,14 @@ def test_file_over_the_cap_is_a_notice(tmp_path):
                                  "compose.yaml": "services: {}\n"})
     result = run_review(repo, config=cfg)
     assert [n.path for n in result.notices if TOO_BIG in n.message] == ["Dockerfile"]
+
+
+def test_quadlet_drop_in_folder_linked_outside_is_not_listed(tmp_path, outside):
+    repo = write_tree(tmp_path / "repo", {
+        "web.container": "[Container]\nImage=docker.io/library/nginx:1.27\n"})
+    os.rename(outside / "evil.conf", outside / "10-evil.conf")
+    os.symlink(outside, repo / "web.container.d")
+    result = run_review(repo)
+    assert not [f for f in result.findings if "privileged" in f.message.lower()]
+    assert "web.container.d: folder not listed: outside the reviewed tree" in notices(result)
+    assert not [n for n in notices(result) if "10-evil" in n]

@@ -185,6 +185,8 @@ def review_documents(documents, notices, config, gate=None):
             if res:
                 result.resources[name] = res
     result.notices.extend(ctx.cache.pop("notices", []))
+    result.notices.extend(Notice(path, "folder not listed: outside the reviewed tree")
+                          for path in gate.unlisted)
     unique = {}
     for n in result.notices:
         unique.setdefault((n.path, n.message), n)

@@ -67,6 +67,7 @@ class Gate:
     def __init__(self, roots, max_size):
         self.roots = tuple(sorted({os.path.realpath(r) for r in roots}))
         self.max_size = max_size
+        self.unlisted = []    # folders outside the roots that a reference led to
 
     def inside(self, path):
         """True when the real path of `path` lies in a reviewed root."""
@@ -142,8 +143,11 @@ class Gate:
             return None
 
     def listdir(self, path):
-        """Names in a directory inside the roots ([] otherwise, or when unreadable)."""
+        """Names in a directory inside the roots ([] otherwise, or when unreadable). A
+        folder outside is remembered in `unlisted`, for the engine to say so."""
         if not self.inside(path):
+            if os.path.isdir(path):
+                self.unlisted.append(path)
             return []
         try:
             return sorted(os.listdir(path))

@@ -109,9 +109,10 @@ def parse_unit(text, path, unit=None):
     return unit
 
 
-def drop_in_paths(unit_path, kind_suffix):
+def drop_in_paths(unit_path, kind_suffix, listdir=os.listdir):
     """Drop-in files for a unit, in the order systemd applies them (by file name):
-    `NAME.d/*.conf`, then the type-wide `container.d/*.conf` (for Quadlet units)."""
+    `NAME.d/*.conf`, then the type-wide `container.d/*.conf` (for Quadlet units).
+    `listdir` is the gate's, so that a drop-in folder linked outside is not even listed."""
     directory, name = os.path.split(unit_path)
     found = {}
     candidates = [os.path.join(directory, name + ".d")]
@@ -122,7 +123,7 @@ def drop_in_paths(unit_path, kind_suffix):
         candidates.insert(1, os.path.join(directory, base + ".d"))
     for d in candidates:
         try:
-            for f in os.listdir(d):
+            for f in listdir(d):
                 if f.endswith(".conf") and os.path.isfile(os.path.join(d, f)):
                     found[f] = os.path.join(d, f)   # later directories win on equal names
         except OSError:

@@ -22,7 +22,7 @@ def load_all(docs, ctx):
         try:
             ext = os.path.splitext(doc.path)[1]
             unit = parse_unit(doc.text, doc.path)
-            for conf in drop_in_paths(doc.path, ext.lstrip(".")):
+            for conf in drop_in_paths(doc.path, ext.lstrip("."), ctx.gate.listdir):
                 try:
                     text = ctx.gate.read_text(conf)
                 except Refused as exc:
