@@ -16,7 +16,7 @@ def test_review_exit_codes_and_fail_on(tmp_path):
     write_tree(tmp_path, {"Dockerfile": "FROM alpine:3.20\nUSER 10001\nCMD [\"sh\"]\n"})
     assert run("review", ".", "--no-config", cwd=tmp_path).returncode == 0
     assert run("review", ".", "--no-config", "--fail-on", "suggestion", cwd=tmp_path).returncode == 1
-    write_tree(tmp_path, {"Dockerfile": "FROM alpine:3.20\n"})
+    write_tree(tmp_path, {"Dockerfile": "FROM alpine:3.20\nRUN apt-get install curl\n"})
     assert run("review", ".", "--no-config", cwd=tmp_path).returncode == 1
     assert run("review", ".", "--no-config", "--fail-on", "never", cwd=tmp_path).returncode == 0
 
@@ -49,7 +49,7 @@ def test_config_errors_exit_2_without_traceback(tmp_path):
 
 
 def test_cli_flags_override_config(tmp_path):
-    write_tree(tmp_path, {".infra-expert.toml": 'fail-on = "never"\n', "Dockerfile": "FROM alpine\n"})
+    write_tree(tmp_path, {".infra-expert.toml": 'fail-on = "never"\n', "Dockerfile": "FROM alpine\nRUN apt-get install curl\n"})
     assert run("review", ".", cwd=tmp_path).returncode == 0
     assert run("review", ".", "--fail-on", "critical", cwd=tmp_path).returncode == 1
     out = run("review", ".", "--ignore", "DF004,DF001", "-f", "json", cwd=tmp_path).stdout

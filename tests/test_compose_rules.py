@@ -169,6 +169,9 @@ CASES = [
                "app/Dockerfile": "FROM python:3.12-alpine\nUSER 1000\nCMD [\"python\"]\n"}, []),
 ]
 
+from test_severity import COMPOSE_CASES  # noqa: E402
+CASES += COMPOSE_CASES   # compound risks: tests/test_severity.py
+
 CASES += [
     ("DC036", {"compose.yaml": compose(svc("a", base=GOOD.replace("nginx:1.27", "postgres:16.4").replace('test: ["CMD", "true"]', 'test: ["CMD", "pg_isready"]\n      interval: 5s\n      retries: 3')))},
      [("compose.yaml", 11)]),
@@ -197,6 +200,9 @@ STYLE_CASES = [
     ("DC067", {"compose.yaml": "x-a: &a {}\nname: n\n" + compose(svc("a")) + "volumes:\n  v:\n"}, []),
 ]
 
+
+from test_senior_rules import COMPOSE_SENIOR  # noqa: E402
+CASES += COMPOSE_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

@@ -238,6 +238,12 @@ CASES = [
     ("DF085", "FROM python:3.12-slim AS build\nRUN apt-get install -y gcc\nFROM python:3.12-slim\nCOPY --from=build /w /w\n", [], None),
 ]
 
+from test_severity import DOCKERFILE_CASES  # noqa: E402
+CASES += DOCKERFILE_CASES   # compound risks: tests/test_severity.py
+
+
+from test_senior_rules import DOCKERFILE_SENIOR  # noqa: E402
+CASES += DOCKERFILE_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 
 @pytest.mark.parametrize("rule_id,text,expected,files", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

@@ -121,7 +121,10 @@ def test_file_given_alone_loads_its_base_from_the_work_tree(tmp_path):
     assert not [n for n in result.notices if OUTSIDE in n.message]
     result = run_review(repo, ["compose.yaml"])
     assert ("compose.override.yaml", "compose") not in result.files   # merged, not alone
-    assert any(f.path == "compose.override.yaml" for f in result.findings)
+    # findings stay on the file asked for
+    assert {f.path for f in result.findings} == {"compose.yaml"}
+    result = run_review(repo, ["compose.override.yaml"])
+    assert {f.path for f in result.findings} == {"compose.override.yaml"}
 
 
 # --- .gitignore files that attack the walk -------------------------------------------

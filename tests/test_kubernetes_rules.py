@@ -345,6 +345,12 @@ CASES = [
     ("K8081", app(extra="apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  anything: 1\n"), []),
 ]
 
+from test_severity import K8S_CASES  # noqa: E402
+CASES += K8S_CASES   # compound risks: tests/test_severity.py
+
+
+from test_senior_rules import KUBERNETES_SENIOR  # noqa: E402
+CASES += KUBERNETES_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

@@ -101,6 +101,9 @@ CASES = [
 ]
 
 
+from test_senior_rules import PODMAN_SENIOR  # noqa: E402
+CASES += PODMAN_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
+
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):

@@ -49,6 +49,9 @@ def _parser():
     r.add_argument("--max-file-size", type=int, metavar="BYTES",
                    help="skip files larger than this (default: 5 MiB)")
     r.add_argument("--no-color", action="store_true", help="no colour in the terminal")
+    r.add_argument("--full", action="store_true",
+                   help="list every place of every finding (the review shows a few and "
+                        "the count; JSON and SARIF always list all)")
 
     ru = sub.add_parser("rules", help="print the rule catalogue")
     ru.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
@@ -148,7 +151,7 @@ def _review(args):
     if fmt == "review" and (args.output or not sys.stdout.isatty()):
         fmt = "markdown"
     colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
-    text = render(result, fmt, colour=colour)
+    text = render(result, fmt, colour=colour, full=args.full)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -161,8 +164,8 @@ def _review(args):
     for n in result.notices:
         if fmt in ("json", "sarif"):
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
-    if not result.files and not result.notices:
-        sys.stderr.write("infra-expert: no file to review was found in "
+    if not result.files:   # said even beside notices: an empty review is no clean review
+        sys.stderr.write("infra-expert: nothing was reviewed: no file to review was found in "
                          f"{', '.join(args.paths)}\n")
     return exit_status(result, cfg.fail_on)
 

@@ -24,7 +24,7 @@ class ConfigError(Exception):
 
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
-                 "max_file_size", "kubernetes_version", "source")
+                 "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma")
 
     def __init__(self):
         self.ignore = set()
@@ -36,6 +36,7 @@ class Config:
         self.max_file_size = DEFAULT_MAX_FILE_SIZE
         self.kubernetes_version = None   # schema version; None: newest the package knows
         self.source = None
+        self.disable_ignore_pragma = False   # `.hadolint.yaml`: `# hadolint …` pragmas off
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
@@ -188,7 +189,9 @@ def find_hadolint_config(start):
 
 def apply_hadolint_config(cfg, path, rules):
     """Honour a project's hadolint settings so it can switch without rewriting them:
-    `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers.
+    `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers, and
+    `disable-ignore-pragma: true` (the `# hadolint ignore=` / `global ignore=` / `stage
+    ignore=` comments are then not honoured; `# infra-expert:` comments still are).
     infra-expert's own settings win where both speak. Returns a list of warnings."""
     from infra_expert.yamlsafe import YamlError, load_all
     text = _read_config_text(path)
@@ -219,6 +222,8 @@ def apply_hadolint_config(cfg, path, rules):
             for code in codes:
                 for rid in by_peer.get(str(code).upper(), ()):
                     cfg.severity.setdefault(rid, ours)
+    if data.get("disable-ignore-pragma") is True:
+        cfg.disable_ignore_pragma = True
     trusted = data.get("trustedRegistries")
     if trusted and not cfg.trusted_registries:
         cfg.trusted_registries = [trusted] if isinstance(trusted, str) else [

@@ -53,6 +53,97 @@ _K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
 _K8S_TOOLING = lazy_re(r"^kind:\s*(?:Kustomization|Component|Config)\s*$|"
                        r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
 _OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
+# What a Compose service holds: a `services:` mapping whose entries hold none of these
+# (Helm values, an Ansible inventory, a Home Assistant config) is not a Compose file.
+_COMPOSE_SERVICE_KEYS = frozenset({
+    "image", "build", "command", "entrypoint", "ports", "expose", "volumes", "environment",
+    "env_file", "depends_on", "restart", "networks", "network_mode", "container_name",
+    "healthcheck", "deploy", "extends", "user", "working_dir", "cap_add", "cap_drop",
+    "privileged", "profiles", "secrets", "configs", "logging", "hostname", "devices",
+    "tmpfs", "ulimits", "security_opt", "mem_limit", "read_only", "labels", "stop_signal",
+    "init", "pid", "ipc", "extra_hosts", "dns", "sysctls", "shm_size", "gpus", "runtime",
+    "<<"})
+_KEY_LINE = lazy_re(r"^( *)([A-Za-z0-9_.<-]+)[ \t]*:(?:[ \t]|$)")
+
+# Files found but not reviewed (yet): recognised so that one notice counts them.
+_UNIT_EXT = (".service", ".timer", ".socket", ".mount", ".path", ".target")
+_UNIT_CONTENT = lazy_re(r"^\[(?:Unit|Service|Timer|Socket|Mount|Path|Install)\]", re.MULTILINE)
+_CRON_LINE = lazy_re(r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|"
+                     r"(?:[0-9*/,-]+\s+){4}[0-9A-Za-z*/,-]+)\s+\S", re.MULTILINE)
+_TOP = {key: lazy_re(rf"^{key}:", re.MULTILINE) for key in (
+    "id", "namespace", "tasks", "groups", "route", "receivers", "scrape_configs")}
+_RULES_ITEM = lazy_re(r"^\s+(?:- )?rules:", re.MULTILINE)
+NOT_REVIEWED = {   # kind: (one, many), in the order a notice lists equal counts
+    "kestra": ("Kestra flow", "Kestra flows"),
+    "systemd": ("systemd unit", "systemd units"),
+    "crontab": ("crontab", "crontabs"),
+    "prometheus-rules": ("Prometheus rule file", "Prometheus rule files"),
+    "prometheus": ("Prometheus config", "Prometheus configs"),
+    "alertmanager": ("Alertmanager config", "Alertmanager configs"),
+}
+
+
+def _looks_like_compose_services(text):
+    """True when an entry of the top-level `services:` mapping holds a Compose service key
+    (`services:` of Helm values, an inventory or a dashboard config holds other things)."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if _COMPOSE_CONTENT.fullmatch(ln)), None)
+    if start is None:
+        return False
+    entry = level = None
+    for ln in lines[start + 1:]:
+        stripped = ln.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(ln) - len(ln.lstrip(" "))
+        if indent == 0:
+            break                          # the next top-level key
+        if entry is None:
+            if stripped.startswith("- "):
+                return False               # a list of services: not Compose's shape
+            entry = indent                 # the indent of the service names
+        if indent <= entry:
+            level = None                   # the next service
+            continue
+        if level is None:
+            level = indent                 # the indent of this service's keys
+        if indent == level:
+            m = _KEY_LINE.match(ln)
+            if m and m.group(2) in _COMPOSE_SERVICE_KEYS:
+                return True
+    return False
+
+
+def classify_other(name, head, in_cron_dir=False):
+    """The kind (a key of NOT_REVIEWED) of a file infra-expert finds but does not review
+    yet, or None."""
+    lower = name.lower()
+    if lower.endswith(_UNIT_EXT):
+        return "systemd" if _UNIT_CONTENT.search(head) else None
+    if lower in ("crontab", "root.crontab") or lower.endswith((".cron", ".crontab")) \
+            or (in_cron_dir and "." not in name):
+        return "crontab" if _CRON_LINE.search(head) else None
+    if lower.endswith(_YAML_EXT):
+        top = {k for k, rx in _TOP.items() if rx.search(head)}
+        if {"id", "namespace", "tasks"} <= top:
+            return "kestra"
+        if "groups" in top and _RULES_ITEM.search(head):
+            return "prometheus-rules"
+        if "scrape_configs" in top:
+            return "prometheus"
+        if {"route", "receivers"} <= top:
+            return "alertmanager"
+    return None
+
+
+def not_reviewed_notice(counts, where):
+    """One notice counting the files found but not reviewed, per kind."""
+    order = list(NOT_REVIEWED)
+    parts = [f"{n} {NOT_REVIEWED[k][n != 1]}"
+             for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
+    return Notice(where, f"{', '.join(parts)}: not reviewed yet (infra-expert reviews "
+                         "Dockerfiles, Compose files, Podman Quadlet units and Kubernetes "
+                         "manifests)")
 
 
 def classify_name(name):
@@ -75,7 +166,8 @@ def classify_name(name):
 def classify_content(head, name=""):
     """(domain, kind) from the first bytes of a file with an uninformative name."""
     if name.lower().endswith(_YAML_EXT):
-        if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head):
+        if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head) \
+                and not _VALUES_NAME.match(name) and _looks_like_compose_services(head):
             return ("compose", "compose")
         if _K8S_API.search(head) and _K8S_KIND.search(head) and not _HELM.search(head) \
                 and not _K8S_TOOLING.search(head):
@@ -100,6 +192,8 @@ class Discovery:
         self.notices = []
         self._seen = set()
         self._exclude = _spec(config.exclude) if config.exclude else None
+        self.not_reviewed = {}    # kind (NOT_REVIEWED) -> files found but not reviewed
+        self._charts = {}         # directory -> True when a Chart.yaml is in it or above
 
     # -- public -------------------------------------------------------------------------
     def add_path(self, arg):
@@ -184,8 +278,14 @@ class Discovery:
                 self.notices.append(Notice(disp, "skipped: not a regular file" if st
                                            else "skipped: cannot read (broken link?)"))
             return
+        if explicit and kind is None and name.endswith(".conf"):
+            unit = _quadlet_of_drop_in(abs_path)
+            if unit is not None:   # a drop-in given alone: its unit is what is reviewed
+                self._file(os.path.join(os.path.dirname(os.path.dirname(disp)),
+                                        os.path.basename(unit)), unit, root, explicit=True)
+                return
         if kind is None and not explicit and "." in name.lstrip(".") \
-                and not name.lower().endswith(_YAML_EXT):
+                and not name.lower().endswith(_YAML_EXT + _OTHER_EXT):
             return  # content sniffing is for extension-less names and YAML only
         sniff = kind is None and not explicit
         try:
@@ -229,13 +329,23 @@ class Discovery:
         if kind is not None and kind[0] == "podman" and (
                 not _QUADLET_CONTENT.search(text) or "\n[Match]" in "\n" + text):
             kind = None   # systemd-networkd .network, a non-unit .image/.build/.pod file
+        if kind is not None and kind[0] == "compose" and self._in_chart(abs_path, root):
+            kind = None   # a file of a Helm chart is never a Compose file
         if kind is None and _VALUES_NAME.match(name) and os.path.isfile(
                 os.path.join(os.path.dirname(abs_path), "Chart.yaml")):
             kind = ("kubernetes", "values")
         if kind is None:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
                                     name)
+            if kind is not None and kind[0] == "compose" and self._in_chart(abs_path, root):
+                kind = None
         if kind is None:
+            other = classify_other(name, text[:SNIFF_BYTES],
+                                   os.path.basename(os.path.dirname(abs_path)) == "cron.d")
+            if other is not None:
+                self.not_reviewed[other] = self.not_reviewed.get(other, 0) + 1
+                self._seen.add(real)
+                return
             if explicit:
                 self.notices.append(Notice(disp, "skipped: not recognised as a file type "
                                                  "infra-expert reviews"))
@@ -244,6 +354,66 @@ class Discovery:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         self._seen.add(real)
         self.documents.append(Document(disp, abs_path, kind[0], kind[1], text, root))
+        if explicit and kind == ("dockerfile", "dockerfile"):
+            self._compose_building(disp, abs_path, root)
+
+    def _compose_building(self, disp, abs_path, root):
+        """For a Dockerfile given alone: the Compose files in its folder and the folders
+        above it, up to its project root, join the run (their services may build it; the
+        engine keeps only the findings of the files that were asked for)."""
+        directory, shown = os.path.dirname(abs_path), os.path.dirname(disp)
+        root = os.path.abspath(root)
+        while True:
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                names = []
+            for name in names:
+                if classify_name(name) == ("compose", "compose"):
+                    self._file(os.path.normpath(os.path.join(shown, name)),
+                               os.path.join(directory, name), root, explicit=False)
+            parent = os.path.dirname(directory)
+            if directory == root or parent == directory or not (
+                    directory.startswith(root + os.sep)):
+                return
+            directory, shown = parent, os.path.join(shown, "..")
+
+    def _in_chart(self, abs_path, root):
+        """True when a `Chart.yaml` lies in the file's folder or a folder above it, up to
+        the reviewed root."""
+        directory, root = os.path.dirname(abs_path), os.path.abspath(root)
+        walked = []
+        found = False
+        while True:
+            if directory in self._charts:
+                found = self._charts[directory]
+                break
+            walked.append(directory)
+            if os.path.isfile(os.path.join(directory, "Chart.yaml")):
+                found = True
+                break
+            parent = os.path.dirname(directory)
+            if directory == root or parent == directory or not directory.startswith(root):
+                break
+            directory = parent
+        for d in walked:
+            self._charts[d] = found
+        return found
+
+
+_OTHER_EXT = _UNIT_EXT + (".cron", ".crontab")
+_DROP_IN_DIR = lazy_re(r".+\.(?:container|pod|volume|network|kube|image|build)\.d")
+
+
+def _quadlet_of_drop_in(abs_path):
+    """The Quadlet unit a drop-in (`NAME.container.d/x.conf`) belongs to, or None."""
+    folder = os.path.dirname(abs_path)
+    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
+        return None
+    unit = folder[:-2]
+    if "@" in os.path.basename(unit) and not os.path.isfile(unit):
+        return None    # a template's drop-in: which instance is meant is not known
+    return unit if os.path.isfile(unit) else None
 
 
 def _head(path, size):
@@ -317,4 +487,6 @@ def discover(paths, config, config_dir, gate=None):
     d = Discovery(config, config_dir, gate)
     for p in paths:
         d.add_path(p)
+    if d.not_reviewed:
+        d.notices.append(not_reviewed_notice(d.not_reviewed, ", ".join(paths)))
     return d.documents, d.notices

@@ -10,6 +10,7 @@ reviewed files point at, added to the run once).
 from __future__ import annotations
 
 import os
+import re
 
 from infra_expert.model import (SEVERITY_RANK, Finding, Hit, Notice, Pass, Positive, Review,
                                 RuleSet)
@@ -68,10 +69,26 @@ def review(paths, config, config_dir=None):
     config_dir = config_dir or os.getcwd()
     gate = Gate(roots_for(paths), config.max_file_size)
     documents, notices = discover(paths, config, config_dir, gate)
-    return review_documents(documents, notices, config, gate)
+    asked = None
+    if any(not os.path.isdir(p) for p in paths):
+        # files given alone: their base, unit or Compose service join the run as context,
+        # and only the findings of the files (and folders) that were asked for are kept
+        files = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
+        dirs = tuple(os.path.realpath(p).rstrip(os.sep) + os.sep
+                     for p in paths if os.path.isdir(p))
+
+        def asked(path):
+            real = os.path.realpath(path)
+            return real in files or real.startswith(dirs)
+    result = review_documents(documents, notices, config, gate, asked)
+    if not result.files:
+        result.notices.insert(0, Notice(", ".join(paths) or ".", (
+            "nothing was reviewed: no Dockerfile, Compose file, Quadlet unit or Kubernetes "
+            "manifest was found, so an empty review here says nothing about these files")))
+    return result
 
 
-def review_documents(documents, notices, config, gate=None):
+def review_documents(documents, notices, config, gate=None, asked=None):
     from infra_expert.fsgate import Gate
     result = Review()
     result.notices.extend(notices)
@@ -109,10 +126,16 @@ def review_documents(documents, notices, config, gate=None):
         if id(doc) in failed:
             continue
         mod = mods[doc.domain]
+        if asked is not None and not any(
+                asked(p) for p in (doc.path, *getattr(doc.model, "files", ()))):
+            continue    # context for a file given alone, not itself asked for
         result.files.append((doc.path, doc.domain))
         if not mod.reviewable(doc):
             continue
+        first = len(findings)
         sups, unknown = mod.suppressions(doc, peer_index)
+        if config.disable_ignore_pragma:   # `.hadolint.yaml`: hadolint's pragmas are off
+            sups = [s for s in sups if s.origin != "hadolint"]
         suppressions.extend(sups)
         for line, codes in unknown:
             findings.append(Finding(by_id["IE002"], _severity(by_id["IE002"], config),
@@ -143,7 +166,18 @@ def review_documents(documents, notices, config, gate=None):
                     result.notices.append(Notice(
                         doc.path, f"internal error in rule {rule.id} "
                                   f"({type(exc).__name__}); the other rules ran"))
+        adjust = getattr(mod, "adjust_findings", None)   # an overlay keeps what it adds
+        if adjust is not None:
+            findings[first:] = adjust(doc, ctx, findings[first:])
+        if asked is not None:
+            findings[first:] = [f for f in findings[first:] if asked(f.path)]
 
+    # One statement once: a value inherited from a shared file (`extends`, `include`) is
+    # reported at its source however many services or projects use it.
+    unique_findings = {}
+    for f in findings:
+        unique_findings.setdefault((f.rule.id, f.path, f.line, f.message), f)
+    findings = list(unique_findings.values())
     kept = []
     by_path = {}
     for s in suppressions:
@@ -157,8 +191,14 @@ def review_documents(documents, notices, config, gate=None):
         if not matched:
             kept.append(f)
     if "IE001" not in config.ignore:
+        # a pragma of a file two projects read (a base, a shared `extends` file) is one
+        # pragma: it silences nothing only when no project used it
+        used = {(s.path, s.line, s.written) for s in suppressions if s.used}
         for s in suppressions:
-            if not s.used and s.origin == "infra-expert":
+            key = (s.path, s.line, s.written)
+            if key not in used and s.origin == "infra-expert" and (
+                    asked is None or asked(s.path)):
+                used.add(key)
                 rule = by_id["IE001"]
                 kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
                                     f"`ignore={s.written}` silences nothing here"))
@@ -167,6 +207,8 @@ def review_documents(documents, notices, config, gate=None):
 
     seen = set()
     for rule, path, item in passes:
+        if asked is not None and not asked(path):
+            continue
         key = (rule.id, path)
         if key in hit_keys or key in seen:
             continue
@@ -179,7 +221,9 @@ def review_documents(documents, notices, config, gate=None):
     result.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
 
     for name, mod in mods.items():
-        docs = [d for d in documents if d.domain == name and mod.reviewable(d)]
+        docs = [d for d in documents if d.domain == name and id(d) not in failed
+                and mod.reviewable(d) and (asked is None or any(
+                    asked(p) for p in (d.path, *getattr(d.model, "files", ()))))]
         if docs:
             res = mod.resources(docs)
             if res:
@@ -191,8 +235,78 @@ def review_documents(documents, notices, config, gate=None):
     for n in result.notices:
         unique.setdefault((n.path, n.message), n)
     result.notices = list(unique.values())
+    _say_once(result, documents)
     _mask_output(result)
     return result
+
+
+# ------------------------------------------------------------------ say it once ----
+# A positive of the first rule is not said where one of these rules found something:
+# they judge the same setting (a `cap_drop: [ALL]` that adds SYS_ADMIN back).
+SAME_SETTING = {"DC006": ("DC011", "DC012"), "DC035": ("DC036", "DC056"),
+                "K8022": ("K8021",)}
+_SUBJECT = re.compile(r"^(?:service `([^`]+)`|([A-Z][A-Za-z]* `[^`]*`(?:: container `[^`]+`)?))")
+
+
+def _projects(documents):
+    """{normalised path: project} and {project: {"domain", "subjects"}}. A Compose project
+    is its main file with its overrides, includes and `.env`; Kubernetes manifests and
+    Podman units group by folder; a Dockerfile is a project alone."""
+    from infra_expert.kubernetes.model import cname, each_container
+    project_of, projects = {}, {}
+    for doc in documents:      # a main file is its own project, even when others load it
+        if doc.domain == "compose" and hasattr(doc.model, "services"):
+            project_of[os.path.normpath(doc.path)] = doc.path
+    for doc in documents:
+        model = doc.model
+        if model is None:
+            continue
+        if doc.domain == "compose" and hasattr(model, "services"):
+            key = doc.path
+            members = [doc.path, *getattr(model, "files", ()), *getattr(model, "texts", ())]
+            env = getattr(getattr(model, "env", None), "path", None)
+            for member in members + ([env] if env else []):
+                project_of.setdefault(os.path.normpath(member), key)
+            subjects = [svc.label for svc in model.services.values()
+                        if isinstance(svc.data, dict)]
+        elif doc.domain in ("kubernetes", "podman"):
+            key = os.path.dirname(doc.path) or "."
+            project_of.setdefault(os.path.normpath(doc.path), key)
+            subjects = [f"{obj.label}: container `{cname(c)}`"
+                        for obj, _, c, _ in each_container(getattr(model, "objects", ()))]
+        else:
+            continue
+        entry = projects.setdefault(key, {"domain": doc.domain, "subjects": []})
+        entry["subjects"].extend(s for s in subjects if s not in entry["subjects"])
+    return project_of, projects
+
+
+def _say_once(result, documents):
+    """Give each finding its project, group key and subject (the reporters say a rule
+    once per project, listing its places), and drop a positive that a finding of its own
+    rule, or of a rule about the same setting, contradicts anywhere in its project."""
+    project_of, result.projects = _projects(documents)
+
+    def project(rule, path):
+        key = project_of.get(os.path.normpath(path))
+        if key is None and rule.domain in ("kubernetes", "podman"):
+            key = os.path.dirname(path) or "."
+        return key or path
+
+    def scope(rule, path):    # where a positive and a finding judge the same thing
+        return project(rule, path) if rule.domain == "compose" else path
+
+    found = set()
+    for f in result.findings:
+        f.project = project(f.rule, f.path)
+        f.group = f"{f.rule.id}:{f.project}"
+        match = _SUBJECT.match(f.message)
+        f.subject = match and (match.group(1) or match.group(2))
+        found.add((f.rule.id, scope(f.rule, f.path)))
+    result.positives = [
+        p for p in result.positives
+        if not any((rid, scope(p.rule, p.path)) in found
+                   for rid in (p.rule.id, *SAME_SETTING.get(p.rule.id, ())))]
 
 
 def _mask_output(result):

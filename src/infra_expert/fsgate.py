@@ -46,7 +46,8 @@ def project_root(path):
             return probe
         parent = os.path.dirname(probe)
         if parent == probe:
-            return directory
+            # a drop-in or overlay folder (`web.container.d/`): its unit or base is above
+            return os.path.dirname(directory) if directory.endswith(".d") else directory
         probe = parent
 
 

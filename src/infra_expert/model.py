@@ -96,7 +96,13 @@ class Pass:
 
 
 class Finding:
-    __slots__ = ("rule", "severity", "path", "line", "column", "message", "fix")
+    """One place where a rule fired. `group` (rule id and project) is shared by the places
+    of one rule in one project, so that a reporter says them once; `project` is that
+    project (a Compose main file, a manifest folder, a Dockerfile) and `subject` the
+    service or container the message names, when it names one."""
+
+    __slots__ = ("rule", "severity", "path", "line", "column", "message", "fix", "group",
+                 "project", "subject")
 
     def __init__(self, rule, severity, path, line, column, message, fix=None):
         self.rule = rule
@@ -106,6 +112,9 @@ class Finding:
         self.column = column
         self.message = message
         self.fix = fix or rule.fix
+        self.project = path
+        self.group = f"{rule.id}:{path}"
+        self.subject = None
 
     def sort_key(self):
         return (SEVERITY_RANK[self.severity], CATEGORY_RANK[self.rule.category],
@@ -115,7 +124,8 @@ class Finding:
         return {"rule": self.rule.id, "severity": self.severity,
                 "category": self.rule.category, "title": self.rule.title,
                 "message": self.message, "path": self.path, "line": self.line,
-                "column": self.column, "fix": self.fix, "peers": list(self.rule.peers)}
+                "column": self.column, "fix": self.fix, "peers": list(self.rule.peers),
+                "group": self.group}
 
 
 class Positive:
@@ -186,7 +196,7 @@ class Document:
 
 
 class Review:
-    __slots__ = ("files", "findings", "positives", "notices", "resources")
+    __slots__ = ("files", "findings", "positives", "notices", "resources", "projects")
 
     def __init__(self):
         self.files = []          # [(path, domain)]
@@ -194,6 +204,7 @@ class Review:
         self.positives = []
         self.notices = []
         self.resources = {}
+        self.projects = {}       # project -> {"domain": …, "subjects": [service/container]}
 
     def summary(self):
         counts = {s: 0 for s in SEVERITIES}

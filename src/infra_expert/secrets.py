@@ -18,17 +18,22 @@ from infra_expert.lazyre import lazy_re
 
 MASK = "****"
 
-_SECRET_NAME = lazy_re(
-    r"(?:^|[_.-])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|"
+_SECRET_WORD = (
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|"
     r"access[_-]?key|secret[_-]?key|private[_-]?key|priv[_-]?key|client[_-]?secret|"
     r"auth[_-]?key|credentials?|cred|session[_-]?key|signing[_-]?key|encryption[_-]?key|"
-    r"master[_-]?key|license[_-]?key|connection[_-]?string|dsn)(?:$|[_.-])",
-    re.IGNORECASE)
+    r"master[_-]?key|license[_-]?key|connection[_-]?string|dsn)")
+_SECRET_NAME = lazy_re(r"(?:^|[_.-])" + _SECRET_WORD + r"(?:$|[_.-])", re.IGNORECASE)
+# The secret word ends the name (`DB_PASSWORD`), so the value is the secret itself; in
+# `PASSWORD_ITERATIONS` or `SECRET_FILE_SIZE` the value is a setting about it.
+_SECRET_NAME_END = lazy_re(r"(?:^|[_.-])" + _SECRET_WORD + r"$", re.IGNORECASE)
 # Names that contain a secret word but hold no secret.
 _NOT_SECRET_NAME = lazy_re(
     r"(?:_FILE|_PATH|_DIR|_URL_FILE|_LENGTH|_LEN|_MIN|_MAX|_POLICY|_EXPIRY|_EXPIRES?|"
     r"_TTL|_TYPE|_HEADER|_FIELD|_PARAM|_NAME|_ID|_ENABLED|_REQUIRED|_ALGORITHM|_URL|"
-    r"_ENDPOINT|_HOST|_PORT|_USER|_USERNAME|_VERSION)$", re.IGNORECASE)
+    r"_ENDPOINT|_HOST|_PORT|_USER|_USERNAME|_VERSION|_SIZE|_COUNT|_ITERATIONS|_ROUNDS|"
+    r"_LIFETIME|_EXPIRATION|_TIMEOUT|_INTERVAL|_SECONDS|_MINUTES|_HOURS|_DAYS|_PROVIDER|"
+    r"_BACKEND|_LANGUAGE|_LOCALE|_HOSTNAME)$", re.IGNORECASE)
 _PLACEHOLDER = lazy_re(
     r"^(?:|x+|\*+|-+|\.+|none|null|nil|true|false|yes|no|0|1|changeme|change[_-]?me|"
     r"todo|tbd|redacted|placeholder|dummy|example|secret|password|your[_-].*|"
@@ -52,12 +57,36 @@ def is_secret_name(name):
     return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
 
 
-def is_literal_secret_value(value):
-    """True when `value` is a real literal, not a reference, path or placeholder."""
+# Values that are never a secret, whatever the name: a duration (`30s`, `1h30m`), a size
+# (`10MB`, `512Mi`), a switch, an IPv4 address.
+_SETTING_VALUE = lazy_re(
+    r"^(?:(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h|d|w))+|\d+(?:\.\d+)?[ ]?(?:[kmgtp]i?b?|b)|"
+    r"on|off|enabled?|disabled?|(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?)$", re.IGNORECASE)
+_NUMBER = lazy_re(r"^[+-]?\d+(?:\.\d+)?$")
+# References to a secret kept elsewhere: a variable, a file, a secret manager.
+_REFERENCE_START = ("/", "./", "../", "~", "file:", "vault:", "secret:", "env:", "op://",
+                    "ref+", "arn:aws:")
+_REFERENCE = lazy_re(r"^%[\w.-]+%")       # Symfony `%kernel.secret%`, Windows `%VAR%`
+_URL = lazy_re(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+
+
+def is_literal_secret_value(value, name=None):
+    """True when `value` is a real literal, not a reference, path, placeholder or a
+    setting: a variable (`${VAR}`), a path or `file:`/`vault:`/`op://` reference, a
+    duration, size, switch or address, a URL without a password, nothing. A number is a
+    setting when `name` is given and the secret word does not end it
+    (`PASSWORD_ITERATIONS=500000`); `DB_PASSWORD=123456` stays a (weak) secret, and so does
+    any number when the name is unknown (the masker hides it)."""
     v = value.strip().strip("\"'")
-    if _PLACEHOLDER.match(v):
+    if _PLACEHOLDER.match(v) or _SETTING_VALUE.match(v):
         return False
-    if "$" in v or v.startswith(("/", "./", "~", "file:", "vault:", "secret:", "env:")):
+    if "$" in v or v.startswith(_REFERENCE_START) or _REFERENCE.match(v):
+        return False
+    url = _URL.match(v)
+    if url:
+        user, at, _ = url.group(1).rpartition("@")
+        return bool(at) and ":" in user and is_literal_secret_value(user.partition(":")[2])
+    if name is not None and _NUMBER.match(v) and not _SECRET_NAME_END.search(name.strip()):
         return False
     return True
 

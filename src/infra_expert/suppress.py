@@ -4,6 +4,12 @@
     # infra-expert: ignore-file=DF004 reason       the whole file
     # hadolint ignore=DL3008                       honoured through the rules' `peers`
     # hadolint global ignore=DL3008                the whole file
+    # hadolint stage ignore=DL3008                 the rest of the build stage
+
+hadolint's pragmas are read with hadolint's grammar exactly: lower-case keywords, codes
+made of `D L S C` and digits, separated by commas with optional spaces, nothing after
+them but an optional `# comment`. Anything else (a reason written after the codes, a
+lower-case code) is not a pragma for hadolint, so it is not one here either.
 
 Suppression is a post-filter (the engine applies it after all rules ran); this module
 only reads comments. Domains decide which lines a comment covers.
@@ -17,8 +23,8 @@ from infra_expert.lazyre import lazy_re
 
 _OURS = lazy_re(r"infra-expert\s*:\s*(ignore-file|ignore)\s*=\s*(.*)$", re.IGNORECASE)
 _CODE = lazy_re(r"\s*([A-Za-z][A-Za-z0-9]\d{3}|all)\b\s*(,)?", re.IGNORECASE)
-_HADOLINT = lazy_re(r"hadolint\s+(?:(global|stage)\s+)?ignore\s*=\s*"
-                       r"([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)", re.IGNORECASE)
+_HADOLINT = lazy_re(r"hadolint[ \t]+(?:(global|stage)[ \t]+)?ignore[ \t]*=[ \t]*"
+                       r"([DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)[ \t]*(?:#.*)?$")
 
 
 class Pragma:

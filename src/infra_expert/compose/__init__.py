@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 
 from infra_expert.compose import rules_ops, rules_security, rules_style
-from infra_expert.compose.loader import OVERRIDES, load_project, project_files
+from infra_expert.compose import rules_updates
+from infra_expert.compose.loader import MAIN_NAMES, OVERRIDES, load_project, project_files
 from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
-RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules)
+RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules)
 NOT_COVERED = {}
 
 
@@ -55,6 +57,7 @@ def load_all(docs, ctx):
         if files[0] == os.path.normpath(doc.path):
             for f in files[1:]:
                 members[f] = doc.path
+    in_run = {os.path.normpath(d.path) for d in mains}
     for doc in docs:
         key = os.path.normpath(doc.path)
         if key in members and members[key] != doc.path:
@@ -62,10 +65,16 @@ def load_all(docs, ctx):
             doc.model = None
             continue
         try:
-            if doc.kind == "override" and _main_beside(doc, read) is not None:
-                doc.model = None
+            main = _main_beside(doc, read) if doc.kind == "override" else None
+            if main is not None and main in in_run:
+                doc.model = None      # reviewed with its main file, as one project
                 continue
-            doc.model = load_project(key, read)
+            base = main or _overlay_base(key, read)
+            if base is not None:
+                doc.kind = "overlay"
+                doc.model = _load_overlay(base, key, read)
+            else:
+                doc.model = load_project(key, read)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             failures.append((doc, type(exc).__name__))
             continue
@@ -114,6 +123,126 @@ def related_documents(docs, ctx):
     return added
 
 
+# `docker-compose.ci.yml`, `compose.prod.yaml`, `app.override.yml`: named as an overlay
+_OVERLAY_NAME = re.compile(r"^(?:(?:docker-|podman-)?compose\.[^/]+|[^/]+\.override)\.ya?ml$",
+                           re.IGNORECASE)
+_OVERLAY_DIR = re.compile(r"^(?:docker-|podman-)?compose(?:\.[^/]+)?\.ya?ml\.d$", re.IGNORECASE)
+_SERVICE_SOURCE = ("image", "build", "extends")
+
+
+def _overlay_base(path, read):
+    """The base Compose file an overlay adds to, or None for a project of its own.
+
+    An overlay is named `docker-compose.<env>.yml`, `compose.<env>.yaml`,
+    `*.override.yml`, or kept in a `compose.yaml.d/`-style folder; its base is the main
+    Compose file beside it (above the folder); and its services add to or change the
+    base's: one of them is also a service of the base, or one of them has no image,
+    build or extends of its own (a snippet that cannot run alone)."""
+    from infra_expert.yamlsafe import YamlError, load_all
+    directory, name = os.path.split(path)
+    if _OVERLAY_DIR.match(os.path.basename(directory)):
+        directory = os.path.dirname(directory)
+    elif name.lower() in MAIN_NAMES or not _OVERLAY_NAME.match(name):
+        return None
+    family = name.lower().startswith("docker-")
+    candidates = sorted(MAIN_NAMES, key=lambda n: n.startswith("docker-") != family)
+    base = next((os.path.join(directory, n) for n in candidates
+                 if os.path.join(directory, n) != path
+                 and read(os.path.join(directory, n)) is not None), None)
+    if base is None:
+        return None
+
+    def services(p):
+        try:
+            docs = load_all(read(p) or "", p, core=True)
+        except YamlError:
+            return {}
+        root = next((d for d in docs if isinstance(d, dict)), None) or {}
+        found = root.get("services")
+        return found if isinstance(found, dict) else {}
+    own, theirs = services(path), services(base)
+    if not own:
+        return None
+    if set(own) & set(theirs) or any(
+            isinstance(svc, dict) and not any(k in svc for k in _SERVICE_SOURCE)
+            or svc is None for svc in own.values()):
+        return base
+    return None
+
+
+def _load_overlay(base, overlay, read):
+    """`docker compose -f base -f overlay`, with the base alone kept as its baseline."""
+    _, env = project_files(base, read)
+    project = load_project(base, read, env=env, files=[base, overlay])
+    project.baseline = load_project(base, read, env=env, files=[base])
+    project.overlay = overlay
+    return project
+
+
+def adjust_findings(doc, ctx, findings):
+    """What a project's review keeps and how it says it.
+
+    A value a service inherits through `extends` is the extended service's: its finding
+    names that service, at its source, so that the engine says it once however many
+    services or projects extend it. An overlay's review keeps only what the overlay
+    introduces or changes: a finding its base alone also has is the base's, and one that
+    lies in the base but comes from the combination says so ("with `compose.ci.yml`")."""
+    project = doc.model
+    if project is None:
+        return findings
+    for f in findings:
+        f.message = _at_origin(project, f.path, f.line, f.message)
+    if project.baseline is None:
+        return findings
+    baseline = _baseline_keys(doc, ctx, project)
+    shown = os.path.relpath(project.overlay, os.path.dirname(project.files[0]))
+    kept = []
+    for f in findings:
+        if (f.rule.id, f.message) in baseline:
+            continue   # the base alone says the same: its finding, said on its review
+        if os.path.normpath(f.path) != project.overlay:
+            f.message = f"{f.message} (with `{shown}`)"
+        kept.append(f)
+    return kept
+
+
+def _at_origin(project, path, line, message):
+    if not project.origins or not message.startswith("service `"):
+        return message
+    where = (os.path.normpath(path or ""), line)
+    for name, origin in project.origins.items():
+        svc = project.services.get(name)
+        prefix = f"service `{svc.label if svc else name}`:"
+        if message.startswith(prefix) and where in origin:
+            return f"service `{origin[where]}`:{message[len(prefix):]}"
+    return message
+
+
+def _baseline_keys(doc, ctx, project):
+    """(rule, message) of every finding the base alone has, once per base: the same
+    statement about the same service, wherever the merge now places it."""
+    from infra_expert.model import Document
+    cache = ctx.cache.setdefault("compose-baselines", {})
+    base = project.files[0]
+    if base not in cache:
+        text = ctx.cache.get("compose-files", {}).get(os.path.normpath(base)) or ""
+        pseudo = Document(base, os.path.abspath(base), NAME, "compose", text, doc.root)
+        pseudo.model = project.baseline
+        keys = set()
+        for rs in RULESETS:
+            for rule in rs.rules:
+                try:
+                    for item in rule.fn(pseudo, ctx):
+                        if type(item).__name__ == "Hit":
+                            path = os.path.normpath(item.path or base)
+                            keys.add((rule.id, _at_origin(project.baseline, path,
+                                                          item.line, item.message)))
+                except Exception:  # noqa: BLE001 - the engine reports rule errors
+                    continue
+        cache[base] = keys
+    return cache[base]
+
+
 def _main_beside(doc, read):
     directory = os.path.dirname(os.path.normpath(doc.path))
     for main, overrides in OVERRIDES.items():
@@ -152,6 +281,8 @@ def resources(docs):
     projects = []
     for doc in docs:
         project = doc.model
+        if project.overlay is not None:
+            continue      # its services are its base's, counted once there
         rows = []
         for svc in project.services.values():
             rows.append({"service": svc.name, "profiles": svc.profiles,

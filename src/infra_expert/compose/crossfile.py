@@ -35,13 +35,16 @@ def _index(ctx):
         for doc in ctx.documents:
             if doc.domain == "dockerfile" and doc.kind == "dockerfile":
                 dockerfiles[os.path.realpath(doc.abspath)] = doc
-        for doc in ctx.documents:
-            if doc.domain != "compose" or doc.model is None:
-                continue
+        # overlays last: a service an overlay changes is still one service
+        compose = sorted((d for d in ctx.documents if d.domain == "compose"
+                          and d.model is not None), key=lambda d: d.kind == "overlay")
+        for doc in compose:
             for svc in doc.model.services.values():
                 paths = build_paths(svc, doc.model)
                 if paths:
-                    builders.setdefault(os.path.realpath(paths[1]), []).append(svc)
+                    known = builders.setdefault(os.path.realpath(paths[1]), [])
+                    if doc.kind != "overlay" or all(s.name != svc.name for s in known):
+                        known.append(svc)
         index = ctx.cache["compose-build-index"] = (dockerfiles, builders)
     return index
 

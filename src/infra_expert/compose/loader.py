@@ -95,6 +95,12 @@ class Project:
         self.texts = {}               # file -> its text, for suppression comments
         self.bounds = bounds or _Bounds()
         self.extends_roots = {}       # real path -> root of a file that `extends` names
+        # service name -> {(file, line): name of the extended service that set it}: a
+        # finding there is about the extended service, said once at its source
+        self.origins = {}
+        self._inherited = {}          # (id(pool), name) -> the same, while resolving
+        self.baseline = None          # an overlay: the project of its base file alone
+        self.overlay = None           # an overlay: its own path
 
     def top(self, key):
         value = self.root.get(key)
@@ -154,6 +160,9 @@ def load_project(main_path, read, env=None, files=None, _depth=0, _bounds=None, 
             if isinstance(data, dict) and "extends" in data:
                 data = _extends(project, name, data, services, read, set())
                 services[name] = data
+                origin = project._inherited.get((id(services), name))
+                if origin:
+                    project.origins[str(name)] = origin
             source, line = services.where(name)
             if data is not None and not isinstance(data, dict):
                 # Compose refuses it; reported once (DC024), and no rule sees it.
@@ -293,9 +302,14 @@ def merge(base, override, key=None):
                 result.pop(k, None)
                 result.key_pos.pop(k, None)
                 continue
+            # a service that a later file changes is still defined where the first has it
+            stays = key == "services" and isinstance(result.get(k), YMap) \
+                and isinstance(v, YMap) and getattr(v, "tag", None) != "!override"
             if k in result and getattr(v, "tag", None) != "!override":
                 v = merge(result[k], v, k)
             result[k] = v
+            if stays:
+                continue
             result.key_pos[k] = override.key_pos.get(k, (override.line, override.column))
             result.value_pos[k] = override.value_pos.get(k, result.key_pos[k])
             if k in override.raw:
@@ -313,7 +327,10 @@ def merge(base, override, key=None):
     if isinstance(base, YSeq) and isinstance(override, YSeq):
         if key in _REPLACE:
             return override
-        result = new_seq(base.source, base.line, base.column)
+        result = _MergedSeq()
+        result.item_pos, result.raw, result.tag = [], {}, None
+        result.line, result.column, result.source = base.line, base.column, base.source
+        result.item_sources = {}
         seen = {}
         for seq in (base, override):
             for i, item in enumerate(seq):
@@ -331,8 +348,19 @@ def merge(base, override, key=None):
                     result.raw[index] = seq.raw[i]
                 else:
                     result.raw.pop(index, None)
+                result.item_sources[index] = item_source(seq, i)
         return result
     return override
+
+
+class _MergedSeq(YSeq):
+    """A sequence two files made: `item_sources` says which file each item came from."""
+
+
+def item_source(seq, index):
+    """The file the index-th item of a sequence came from."""
+    sources = getattr(seq, "item_sources", None)
+    return sources.get(index, seq.source) if sources else seq.source
 
 
 def _identity(key, item):
@@ -457,6 +485,31 @@ def _extends_root(project, path, read, source, line, written):
     return root
 
 
+def _positions(node):
+    """(file, line) of every key, value and item in a tree."""
+    stack, found, done = [node], set(), set()
+    while stack:
+        cur = stack.pop()
+        if id(cur) in done:
+            continue
+        done.add(id(cur))
+        if isinstance(cur, YMap):
+            for k, v in cur.items():
+                src = os.path.normpath(cur.key_source.get(k, cur.source) or "")
+                found.add((src, cur.key_pos.get(k, (cur.line, 1))[0]))
+                found.add((src, cur.value_pos.get(k, (cur.line, 1))[0]))
+                if isinstance(v, (YMap, YSeq)):
+                    stack.append(v)
+        elif isinstance(cur, YSeq):
+            src = os.path.normpath(cur.source or "")
+            for i, v in enumerate(cur):
+                if i < len(cur.item_pos):
+                    found.add((src, cur.item_pos[i][0]))
+                if isinstance(v, (YMap, YSeq)):
+                    stack.append(v)
+    return found
+
+
 def _extends(project, name, data, services, read, seen):
     ext = data.get("extends")
     if isinstance(ext, str):
@@ -505,6 +558,10 @@ def _extends(project, name, data, services, read, seen):
             if k in data.key_source:
                 own.key_source[k] = data.key_source[k]
     result = merge(base, own)
+    origin = dict(project._inherited.get((id(pool), base_name), {}))
+    for position in _positions(base):
+        origin.setdefault(position, base_name)
+    project._inherited[(id(services), name)] = origin
     result.source, result.line, result.column = data.source, data.line, data.column
     for k in list(result.key_pos):
         if k not in own:

@@ -35,9 +35,10 @@ def load_errors(doc, ctx):
 
 
 @rules.rule(
-    "DC025", "critical", "reliability", "Required variable not set",
+    "DC025", "warning", "reliability", "Required variable not set",
     "`${VAR:?message}` stops `docker compose up` when VAR is not set; nothing in the "
-    "project's `.env` sets it.",
+    "project's `.env` sets it. A warning: the file asks for it on purpose, and the shell or "
+    "CI may set it at deploy time, which a static review cannot see.",
     "Add VAR to `.env` (kept out of git if secret), or give it a default `${VAR:-value}`.")
 def required_variable(doc, ctx):
     yield from _problems(doc, "required-var")
@@ -51,7 +52,25 @@ def required_variable(doc, ctx):
     "Set it in `.env`, or make the expectation explicit: `${VAR:-default}` or "
     "`${VAR:?VAR must be set}`.")
 def unset_variable(doc, ctx):
-    yield from _problems(doc, "unset-var", "env-syntax")
+    """One finding per variable and project, at its first use, listing the others."""
+    yield from _problems(doc, "env-syntax")
+    uses = {}
+    for p in doc.model.problems:
+        if p.code == "unset-var":
+            name = p.message.split("`")[1] if p.message.startswith("`") else p.message
+            uses.setdefault(name, []).append(p)
+    order = {os.path.normpath(f): i for i, f in enumerate(doc.model.files)}
+    for name, places in uses.items():
+        places.sort(key=lambda p: (order.get(os.path.normpath(p.path), len(order)),
+                                   p.path, p.line or 0))
+        first = places[0]
+        message = first.message
+        if len(places) > 1:
+            where = [f"line {p.line}" if p.path == first.path else f"`{p.path}:{p.line}`"
+                     for p in places[1:]]
+            shown = ", ".join(where[:5]) + (f" (+{len(where) - 5})" if len(where) > 5 else "")
+            message += f"; used {len(places)} times, also at {shown}"
+        yield Hit(first.line, message, path=first.path)
 
 
 @rules.rule(
@@ -65,7 +84,7 @@ def env_not_ignored(doc, ctx):
     if not env.path or not env.values:
         return
     secrets = [k for k, v in env.values.items()
-               if is_secret_name(k) and v and is_literal_secret_value(v)]
+               if is_secret_name(k) and v and is_literal_secret_value(v, k)]
     if not secrets or _git_ignored(env.path, ctx.gate):
         return
     shown = ", ".join(f"`{k}={MASK}`" for k in secrets[:4])
@@ -179,7 +198,9 @@ def distinct_memory(doc, ctx):
     "Without a healthcheck Compose only knows the process exists, not that it answers; "
     "`depends_on` cannot wait for readiness and monitoring sees \"Up\" while it is stuck.",
     "Add a `healthcheck:` that calls the service with a tool present in the image, or set a "
-    "HEALTHCHECK in its Dockerfile.",
+    "HEALTHCHECK in its Dockerfile. Not asked of services that run to completion "
+    "(`restart: \"no\"` without ports, a profile-only helper, one awaited with "
+    "`service_completed_successfully`, a command that exits such as a migration).",
     positive="Healthchecks defined for {count} service(s)",
     peers=("kics:698ed579-b239-4f8f-a388-baa4bcb13ef8",))
 def healthcheck_missing(doc, ctx):
@@ -187,11 +208,65 @@ def healthcheck_missing(doc, ctx):
     for svc in each_service(doc.model):
         if healthcheck(svc) is not None or _image_healthcheck(svc, doc, ctx):
             good += 1
-        elif not _is_one_shot(svc) and built_dockerfile(svc, doc, ctx) is None:
+        elif not is_batch_service(svc, ctx) and built_dockerfile(svc, doc, ctx) is None:
             # a service built here is judged once, on its Dockerfile (DF017)
             yield hit(svc, "healthcheck", "no healthcheck")
     if good:
         yield Pass(None, count=good)
+
+
+# The last step of a command that runs to completion: a migration, a copy, a chown.
+_EXITING_PROGRAMS = frozenset({"chown", "chmod", "cp", "mkdir", "true", "echo", "rsync",
+                               "tar", "ln", "rm", "touch", "mv"})
+_EXITING_WORDS = frozenset({"migrate", "db:migrate", "collectstatic", "createsuperuser",
+                            "db:seed", "db:setup", "db:create"})
+
+
+def _runs_to_completion(svc):
+    """A `command` (or `entrypoint`) whose last step exits: `python manage.py migrate`,
+    `chown -R 1000 /data`, `alembic upgrade head`; `sh -c "migrate && exec server"` ends
+    with the server and is not one."""
+    cmd = svc.get("command")
+    if cmd is None:
+        cmd = svc.get("entrypoint")
+    words = [str(w) for w in cmd] if isinstance(cmd, list) else str(cmd or "").split()
+    if len(words) >= 3 and os.path.basename(words[0]) in ("sh", "bash", "ash") \
+            and words[1] == "-c":
+        words = " ".join(words[2:]).split()
+    text = " ".join(words).strip("\"'")
+    last = re.split(r"&&|\|\||;|\n", text)[-1].split()
+    if last and last[0] == "exec":
+        last = last[1:]
+    if not last:
+        return False
+    prog = os.path.basename(last[0].strip("\"'"))
+    return prog in _EXITING_PROGRAMS or bool(_EXITING_WORDS & set(last)) \
+        or (prog == "alembic" and "upgrade" in last)
+
+
+def is_batch_service(svc, ctx):
+    """A service that runs to completion rather than serving: `restart: "no"` (or a
+    `deploy.restart_policy` of `none`) with no published port, a profile-only helper
+    without ports, a service another one waits for with `service_completed_successfully`,
+    or a command that exits. A healthcheck is meaningless for these."""
+    waited = ctx.cache.get("compose-awaited")
+    if waited is None:
+        waited = ctx.cache["compose-awaited"] = set()
+        for d in ctx.documents:
+            if d.domain == "compose" and d.model is not None:
+                services = d.model.services
+                for other in each_service(d.model):
+                    for name, cond in depends_on(other).items():
+                        if cond == "service_completed_successfully" and name in services:
+                            waited.add(id(services[name]))
+    if id(svc) in waited or _is_one_shot(svc) or _runs_to_completion(svc):
+        return True
+    policy = (svc.get("deploy") or {}).get("restart_policy") if isinstance(
+        svc.get("deploy"), dict) else None
+    condition = policy.get("condition") if isinstance(policy, dict) else None
+    restart = svc.get("restart")
+    return (restart is False or str(restart).lower() == "no" or condition == "none") \
+        and not svc.get("ports")
 
 
 def _image_healthcheck(svc, doc, ctx):

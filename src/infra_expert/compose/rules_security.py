@@ -7,6 +7,8 @@ import re
 from infra_expert.compose.walkers import (as_list, each_service, env_position, environment, hit,
                                           item_hit, mounts, ports, security_opts)
 from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.knowledge import (DROP_PRIVILEGE_ENV, drops_privileges_image, image_role,
+                                    is_socket_proxy, is_weak_default, secret_context)
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
@@ -14,9 +16,128 @@ from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, 
 rules = RuleSet("compose")
 
 _SOCKETS = ("docker.sock", "podman.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock",
-            "buildkitd.sock", "kubelet.sock")
+            "buildkitd.sock", "kubelet.sock", "/run/systemd/private")
+# Folders that hold a runtime's control socket: mounting one of them, or any folder above
+# them (`/var`, `/`), hands the socket over without naming it.
 _SOCKET_DIRS = ("/var/run", "/run", "/run/containerd", "/var/run/docker", "/run/podman",
-                "/run/user")
+                "/run/user", "/run/systemd", "/var/run/containerd", "/var/run/systemd")
+
+
+def _normal(source):
+    """A host path as the kernel reads it: `//var/run/./docker.sock`, `/var/run/../run/x`
+    and `/var/run/docker.sock/` all name one file, and Compose passes them verbatim."""
+    import posixpath
+    if not source.startswith("/"):
+        return source
+    return posixpath.normpath("/" + source.lstrip("/"))
+
+
+def _exposes_socket(source):
+    """True when a bind mount of `source` reaches a runtime socket: the socket itself
+    (named anywhere in the path, `${XDG_RUNTIME_DIR}/docker.sock` too), a folder that holds
+    one, or a folder above such a folder (`/var`, the whole `/`)."""
+    if not source:
+        return False
+    src = _normal(source)
+    if any(src.endswith(s) for s in _SOCKETS):
+        return True
+    return src.startswith("/") and (src == "/" or any(
+        d == src or d.startswith(src + "/") for d in _SOCKET_DIRS))
+
+
+def _image(svc):
+    image = svc.get("image")
+    return image if isinstance(image, str) else ""
+
+
+def _calibrate(h, svc, need, severity):
+    """A well-known image that needs this privilege: keep the finding, lower it, say why."""
+    role = image_role(_image(svc), need)
+    if role is not None:
+        h.severity = severity
+        h.message += f" — expected for {role.name} (`{_image(svc)}`); {role.advice}"
+    return h
+
+
+def _socket_mounts(svc):
+    """Mounts that hand a runtime socket to the container. Edge cases (compose-lint
+    CL-0001): any mount naming `docker.sock`, `podman.sock`, `containerd.sock`,
+    `crio.sock` (rootless `$XDG_RUNTIME_DIR/docker.sock` too) or systemd's
+    `/run/systemd/private`, `:ro` or not (the API stays read-write); a mount of a folder
+    that holds one (`/run`, `/var/run`, `/run/containerd`, `/run/systemd`) or of any folder
+    above it (`/var`, the whole `/`), in either mode; host paths normalised first
+    (`//var/run/./docker.sock`, `/var/run/../run`). A sibling that holds no daemon socket
+    (`/run/myapp`, `/run/user/1000`, `/run/dbus`) is not a socket mount."""
+    for m in mounts(svc):
+        if _exposes_socket(m.source):
+            yield m
+
+
+def _runs_as_root(svc):
+    """No non-root `user:`, and neither an image that switches user itself nor PUID/PGID."""
+    user = str(svc.get("user", "") or "").strip()
+    if user and not re.match(r"^(?:root|0)(?::.*)?$", user):
+        return False
+    env = environment(svc)
+    if not user and (drops_privileges_image(_image(svc))
+                     or any(env.get(k) for k in DROP_PRIVILEGE_ENV)):
+        return False
+    return True
+
+
+def _where(svc, key):
+    path, line = svc.where(key)
+    return f"{path}:{line}"
+
+
+def _chains(doc, ctx):
+    """Compound risks of a project: {(service name, part rule id): (chain rule id, text)},
+    and the chains themselves as [(rule id, service, message, severity)]. Computed once."""
+    key = ("compose-chains", id(doc))
+    if key in ctx.cache:
+        return ctx.cache[key]
+    parts, chains = {}, []
+    for svc in each_service(doc.model):
+        socket = [m for m in _socket_mounts(svc)]
+        open_ports = [p for p in ports(svc) if p.host_ip in (None, "", "0.0.0.0", "::")
+                      and not (p.published_range()
+                               and all(x in _PUBLIC_WEB for x in p.published_range()))]
+        if socket and open_ports and _runs_as_root(svc) and not is_socket_proxy(_image(svc)):
+            port_at = item_hit(svc, "ports", open_ports[0].index, "")
+            sock_at = item_hit(svc, "volumes", socket[0].index, "")
+            root = (f"`user: {svc.get('user')}` at {_where(svc, 'user')}"
+                    if svc.get("user") is not None else "no `user:` (root)")
+            text = (f"port `{open_ports[0].text}` on all interfaces "
+                    f"({port_at.path}:{port_at.line}) + the runtime socket "
+                    f"`{socket[0].source}` mounted directly ({sock_at.path}:{sock_at.line})"
+                    f" + {root}: anyone who reaches "
+                    "that port and gets past the app (or it has no login) is root on the "
+                    "host")
+            chains.append(("DC070", svc, text))
+            for part in ("DC001", "DC005", "DC018"):
+                parts[(svc.name, part)] = ("DC070", "remote root on the host",
+                                           _where(svc, "volumes"))
+        if svc.get("privileged") is True and \
+                str(svc.get("network_mode", "")).lower() == "host" and \
+                image_role(_image(svc), "privileged") is None:
+            text = (f"`privileged: true` ({_where(svc, 'privileged')}) + `network_mode: host` "
+                    f"({_where(svc, 'network_mode')}): every capability and device, on the "
+                    "host's own network stack — a compromise of this service is the host, "
+                    "its interfaces and firewall included")
+            chains.append(("DC071", svc, text))
+            for part in ("DC002", "DC008"):
+                parts[(svc.name, part)] = ("DC071", "privileged on the host network",
+                                           _where(svc, "privileged"))
+    ctx.cache[key] = (parts, chains)
+    return parts, chains
+
+
+def _part_of(h, doc, ctx, svc, rule_id):
+    """Point a part of a compound risk at the compound, which carries the critical."""
+    found = _chains(doc, ctx)[0].get((svc.name, rule_id))
+    if found is not None:
+        h.message += f" — part of {found[0]} ({found[1]}, at {found[2]})"
+    return h
 
 
 @rules.rule(
@@ -26,14 +147,28 @@ _SOCKET_DIRS = ("/var/run", "/run", "/run/containerd", "/var/run/docker", "/run/
     "the API still accepts writes.",
     "Remove the mount. If a tool needs the API (Traefik, Portainer, Watchtower), put a "
     "socket proxy such as tecnativa/docker-socket-proxy in front with only the endpoints "
-    "it needs.",
+    "it needs. Expected (a warning) for the images that drive the Docker API by design, "
+    "see *Well-known images* below; a socket proxy mounting it is a positive point.",
+    positive="Docker socket reached through a socket proxy ({name}): the other services "
+             "talk to the proxy, not to the socket",
     peers=("compose-lint:CL-0001", "kics:d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b"))
 def runtime_socket(doc, ctx):
+    proxies = []
     for svc in each_service(doc.model):
-        for m in mounts(svc):
-            src = m.source.rstrip("/")
-            if any(src.endswith(s) for s in _SOCKETS) or src in _SOCKET_DIRS:
-                yield item_hit(svc, "volumes", m.index, f"mounts `{m.source}`")
+        for m in _socket_mounts(svc):
+            if is_socket_proxy(_image(svc)):
+                proxies.append(svc.name)
+                if not m.read_only:
+                    h = item_hit(svc, "volumes", m.index, f"socket proxy mounts "
+                                 f"`{m.source}` writable: add `:ro`")
+                    h.severity = "suggestion"
+                    yield h
+                continue
+            h = _calibrate(item_hit(svc, "volumes", m.index, f"mounts `{m.source}`"),
+                           svc, "socket", "warning")
+            yield _part_of(h, doc, ctx, svc, "DC001")
+    if proxies:
+        yield Pass(None, name=", ".join(f"`{p}`" for p in proxies))
 
 
 @rules.rule(
@@ -46,7 +181,10 @@ def runtime_socket(doc, ctx):
 def privileged(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("privileged") is True:
-            yield hit(svc, "privileged", "`privileged: true`")
+            h = _calibrate(hit(svc, "privileged", "`privileged: true` (its capabilities "
+                               "and devices are said here once)"), svc, "privileged",
+                           "warning")
+            yield _part_of(h, doc, ctx, svc, "DC002")
 
 
 @rules.rule(
@@ -119,7 +257,9 @@ def unbound_ports(doc, ctx):
             published = p.published_range()
             if published and all(x in _PUBLIC_WEB for x in published):
                 continue
-            yield item_hit(svc, "ports", p.index, f"`{p.text}` listens on all interfaces")
+            yield _part_of(item_hit(svc, "ports", p.index,
+                                    f"`{p.text}` listens on all interfaces"),
+                           doc, ctx, svc, "DC005")
 
 
 @rules.rule(
@@ -163,7 +303,9 @@ def read_only(doc, ctx):
 def host_network(doc, ctx):
     for svc in each_service(doc.model):
         if str(svc.get("network_mode", "")).lower() == "host":
-            yield hit(svc, "network_mode", "`network_mode: host`")
+            h = _calibrate(hit(svc, "network_mode", "`network_mode: host`"), svc, "host",
+                           "suggestion")
+            yield _part_of(h, doc, ctx, svc, "DC008")
 
 
 @rules.rule(
@@ -191,7 +333,7 @@ def host_namespaces(doc, ctx):
     for svc in each_service(doc.model):
         for key in ("pid", "ipc", "userns_mode", "uts", "cgroup"):
             if str(svc.get(key, "")).lower() == "host":
-                yield hit(svc, key, f"`{key}: host`")
+                yield _calibrate(hit(svc, key, f"`{key}: host`"), svc, "host", "suggestion")
 
 
 _CRITICAL_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO"}
@@ -213,9 +355,12 @@ def _caps(svc):
     peers=("compose-lint:CL-0024",))
 def critical_caps(doc, ctx):
     for svc in each_service(doc.model):
+        if svc.get("privileged") is True:
+            continue   # said once, on `privileged` (DC002)
         for i, cap in _caps(svc):
             if cap in _CRITICAL_CAPS:
-                yield item_hit(svc, "cap_add", i, f"`cap_add: {cap}`")
+                yield _calibrate(item_hit(svc, "cap_add", i, f"`cap_add: {cap}`"), svc,
+                                 "caps", "warning")
 
 
 @rules.rule(
@@ -228,9 +373,12 @@ def critical_caps(doc, ctx):
            "compose-lint:CL-0029", "compose-lint:CL-0030"))
 def risky_caps(doc, ctx):
     for svc in each_service(doc.model):
+        if svc.get("privileged") is True:
+            continue   # said once, on `privileged` (DC002)
         for i, cap in _caps(svc):
             if cap in _RISKY_CAPS:
-                yield item_hit(svc, "cap_add", i, f"`cap_add: {cap}`")
+                yield _calibrate(item_hit(svc, "cap_add", i, f"`cap_add: {cap}`"), svc,
+                                 "caps", "suggestion")
 
 
 _SENSITIVE = ("/etc", "/proc", "/sys", "/root", "/boot", "/dev", "/var/run", "/run", "/home",
@@ -247,7 +395,7 @@ _HARMLESS_READ_ONLY = {"/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo",
 def _host_path(source):
     if source.startswith("~"):
         return "/root" + source[1:] if source in ("~", "~/") else source
-    return source.rstrip("/") or "/"
+    return _normal(source)
 
 
 @rules.rule(
@@ -257,21 +405,27 @@ def _host_path(source):
     "Mount only the specific file or directory needed, read-only (`:ro`).",
     peers=("compose-lint:CL-0013", "kics:1c1325ff-831d-43a1-973e-839ae57dfcc0"))
 def sensitive_mount(doc, ctx):
+    """Edge cases (compose-lint CL-0013): bind mounts of `/`, `/etc`, `/proc`, `/sys`,
+    `/boot`, `/dev`, `/root`, `/home`, `/var/lib/docker`, … and their subpaths, short or
+    long syntax, host paths normalised first (`//etc`, `/./etc`, `/srv/../etc`); a socket
+    or a folder holding one is DC001's, a writable root-equivalent path DC014's; a few
+    harmless read-only files (`/etc/localtime`, `/etc/timezone`) are not reported."""
     for svc in each_service(doc.model):
         for m in mounts(svc):
             if not m.bind or not m.source or "$" in m.source:
                 continue
             src = _host_path(m.source)
-            if any(s in src for s in _SOCKETS):
-                continue   # DC001
+            if _exposes_socket(src) and src not in ("/", "/var"):
+                continue   # DC001 (a mount of `/` or `/var` is also a sensitive path)
             if src in _ROOT_EQUIVALENT and not m.read_only:
                 continue   # DC014
             if m.read_only and src in _HARMLESS_READ_ONLY:
                 continue
             if src == "/" or any(src == p or src.startswith(p + "/") for p in _SENSITIVE) \
                     or "/.ssh" in src or src.startswith("~/"):
-                yield item_hit(svc, "volumes", m.index, f"mounts `{m.source}`"
-                               + (" read-only" if m.read_only else ""))
+                yield _calibrate(item_hit(svc, "volumes", m.index, f"mounts `{m.source}`"
+                                          + (" read-only" if m.read_only else "")),
+                                 svc, "host", "suggestion")
 
 
 @rules.rule(
@@ -281,11 +435,16 @@ def sensitive_mount(doc, ctx):
     "Remove the mount, or make it read-only and as narrow as possible.",
     peers=("compose-lint:CL-0025",))
 def writable_root_mount(doc, ctx):
+    """Edge cases (compose-lint CL-0025): writable binds of `/`, `/etc`, `/root`, `/boot`,
+    `/proc`, `/var/lib/docker` (and the other root-equivalent paths), host paths
+    normalised first; `:ro` moves the mount to DC013."""
     for svc in each_service(doc.model):
         for m in mounts(svc):
             if m.bind and m.source and "$" not in m.source and not m.read_only \
                     and _host_path(m.source) in _ROOT_EQUIVALENT:
-                yield item_hit(svc, "volumes", m.index, f"mounts `{m.source}` writable")
+                yield _calibrate(item_hit(svc, "volumes", m.index,
+                                          f"mounts `{m.source}` writable"),
+                                 svc, "host", "warning")
 
 
 @rules.rule(
@@ -295,13 +454,26 @@ def writable_root_mount(doc, ctx):
     "Map only the device the service needs (`/dev/ttyUSB0`, `/dev/dri/renderD128`).",
     peers=("compose-lint:CL-0016",))
 def dangerous_devices(doc, ctx):
-    bad = re.compile(r"^/dev/(?:mem|kmem|port|kmsg|sd[a-z]|nvme\d|mmcblk\d+$|vd[a-z]|xvd[a-z]|"
-                     r"disk/|mapper/|loop|fuse$)")
+    """Edge cases (compose-lint CL-0016): raw block devices — `/dev/sd*`, `/dev/hd*`,
+    `/dev/nvme*`, `/dev/vd*`, `/dev/xvd*`, `/dev/mmcblk*`, `/dev/md*`, `/dev/dm-*`,
+    `/dev/mapper/*`, `/dev/disk/*`, `/dev/loop*` (and `loop-control`), `/dev/rbd*`,
+    `/dev/zfs` — and `/dev/kmsg`, in short or long syntax, the host path normalised first
+    (`//dev/sda`, `/dev/./sda`, `/dev/../dev/sda`); an `a` or `b|c *:*` device cgroup
+    rule. Not claimed here, as compose-lint does not: `/dev/mem`, `/dev/port` and
+    `/dev/fuse`, which are usable only with a capability that DC011/DC012 report, and
+    harmless devices such as `/dev/net/tun`, `/dev/dri/*`, `/dev/ttyUSB0`."""
+    bad = re.compile(r"^/dev/(?:kmsg$|[sh]d[a-z]|nvme\d|mmcblk\d|vd[a-z]|xvd[a-z]|md\d|md/|"
+                     r"dm-\d|disk/|mapper/|loop|rbd\d|zfs$)")
     for svc in each_service(doc.model):
         for i, dev in enumerate(as_list(svc.get("devices"))):
-            host = str(dev.get("source", "") if isinstance(dev, dict) else dev).split(":")[0]
+            host = _normal(str(dev.get("source", "") if isinstance(dev, dict)
+                               else dev).split(":")[0])
             if bad.match(host):
-                yield item_hit(svc, "devices", i, f"`devices: {host}`")
+                h = item_hit(svc, "devices", i, f"`devices: {host}`")
+                if host == "/dev/fuse":
+                    h.severity = "warning"
+                    h.message += " (FUSE mounts: the device alone does not reach the host)"
+                yield _calibrate(h, svc, "host", "warning")
         for i, rule in enumerate(as_list(svc.get("device_cgroup_rules"))):
             if re.match(r"^a\b|^[bc]\s+\*:\*", str(rule).strip()):
                 yield item_hit(svc, "device_cgroup_rules", i, f"`{rule}`")
@@ -330,7 +502,7 @@ def user_root(doc, ctx):
     for svc in each_service(doc.model):
         user = str(svc.get("user", "")).strip()
         if re.match(r"^(?:root|0)(?::.*)?$", user):
-            yield hit(svc, "user", f"`user: {user}`")
+            yield _part_of(hit(svc, "user", f"`user: {user}`"), doc, ctx, svc, "DC018")
 
 
 @rules.rule(
@@ -371,10 +543,13 @@ def literal_secret(doc, ctx):
             if _interpolated(raw, name):
                 continue   # came from ${VAR}: judged on the .env instead
             kind = token_kind(value)
-            if kind or (is_secret_name(name) and is_literal_secret_value(value)):
+            if kind or (is_secret_name(name) and (is_literal_secret_value(value, name)
+                                                  or is_weak_default(value))):
                 path, line, column = env_position(svc, name)
+                severity, note = secret_context(path, value)
                 yield Hit(line, f"service `{svc.label}`: `{name}={MASK}` is a literal "
-                                f"{kind or 'secret'}", column=column, path=path)
+                                f"{kind or 'secret'}{note}", column=column, path=path,
+                          severity=severity)
 
 
 def _interpolated(env, name):
@@ -402,10 +577,12 @@ def connection_string(doc, ctx):
     for svc in each_service(doc.model):
         for name, value in environment(svc).items():
             m = _CONN.search(value or "")
-            if m and is_literal_secret_value(m.group(1)):
+            if m and (is_literal_secret_value(m.group(1)) or is_weak_default(m.group(1))):
                 path, line, column = env_position(svc, name)
+                severity, note = secret_context(path, m.group(1))
                 yield Hit(line, f"service `{svc.label}`: `{name}` holds a URL with a "
-                                f"password (`…:{MASK}@…`)", column=column, path=path)
+                                f"password (`…:{MASK}@…`){note}", column=column, path=path,
+                          severity=severity)
 
 
 @rules.rule(
@@ -432,3 +609,36 @@ def cgroup_parent(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("cgroup_parent"):
             yield hit(svc, "cgroup_parent", f"`cgroup_parent: {svc.get('cgroup_parent')}`")
+
+
+@rules.rule(
+    "DC070", "critical", "security", "Compound: published port + runtime socket + root",
+    "Each part alone is a finding; together they are one attack path: a port published on "
+    "all interfaces (Docker bypasses the host firewall), the Docker socket mounted "
+    "directly and a root process. Whoever gets past that app — a login it lacks, a weak "
+    "password, an RCE — talks to the Docker API and starts a privileged container: remote "
+    "root on the host.",
+    "Break the chain at the socket: put a socket proxy (tecnativa/docker-socket-proxy) in "
+    "front with only the API sections needed; and bind the port to `127.0.0.1` or serve it "
+    "through the authenticating reverse proxy.",
+    example="services:\n  dozzle:\n    image: amir20/dozzle:v8\n    ports: [\"8080:8080\"]\n"
+            "    volumes: [/var/run/docker.sock:/var/run/docker.sock]")
+def compound_remote_root(doc, ctx):
+    for rule_id, svc, text in _chains(doc, ctx)[1]:
+        if rule_id == "DC070":
+            yield hit(svc, "volumes", text)
+
+
+@rules.rule(
+    "DC071", "critical", "security", "Compound: privileged on the host network",
+    "`privileged` alone gives every capability and device; with `network_mode: host` the "
+    "container also owns the host's interfaces, routes and firewall (NET_ADMIN on the real "
+    "stack): there is no boundary left between the service and the host.",
+    "Drop `privileged` for the capabilities and devices the service needs "
+    "(`cap_add: [NET_ADMIN]`, `devices: [/dev/ttyUSB0]`), or leave the host network.",
+    example="services:\n  homeassistant:\n    image: ghcr.io/home-assistant/home-assistant:2024.9"
+            "\n    privileged: true\n    network_mode: host")
+def compound_privileged_host_network(doc, ctx):
+    for rule_id, svc, text in _chains(doc, ctx)[1]:
+        if rule_id == "DC071":
+            yield hit(svc, "privileged", text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from infra_expert.compose.loader import item_source
 from infra_expert.compose.walkers import as_list, depends_on, each_service, hit, item_hit
 from infra_expert.model import Hit, RuleSet
 from infra_expert.yamlsafe import YMap, YSeq
@@ -72,7 +73,7 @@ def _short_items(doc, ctx, key):
             if isinstance(item, dict) or i >= len(seq.item_pos):
                 continue
             line, column = seq.item_pos[i]
-            yield svc, i, item, _first_char(ctx, seq.source, line, column) in ("'", '"')
+            yield svc, i, item, _first_char(ctx, item_source(seq, i), line, column) in ("'", '"')
 
 
 def _unsorted(names):

@@ -36,9 +36,10 @@ def item_hit(service, key, index, message):
     """A Hit at the index-th item of the sequence `service.key`."""
     seq = service.data.get(key)
     if isinstance(seq, YSeq) and index < len(seq.item_pos):
+        from infra_expert.compose.loader import item_source
         line, column = seq.item_pos[index]
         return Hit(line, f"service `{service.label}`: {message}", column=column,
-                   path=seq.source or service.source)
+                   path=item_source(seq, index) or service.source)
     return hit(service, key, message)
 
 

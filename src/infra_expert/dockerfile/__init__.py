@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from infra_expert.dockerfile import rules_content, rules_run, rules_structure
+from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure
+from infra_expert.dockerfile import rules_supply
 from infra_expert.dockerfile.parser import parse
 from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 
 NAME = "dockerfile"
-RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules)
+RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules,
+            rules_compound.rules, rules_supply.rules)
 
 # hadolint rules with no equivalent here, and why (printed in docs/rules.md).
 NOT_COVERED = {
@@ -78,6 +80,9 @@ def pragmas(doc):
             out.append((line, pragma, 1, total))
             continue
         target = next((ins for ins in instructions if ins.end_line >= line), None)
+        if pragma.origin == "hadolint":
+            out.append((line, pragma) + _hadolint_reach(df, pragma, line, target, total))
+            continue
         if target is None:
             out.append((line, pragma, line, line))
             continue
@@ -87,6 +92,20 @@ def pragmas(doc):
         else:
             out.append((line, pragma, min(line, target.line), target.end_line))
     return out
+
+
+def _hadolint_reach(df, pragma, line, target, total):
+    """(first, last) line a hadolint pragma covers, as hadolint does: `ignore=` covers the
+    line right after the comment only, so the instruction must start there (a blank line
+    or another comment in between and it covers nothing); `stage ignore=` covers the lines
+    after that next line, up to the next FROM."""
+    nxt = line + 1
+    if pragma.scope == "stage":
+        later = [s.from_.line for s in df.stages if s.from_.line > nxt]
+        return nxt + 1, (later[0] - 1) if later else total
+    if target is not None and target.line == nxt:
+        return nxt, target.end_line
+    return nxt, nxt
 
 
 def suppressions(doc, peer_index):

@@ -112,7 +112,7 @@ def secret_value(doc, ctx):
             kind = token_kind(value)
             if kind:
                 yield Hit(ins.line, f"`{ins.keyword} {name}={MASK}` holds a {kind}")
-            elif is_secret_name(name) and is_literal_secret_value(value):
+            elif is_secret_name(name) and is_literal_secret_value(value, name):
                 yield Hit(ins.line, f"`{ins.keyword} {name}={MASK}` holds a literal secret")
 
 
@@ -129,7 +129,7 @@ def secret_value(doc, ctx):
 def secret_build_arg(doc, ctx):
     for ins in each_instruction(doc.model, "ARG", "ENV"):
         for name, value in _secret_pairs(ins):
-            if not is_secret_name(name) or (value and is_literal_secret_value(value)):
+            if not is_secret_name(name) or (value and is_literal_secret_value(value, name)):
                 continue   # literal values are DF041's
             if ins.keyword == "ARG":
                 yield Hit(ins.line, f"`ARG {name}`: the value passed with --build-arg is "
@@ -330,7 +330,7 @@ def secret_in_run(doc, ctx):
                 continue
             for cmd, line in run_commands(ins):
                 for k, v in cmd.assignments.items():
-                    if is_secret_name(k) and is_literal_secret_value(v):
+                    if is_secret_name(k) and is_literal_secret_value(v, k):
                         yield Hit(line, f"`{k}={MASK}` set inline in a RUN")
         else:
             for h in ins.heredocs:

@@ -7,7 +7,7 @@ import re
 from infra_expert.dockerfile.parser import expand
 from infra_expert.dockerfile.shell import SHELLS, has_option, operands
 from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
-                                             run_commands)
+                                             mounts, run_commands)
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
@@ -75,15 +75,34 @@ def _in_shipped(df, ins):
     peers=("hadolint:DL3014", "kics:77783205-c4ca-4f80-bb80-c777f267c547"),
     example='RUN apt-get update && apt-get install curl\n# fix:\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
 def apt_no_yes(doc, ctx):
+    """Edge cases (hadolint DL3014, apt-get(8)): `-y`, `--yes`, `--assume-yes` and combined
+    short flags (`-qy`) answer the prompt; so does quiet level 2, which implies `-y`: `-qq`,
+    `-q -q`, `--quiet --quiet`, `-q=2`, `--quiet=2`. A single `-q` does not.
+    `DEBIAN_FRONTEND=noninteractive` does not either (it only silences debconf: the
+    "Do you want to continue?" prompt still aborts). Simulations and download-only runs
+    never prompt. `ONBUILD RUN` is checked like a RUN. `aptitude` is not judged here."""
     for ins, cmd, line, pkgs in apt_installs(doc.model):
         if cmd.name == "aptitude":
             continue
         if has_option(cmd.args, "-s", "--simulate", "--dry-run", "--just-print", "--no-act",
                       "--recon", "--print-uris", "--download-only", "-d"):
             continue
-        if not has_option(cmd.args, "-y", "--yes", "--assume-yes", "-qq") \
-                and cmd.args.count("-q") < 2 and "DEBIAN_FRONTEND" not in cmd.assignments:
+        if not has_option(cmd.args, "-y", "--yes", "--assume-yes") \
+                and _apt_quiet_level(cmd.args) < 2:
             yield Hit(line, f"`{' '.join(cmd.words[:4])}…` waits for a confirmation")
+
+
+def _apt_quiet_level(args):
+    """apt's quiet level: each `-q`/`--quiet` adds one (`-qq` two), `-q=N` sets it."""
+    level = 0
+    for a in args:
+        if a in ("--quiet", "-q"):
+            level += 1
+        elif re.fullmatch(r"(?:-q|--quiet)=(\d+)", a):
+            level = int(a.partition("=")[2])
+        elif re.fullmatch(r"-[a-zA-Z]+", a):
+            level += a.count("q")
+    return level
 
 
 @rules.rule(
@@ -116,20 +135,45 @@ def apt_unpinned(doc, ctx):
             yield Hit(line, f"unpinned: {_plural(loose)}")
 
 
-def _removes(ins, fragment):
-    """True when the RUN has an `rm` whose arguments reach `fragment`."""
+def _removes(ins, fragment, after=-1):
+    """True when the RUN has an `rm` whose arguments reach `fragment`, after the command
+    at index `after` of run_commands (a clean-up *before* the install cleans nothing)."""
     return any(c.name == "rm" and any(fragment in a for a in c.args)
-               for c, _ in run_commands(ins))
+               for c, _ in run_commands(ins)[after + 1:])
 
 
-def _runs(ins, names, *subcommands):
-    """True when the RUN runs one of `names` with one of `subcommands` as an argument."""
+def _runs(ins, names, *subcommands, after=-1):
+    """True when the RUN runs one of `names` with one of `subcommands` as an argument,
+    after the command at index `after`."""
     return any(c.name in names and any(a in subcommands for a in c.args)
-               for c, _ in run_commands(ins))
+               for c, _ in run_commands(ins)[after + 1:])
 
 
-def _apt_lists_removed(ins):
-    return _removes(ins, "/var/lib/apt/lists") or _runs(ins, ("apt-get", "apt"), "dist-clean")
+def _last(ins, used):
+    """Index in run_commands(ins) of the last command for which `used(command)` holds."""
+    found = -1
+    for i, (c, _) in enumerate(run_commands(ins)):
+        if used(c):
+            found = i
+    return found
+
+
+def _apt_lists_removed(ins, after=-1):
+    return _removes(ins, "/var/lib/apt/lists", after) \
+        or _runs(ins, ("apt-get", "apt"), "dist-clean", after=after)
+
+
+def _mount_targets(ins):
+    """Normalised targets of the RUN's cache and tmpfs mounts: nothing written there stays
+    in the layer."""
+    import posixpath
+    return [posixpath.normpath(m["target"]) for m in mounts(ins)
+            if m["type"] in ("cache", "tmpfs") and m["target"].startswith("/")]
+
+
+def _mounted(ins, directory):
+    """A cache/tmpfs mount at `directory` or below it (hadolint's prefix test)."""
+    return any(t == directory or t.startswith(directory + "/") for t in _mount_targets(ins))
 
 
 @rules.rule(
@@ -142,6 +186,13 @@ def _apt_lists_removed(ins):
     peers=("hadolint:DL3009", "kics:df746b39-6564-4fed-bf85-e9c44382303c"),
     example='RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
 def apt_lists(doc, ctx):
+    """Edge cases (hadolint DL3009): `apt-get`, `apt` and `aptitude update`; reported only
+    in the stages that ship (the final stage and the stages it is built FROM); a RUN
+    inside `ONBUILD` is checked too. A cache or tmpfs mount at `/var/lib/apt/lists` (or
+    below) satisfies it, and so do mounts on both `/var/lib/apt` and `/var/cache/apt`; one
+    of those two alone does not (the downloaded .debs or the lists stay). The `rm -rf
+    /var/lib/apt/lists/*` (or `apt-get dist-clean`) must come *after* the last update: a
+    clean before it removes nothing that update downloads."""
     df = doc.model
     for ins in each_instruction(df, "RUN"):
         if not _in_shipped(df, ins):
@@ -150,9 +201,12 @@ def apt_lists(doc, ctx):
                    if c.name in ("apt-get", "apt", "aptitude") and _subcommand(c, _APT_VALUE_OPTS)[0] == "update"]
         if not updates:
             continue
-        if has_cache_mount(ins, "/var/lib/apt/lists", "/var/lib/apt"):
+        if _mounted(ins, "/var/lib/apt/lists") or (
+                _mounted(ins, "/var/lib/apt") and _mounted(ins, "/var/cache/apt")):
             continue
-        if _apt_lists_removed(ins):
+        last = _last(ins, lambda c: c.name in ("apt-get", "apt", "aptitude")
+                     and _subcommand(c, _APT_VALUE_OPTS)[0] in ("update", "install"))
+        if _apt_lists_removed(ins, last):
             yield Pass(ins.line)
         else:
             yield Hit(updates[0][1], "`apt-get update` with no `rm -rf /var/lib/apt/lists/*` "
@@ -229,10 +283,14 @@ def apk_unpinned(doc, ctx):
     peers=("hadolint:DL3019", "kics:ae9c56a6-3ed1-4ac0-9b54-31267f51151d"),
     example='RUN apk add --no-cache curl')
 def apk_cache(doc, ctx):
+    """Edge cases (hadolint DL3019): `apk add --no-cache` (or `--no-network`); a cache or
+    tmpfs mount at `/var/cache/apk` or `/etc/apk/cache`; an `rm -rf /var/cache/apk/*`
+    *after* the add (before it, it cleans nothing); `ONBUILD RUN` checked like a RUN."""
     for ins, cmd, line, pkgs in apk_adds(doc.model):
-        if "--no-cache" in cmd.args or "--no-network" in cmd.args or has_cache_mount(ins, "/var/cache/apk", "/etc/apk/cache"):
+        if "--no-cache" in cmd.args or "--no-network" in cmd.args or \
+                _mounted(ins, "/var/cache/apk") or _mounted(ins, "/etc/apk/cache"):
             continue
-        if _removes(ins, "/var/cache/apk"):
+        if _removes(ins, "/var/cache/apk", _last(ins, lambda c: c is cmd)):
             continue
         yield Hit(line, f"`{' '.join(cmd.words[:3])}…` keeps the package index in the layer")
 
@@ -262,6 +320,10 @@ def _no_yes(names):
 
 def _clean(names, cleaned):
     def check(doc, ctx):
+        """Edge cases (hadolint DL3032, DL3040, DL3036): install/update/upgrade/makecache
+        in a shipped stage (ONBUILD RUN included) needs `clean` (or an `rm` of the cache
+        folder) *after* the last such command in the same RUN, or a cache/tmpfs mount on
+        the package cache; a clean before the install cleans nothing."""
         df = doc.model
         for ins in each_instruction(df, "RUN"):
             if not _in_shipped(df, ins):
@@ -271,8 +333,10 @@ def _clean(names, cleaned):
                                               "localinstall", "reinstall", "makecache")]
             if not used:
                 continue
-            if cleaned(ins) or has_cache_mount(
-                    ins, "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5"):
+            last = _last(ins, lambda c: any(c is u for u, _ in used))
+            if cleaned(ins, last) or any(_mounted(ins, d) for d in (
+                    "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5",
+                    "/var/cache/zypp")):
                 continue
             c, line = used[0]
             yield Hit(line, f"`{c.name} {_subcommand(c)[0]}` with no clean-up in the same RUN")
@@ -298,8 +362,8 @@ rules.rule(
     "yum's metadata and package cache stay in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& yum clean all && rm -rf /var/cache/yum`.",
     peers=("hadolint:DL3032", "kics:00481784-25aa-4a55-8633-3136dfcf4f37"))(
-        _clean(("yum",), lambda ins: _runs(ins, ("yum",), "clean")
-               or _removes(ins, "/var/cache/yum")))
+        _clean(("yum",), lambda ins, after: _runs(ins, ("yum",), "clean", after=after)
+               or _removes(ins, "/var/cache/yum", after)))
 rules.rule(
     "DF060", "suggestion", "reliability", "yum packages installed without a version",
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
@@ -318,8 +382,9 @@ rules.rule(
     "End the RUN with `&& dnf clean all`.",
     peers=("hadolint:DL3040", "kics:295acb63-9246-4b21-b441-7c1f1fb62dc0"))(
         _clean(("dnf", "dnf5", "microdnf"),
-               lambda ins: _runs(ins, ("dnf", "dnf5", "microdnf"), "clean")
-               or _removes(ins, "/var/cache/dnf") or _removes(ins, "/var/cache/yum")))
+               lambda ins, after: _runs(ins, ("dnf", "dnf5", "microdnf"), "clean", after=after)
+               or _removes(ins, "/var/cache/dnf", after)
+               or _removes(ins, "/var/cache/yum", after)))
 rules.rule(
     "DF063", "suggestion", "reliability", "dnf packages installed without a version",
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
@@ -366,7 +431,8 @@ rules.rule(
     "zypper's cache stays in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& zypper clean --all`.",
     peers=("hadolint:DL3036", "kics:38300d1a-feb2-4a48-936a-d1ef1cd24313"))(
-        _clean(("zypper",), lambda ins: _runs(ins, ("zypper",), "clean", "cc")))
+        _clean(("zypper",), lambda ins, after: _runs(ins, ("zypper",), "clean", "cc",
+                                                     after=after)))
 
 
 @rules.rule(
@@ -392,7 +458,8 @@ _PIP_VALUE_OPTS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-u
                    "--upgrade-strategy", "--progress-bar", "--cache-dir", "--log", "--proxy",
                    "--retries", "--timeout", "--exists-action", "--global-option",
                    "--config-settings", "-C", "--report", "--python", "--pip-args",
-                   "--only-binary", "--no-binary", "--root-user-action", "--spec"}
+                   "--only-binary", "--no-binary", "--root-user-action", "--spec", "-b",
+                   "--build"}
 
 
 def pip_installs(df):
@@ -415,10 +482,34 @@ def pip_installs(df):
             yield ins, cmd, line, args[1:]
 
 
+_VCS = lazy_re(r"^(?:git|hg|svn|bzr)(?:\+[a-z-]+)?:")
+
+
 def _pip_pinned(p):
+    if _VCS.match(p):
+        # `git+https://host/org/repo.git@v1#egg=x`: pinned by the `@ref` after the path,
+        # not by a `user@` in the authority
+        return "@" in p.split("#", 1)[0].rsplit("/", 1)[-1]
     return (any(op in p for op in ("==", "~=", ">=", "<=", "!=", "<", ">", "@"))
-            or p.startswith((".", "/", "~", "git+", "http://", "https://", "file:"))
-            or p.endswith((".whl", ".tar.gz", ".zip")))
+            or p.startswith((".", "~", "file:")) or "/" in p
+            or p.endswith((".whl", ".tar.gz", ".tar.bz2", ".zip", ".tgz")))
+
+
+def _pip_packages(args):
+    """The requirement operands of `pip install`, or None when the install is governed
+    by a file: `-r`/`--requirement`, `-c`/`--constraint` or the local project `.`."""
+    words = []
+    for i, a in enumerate(args):
+        if a == "--":
+            words.extend(w for w in args[i + 1:] if not w.startswith("-"))
+            break
+        words.append(a)
+    if any(a in ("-r", "--requirement", "-c", "--constraint") or a.startswith(
+            ("--requirement=", "--constraint=")) or (a.startswith(("-r", "-c")) and len(a) > 2
+                                                     and not a.startswith("--"))
+           for a in words):
+        return None
+    return None if "." in words else operands(words, _PIP_VALUE_OPTS)   # `.`, `-e .`
 
 
 @rules.rule(
@@ -430,10 +521,32 @@ def _pip_pinned(p):
     peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"),
     example='RUN pip install flask\n# fix:\nRUN pip install --no-cache-dir flask==3.0.3')
 def pip_unpinned(doc, ctx):
+    """Edge cases (hadolint DL3013): pip, pip3, pip3.12, `python -m pip` and pipx; any
+    version operator (`==`, `===`, `~=`, `>=`, `<=`, `<`, `>`, `!=`) or a direct reference
+    (`name @ url`) pins; a VCS URL (`git+https://…`, hg, svn, bzr) is pinned only by an
+    `@ref` after its path; local paths and URLs (anything with `/`, `./pkg`, `~/x`),
+    wheels and sdists (`.whl`, `.tar.gz`) are not "unpinned"; an install driven by
+    `-r`/`--requirement`, `-c`/`--constraint` or the project itself (`.`) is not judged;
+    values of options (`-i`, `--extra-index-url`, `-e`, `-t`, `-b`, …) are not packages,
+    nor are flags after `--`; extras (`uvicorn[standard]`) are not a version; `$VARS` are
+    judged on their ARG/ENV value; ONBUILD RUN is checked like a RUN."""
     for ins, cmd, line, args in pip_installs(doc.model):
-        loose = _unpinned(operands(args, _PIP_VALUE_OPTS), _pip_pinned, ins)
+        pkgs = _pip_packages(args)
+        if pkgs is None:
+            continue
+        loose = _unpinned(pkgs, _pip_pinned, ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
+
+
+def _pip_cache_mounted(ins):
+    import posixpath
+    cache_dir = (ins.env or {}).get("PIP_CACHE_DIR")
+    for t in _mount_targets(ins):
+        if t.endswith(("/.cache/pip", "/.cache")) or t.startswith("/root/.cache/pip") or (
+                cache_dir and t == posixpath.normpath(cache_dir)):
+            return True
+    return False
 
 
 def _pip_no_cache_env(ins):
@@ -451,15 +564,24 @@ def _pip_no_cache_env(ins):
     peers=("hadolint:DL3042", "kics:f2f903fb-b977-461e-98d7-b3e2185c6118"),
     example='RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt')
 def pip_cache(doc, ctx):
+    """Edge cases (hadolint DL3042): `--no-cache-dir`; `PIP_NO_CACHE_DIR` set by an ENV of
+    the same stage or of a stage it is built FROM (an ENV of another stage is not seen),
+    by `export`/an assignment in the RUN, or on the command; pip disables its cache for
+    any boolean value (`0`/`false` too, unlike hadolint, which wants a truthy one); a
+    cache or tmpfs mount at `~/.cache/pip`, `~/.cache` or `$PIP_CACHE_DIR` (another cache
+    such as `/root/.cache/go-build` does not count); an `rm` of the cache *after* the
+    install. pipx and pipenv keep their own caches: not judged. Only shipped stages."""
     df = doc.model
     reported = set()
     for ins, cmd, line, args in pip_installs(df):
         if cmd.name == "pipx" or not _in_shipped(df, ins) or id(ins) in reported:
             continue
         if "--no-cache-dir" in args or "PIP_NO_CACHE_DIR" in cmd.assignments \
-                or _pip_no_cache_env(ins) or has_cache_mount(ins, ".cache/pip", ".cache"):
+                or "PIP_NO_CACHE_DIR" in ins.shell_vars \
+                or _pip_no_cache_env(ins) or _pip_cache_mounted(ins):
             continue
-        if _removes(ins, ".cache/pip") or _removes(ins, "/root/.cache"):
+        after = _last(ins, lambda c: c is cmd)
+        if _removes(ins, ".cache/pip", after) or _removes(ins, "/root/.cache", after):
             continue
         reported.add(id(ins))
         yield Hit(line, f"`{' '.join(cmd.words[:3])}…` without `--no-cache-dir`")
@@ -467,8 +589,10 @@ def pip_cache(doc, ctx):
 
 # ------------------------------------------------------------------------ node & co ----
 def _npm_pinned(p):
-    if p.startswith((".", "/", "~", "git", "http://", "https://", "file:")) or p.endswith(
-            (".tgz", ".tar.gz")):
+    if re.match(r"^(?:git(?:\+[a-z]+)?://|git\+ssh:|github:|gitlab:|bitbucket:)", p):
+        return "#" in p          # a git source is pinned by its `#commit`/`#semver:` part
+    if p.startswith((".", "/", "~", "http://", "https://", "file:")) or p.endswith(
+            (".tgz", ".tar.gz", ".tar")):
         return True
     at = p.rfind("@")
     return at > 0 and p[at + 1:] not in ("", "latest", "next")
@@ -480,8 +604,18 @@ def _npm_pinned(p):
     "Pin a version (`npm install -g pkg@1.2.3`), or install from a lockfile with `npm ci`.",
     peers=("hadolint:DL3016", "kics:e36d8880-3f78-4546-b9a1-12f0745ca0d5"))
 def npm_unpinned(doc, ctx):
+    """Edge cases (hadolint DL3016): `npm install`/`i`/`add` with no package installs the
+    lockfile: not judged; `pkg@1.2.3`, `@scope/pkg@^1` and `pkg@">=1 <2"` are pinned (the
+    scope's `@` is not a version), `@latest`/`@next` are not; a git URL is pinned only by
+    its `#ref`; tarballs (`.tgz`, `.tar.gz`, `.tar`), URLs and folders (`./x`, `../x`,
+    `/x`, `~/x`) are not "unpinned"; option values (`--registry URL`, `--prefix DIR`) and
+    whatever follows `--` (arguments for scripts) are not packages; `npm run … install`
+    is not an install."""
     for ins, cmd, line in each_command(doc.model, "npm"):
-        sub, pkgs = _subcommand(cmd, {"--prefix", "-C", "--registry", "--cache", "--tag"})
+        args = cmd.args[:cmd.args.index("--")] if "--" in cmd.args else cmd.args
+        ops = operands(args, {"--prefix", "-C", "--registry", "--cache", "--tag",
+                              "--loglevel", "-w", "--workspace", "--omit", "--include"})
+        sub, pkgs = (ops[0], ops[1:]) if ops else ("", [])
         if sub in ("install", "i", "add", "isntall", "in"):
             loose = _unpinned(pkgs, _npm_pinned, ins)
             if loose:
@@ -495,15 +629,19 @@ def npm_unpinned(doc, ctx):
     "`RUN --mount=type=cache,target=/usr/local/share/.cache/yarn`.",
     peers=("hadolint:DL3060",))
 def yarn_cache(doc, ctx):
+    """Edge cases (hadolint DL3060): `yarn` and `yarn install` in a shipped stage need a
+    `yarn cache clean` *after* them in the same RUN (before, it cleans nothing), a cache
+    mount whose target names yarn, `--cache-folder` or `YARN_CACHE_FOLDER`."""
     df = doc.model
     for ins in each_instruction(df, "RUN"):
         if not _in_shipped(df, ins):
             continue
         cmds = run_commands(ins)
-        for c, line in cmds:
+        for i, (c, line) in enumerate(cmds):
             if c.name == "yarn" and _subcommand(c, {"--cwd", "--cache-folder"})[0] in (
                     "install", "") and "--cache-folder" not in " ".join(c.args):
-                if any(x.name == "yarn" and x.args[:2] == ["cache", "clean"] for x, _ in cmds) \
+                if any(x.name == "yarn" and x.args[:2] == ["cache", "clean"]
+                       for x, _ in cmds[i + 1:]) \
                         or has_cache_mount(ins, "yarn") or "YARN_CACHE_FOLDER" in c.assignments:
                     break
                 yield Hit(line, "`yarn install` with no `yarn cache clean` in the same RUN")
@@ -516,11 +654,21 @@ def yarn_cache(doc, ctx):
     "Pin it: `gem install x:1.2.3` or `gem install x -v 1.2.3`, or use a Gemfile.lock.",
     peers=("hadolint:DL3028", "kics:22cd11f7-9c6c-4f6e-84c0-02058120b341"))
 def gem_unpinned(doc, ctx):
+    """Edge cases (hadolint DL3028): `gem install` and `gem i`; `gem:1.2` pins, so do
+    `-v`/`--version`/`--version=` for the command; a local `.gem` file is not unpinned;
+    everything after `--` is build options for the gem's extension, not gems; the value
+    of a long option (`--use-system-libraries true`) is not a gem."""
     for ins, cmd, line in each_command(doc.model, "gem"):
-        sub, rest = _subcommand(cmd, {"-v", "--version", "-i", "--install-dir", "-s",
-                                      "--source", "-n", "--bindir"})
-        if sub != "install" or has_option(cmd.args, "-v", "--version"):
+        args = cmd.args[:cmd.args.index("--")] if "--" in cmd.args else cmd.args
+        ops = operands(args, {"-v", "--version", "-i", "--install-dir", "-s", "--source",
+                              "-n", "--bindir", "-P", "--trust-policy", "--platform"})
+        sub, rest = (ops[0], ops[1:]) if ops else ("", [])
+        if sub not in ("install", "i") or has_option(args, "-v", "--version"):
             continue
+        flag_values = {args[i + 1] for i, a in enumerate(args[:-1])
+                       if a.startswith("--") and "=" not in a and not args[i + 1].startswith("-")
+                       and args[i + 1].lower() in ("true", "false", "yes", "no")}
+        rest = [p for p in rest if p not in flag_values]
         loose = _unpinned(rest, lambda p: ":" in p or p.endswith(".gem"), ins)
         if loose:
             yield Hit(line, f"unpinned: {_plural(loose)}")
@@ -675,18 +823,23 @@ def chmod_777(doc, ctx):
     "Pick one of them for every download in the stage.",
     peers=("hadolint:DL4001", "kics:fc775e75-fcfb-4c98-b2f2-910c5858b359"))
 def curl_and_wget(doc, ctx):
+    """Edge cases (hadolint DL4001): per stage (the state starts again at each FROM); once
+    both tools have appeared, every RUN that uses either one is reported from that RUN on
+    (the RUN that used only the first tool is not); `ONBUILD RUN` counts."""
     for st in doc.model.stages:
         seen = {}
-        for ins in st.instructions:
+        for outer in st.instructions:
+            ins = outer.inner if outer.inner is not None else outer
             if ins.keyword != "RUN":
                 continue
+            used = set()
             for c, line in run_commands(ins):
-                if c.name in ("curl", "wget") and c.name not in seen:
-                    seen[c.name] = line
-        if len(seen) == 2:
-            line = max(seen.values())
-            yield Hit(line, f"curl (line {seen['curl']}) and wget (line {seen['wget']}) "
-                            f"in one stage")
+                if c.name in ("curl", "wget"):
+                    used.add(c.name)
+                    seen.setdefault(c.name, line)
+            if used and len(seen) == 2:
+                yield Hit(ins.line, f"curl (line {seen['curl']}) and wget (line "
+                                    f"{seen['wget']}) in one stage")
 
 
 @rules.rule(

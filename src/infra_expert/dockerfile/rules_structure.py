@@ -94,10 +94,15 @@ _ROOT = lazy_re(r"^(?:root|0)(?::.*)?$")
 
 
 @rules.rule(
-    "DF004", "critical", "security", "Final stage runs as root",
+    "DF004", "warning", "security", "Final stage runs as root",
     "A process running as root inside the container is root on the host's kernel: any "
     "escape, mounted socket or writable host path becomes a full compromise. Build "
-    "stages may use root; the stage that ships should not.",
+    "stages may use root; the stage that ships should not. A warning, not a critical: "
+    "root alone needs a second flaw to hurt (when a Compose file adds that flaw — the "
+    "Docker socket, a published port — the compound DC070 says so). Not reported when the "
+    "image drops privileges itself: an entrypoint that uses gosu, su-exec, "
+    "`s6-setuidgid`, `setpriv` or `chroot --userspec`, s6-overlay, or a base image that "
+    "does it (the official postgres/redis/mysql/mariadb/mongo images, linuxserver.io).",
     "Create an unprivileged user and switch to it at the end of the final stage: "
     "`RUN useradd --system --uid 10001 app` then `USER 10001`.",
     positive="Final stage runs as non-root user `{user}`",
@@ -113,7 +118,8 @@ def final_root(doc, ctx):
         return   # the deployment that builds it sets a non-root `user:` (no contradiction)
     user, ins = final_user(final)
     if user is None:
-        if _nonroot_base(final) or _drops_privileges(final):
+        if _nonroot_base(final) or _drops_privileges(final) \
+                or _entrypoint_drops_privileges(doc, ctx, final):
             return
         yield Hit(final.from_.line, f"no USER in the final stage (`FROM {final.image}`): "
                                     "the container runs as root")
@@ -143,6 +149,48 @@ def _drops_privileges(stage):
             if ins.keyword in ("RUN", "COPY", "ADD") and re.search(
                     r"\b(?:gosu|su-exec|setpriv|chroot\s+--userspec)\b", ins.args):
                 return True
+    return False
+
+
+def _entrypoint_drops_privileges(doc, ctx, stage):
+    """The image starts as root and switches user itself: an entrypoint script copied from
+    the build context that calls gosu/su-exec/s6-setuidgid/setpriv; s6-overlay (`/init`);
+    or a base image known to do it, with its entrypoint kept."""
+    import os
+
+    from infra_expert.dockerfile.context import build_context
+    from infra_expert.knowledge import DROPS_PRIVILEGES_COMMAND, drops_privileges_image
+    entry = None
+    for st in stage.inherited():
+        for ins in st.instructions:
+            if ins.keyword in ("RUN", "COPY", "ADD") and "s6-overlay" in ins.args:
+                return True
+        if entry is None:
+            entry = next((i for i in reversed(st.instructions) if i.keyword == "ENTRYPOINT"),
+                         None)
+    words = (entry.json or entry.args.split()) if entry is not None else []
+    if any(w == "/init" or w.endswith("/s6-svscan") for w in words):
+        return True
+    if entry is None:
+        return any(drops_privileges_image(st.image_resolved) for st in stage.inherited()
+                   if not st.is_scratch)
+    names = {os.path.basename(w) for w in words if w.endswith(".sh") or "entrypoint" in w}
+    if not names or ctx is None or getattr(ctx, "gate", None) is None:
+        return False
+    context_dir = build_context(doc, ctx)[0]
+    for st in stage.inherited():
+        for ins in st.instructions:
+            if ins.keyword not in ("COPY", "ADD") or ins.flag("from"):
+                continue
+            for src in (ins.json[:-1] if ins.json else ins.args.split()[:-1]):
+                if os.path.basename(src.rstrip("/")) in names or src.rstrip("/") in (".", "./"):
+                    path = os.path.join(context_dir, src)
+                    candidates = [path] if os.path.basename(src.rstrip("/")) in names else \
+                        [os.path.join(path, n) for n in names]
+                    for c in candidates:
+                        text = ctx.gate.try_text(c)
+                        if text and DROPS_PRIVILEGES_COMMAND.search(text):
+                            return True
     return False
 
 
@@ -398,7 +446,9 @@ def named_user(doc, ctx):
     "DF017", "suggestion", "reliability", "No HEALTHCHECK in the final stage",
     "Without a healthcheck Docker and Compose only know whether the process exists, not "
     "whether it answers. (Kubernetes ignores HEALTHCHECK and uses probes, so this is a "
-    "suggestion.)",
+    "suggestion.) Not asked of batch images: those that the run shows are only run to "
+    "completion (by a Job or CronJob, a Quadlet unit started by a timer, a one-shot "
+    "Compose service).",
     "Add one that exercises the service with a tool present in the image: "
     "`HEALTHCHECK --interval=30s --timeout=3s CMD wget -qO- http://localhost:8080/health "
     "|| exit 1`.",
@@ -415,8 +465,73 @@ def missing_healthcheck(doc, ctx):
                 if ins.args.strip().upper() != "NONE":
                     yield Pass(ins.line)
                 return
-    if _runs_service(final) and not _compose_healthchecks(doc, ctx):
+    if _runs_service(final) and not _compose_healthchecks(doc, ctx) \
+            and not _run_as_batch(doc, ctx):
         yield Hit(final.from_.line, f"final stage `FROM {final.image}` has no HEALTHCHECK")
+
+
+def _image_names(doc, services):
+    """The names an image built from this Dockerfile goes by: the `image:` of the Compose
+    services that build it, its folder's name, the NAME of `Dockerfile.NAME` or
+    `NAME.Dockerfile`."""
+    import os
+    names = {ImageRef(str(s.get("image"))).base_name for s in services if s.get("image")}
+    base = os.path.basename(doc.abspath)
+    low = base.lower()
+    if low.startswith("dockerfile.") or low.endswith(".dockerfile"):
+        names.add(base[11:] if low.startswith("dockerfile.") else base[:-11])
+    names.add(os.path.basename(os.path.dirname(os.path.abspath(doc.abspath))))
+    return {n.lower() for n in names if n}
+
+
+def _run_as_batch(doc, ctx):
+    """True when every runner of the image that the run shows runs it to completion: the
+    Compose services that build it (`restart: "no"`, a one-shot, see DC035), and the
+    Kubernetes workloads and Quadlet containers whose image has its name (a Job or
+    CronJob; a unit of `Type=oneshot` or started by a `.timer` of the same name)."""
+    from infra_expert.compose.crossfile import services_building
+    from infra_expert.compose.rules_ops import is_batch_service
+    services = services_building(doc, ctx)
+    runners = [is_batch_service(s, ctx) for s in services]
+    index = ctx.cache.get("image-runners")
+    if index is None:
+        index = ctx.cache["image-runners"] = _image_runners(ctx)
+    for name in _image_names(doc, services):
+        runners.extend(index.get(name, ()))
+    return bool(runners) and all(runners)
+
+
+def _image_runners(ctx):
+    """{image base name: [runs to completion?]} over the run's Kubernetes workloads and
+    Quadlet containers, built once per run."""
+    import os
+
+    from infra_expert.kubernetes.model import containers_of, each_pod
+    index = {}
+    for d in ctx.documents:
+        if d.model is None:
+            continue
+        if d.domain == "kubernetes":
+            for obj, pod, _ in each_pod(d.model.objects):
+                for c, _ in containers_of(pod):
+                    ref = ImageRef(str(c.get("image", "")))
+                    if not _official(ref):
+                        index.setdefault(ref.base_name.lower(), []).append(
+                            obj.kind in ("Job", "CronJob"))
+        elif d.domain == "podman" and getattr(d.model, "kind", None) == "Container":
+            ref = ImageRef(d.model.get("Container", "Image") or "")
+            if ref.text and not _official(ref):
+                timer = os.path.splitext(os.path.basename(d.abspath))[0] + ".timer"
+                index.setdefault(ref.base_name.lower(), []).append(
+                    d.model.get("Service", "Type") == "oneshot"
+                    or timer in ctx.gate.listdir(os.path.dirname(d.abspath)))
+    return index
+
+
+def _official(ref):
+    """A Docker Hub official image (`python`, `postgres`): never the one a Dockerfile of the
+    repository builds, whatever its folder is called."""
+    return ref.registry == "docker.io" and ref.repository.startswith("library/")
 
 
 def _compose_healthchecks(doc, ctx):
@@ -508,36 +623,75 @@ def multiple_entrypoint(doc, ctx):
     yield from _multiple(doc.model, "ENTRYPOINT")
 
 
-_PORT = lazy_re(r"^(\d+)(?:-(\d+))?(?:/(tcp|udp|sctp))?$", re.IGNORECASE)
+def _port_range(text):
+    """go-connections' nat.ParsePortRange: `80` or `8000-8010`, each 0..65535 (Go's
+    ParseUint: digits only); (first, last) or None."""
+    first, dash, rest = text.partition("-")
+    last = rest.split("-", 1)[0] if dash else first
+    if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
+        return None
+    first, last = int(first), int(last)
+    if first > 65535 or last > 65535 or last < first:
+        return None
+    return first, last
+
+
+def _port_spec(word):
+    """(first, last) container ports of one EXPOSE word as BuildKit parses it
+    (nat.ParsePortSpec: `[ip:][hostPort:]port[-port][/proto]`, proto tcp/udp/sctp in any
+    case, `80/` meaning tcp), or None when the build would fail."""
+    import ipaddress
+    parts = word.split(":")
+    container, host = parts[-1], (parts[-2] if len(parts) >= 2 else "")
+    ip = parts[0] if len(parts) == 3 else ":".join(parts[:-2])
+    port, _, proto = container.partition("/")
+    proto = proto.split("/", 1)[0] or "tcp"
+    if ip:
+        try:
+            ipaddress.ip_address(ip[1:-1] if ip.startswith("[") and ip.endswith("]") else ip)
+        except ValueError:
+            return None
+    ports = _port_range(port)
+    if ports is None or proto.lower() not in ("tcp", "udp", "sctp"):
+        return None
+    if host:
+        hosts = _port_range(host)
+        if hosts is None or (hosts[1] - hosts[0] != ports[1] - ports[0]
+                             and ports[0] != ports[1]):
+            return None
+    return ports
 
 
 def exposed_ports(ins):
-    """[(port_text, first, last)] of an EXPOSE, with variables resolved where possible."""
+    """[(port_text, first, last)] of an EXPOSE, as BuildKit reads it: each word expanded
+    with the ARG/ENV in scope, unquoted and split again (`EXPOSE "80" $PORTS`); a word whose
+    variables are unknown is skipped, one that expands to nothing is dropped. first/last
+    are None for a word the build rejects."""
     out = []
-    for word in ins.args.split():
-        value, unresolved = resolve(word, ins)
+    for raw in ins.args.split():
+        value, unresolved = resolve(raw, ins)
         if unresolved:
             continue
-        m = _PORT.match(value)
-        if m:
-            first = int(m.group(1))
-            out.append((value, first, int(m.group(2)) if m.group(2) else first))
-        else:
-            out.append((value, None, None))
+        for word in split_words(value):
+            if not word:
+                continue
+            ports = _port_spec(word)
+            out.append((word, *(ports or (None, None))))
     return out
 
 
 @rules.rule(
     "DF022", "critical", "reliability", "EXPOSE with an invalid port",
     "Ports run from 0 to 65535, optionally with `/tcp`, `/udp` or `/sctp`; anything else "
-    "makes the build fail.",
+    "makes the build fail. Checked as BuildKit parses it: quotes and variables are resolved "
+    "first, ranges (`8000-8010`) and any case of the protocol are valid.",
     "Fix the port number or protocol: `EXPOSE 8080/tcp`.",
     peers=("hadolint:DL3011", "kics:71bf8cf8-f0a1-42fa-b9d2-d10525e0a38e"),
     example='EXPOSE 80/http\n# fix:\nEXPOSE 80/tcp')
 def invalid_port(doc, ctx):
     for ins in each_instruction(doc.model, "EXPOSE"):
         for text, first, last in exposed_ports(ins):
-            if first is None or last > 65535 or first > last:
+            if first is None:
                 yield Hit(ins.line, f"`EXPOSE {text}`")
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
+from infra_expert.kubernetes import rules_batch, rules_gitops
 from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
 from infra_expert.model import RULE_ID, Suppression
 from infra_expert.suppress import Pragma, line_comment_suppressions
 from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
-RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules)
+RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules,
+            rules_batch.rules, rules_gitops.rules)
 
 # Concepts of the reference table (polaris, kube-score, kube-linter, checkov) with no rule
 # here, and why (printed in docs/rules.md).
@@ -168,16 +170,49 @@ def _resolve(peer_index, pragma):
     return ids, []
 
 
+def _int(value, default):
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def resources(docs):
-    """Requests and limits per workload, multiplied by its replicas."""
+    """Requests and limits per workload, multiplied by the pods it keeps running.
+
+    `schedule` says how a row adds up: `steady` (Deployments, StatefulSets: `replicas`, or
+    the `minReplicas` of an HPA that scales it, `autoscaled`), `per-node` (a DaemonSet: one
+    pod on every node, so its figures are per node) or `batch` (Jobs and CronJobs: pods that
+    run to completion, counted at their peak `parallelism`, not in the steady total)."""
+    from infra_expert.kubernetes.model import namespace_of
     from infra_expert.kubernetes.rules_workload import quantity_cpu, quantity_bytes
+    hpa = {}
+    for doc in docs:
+        for obj in doc.model.objects:
+            spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+            ref = spec.get("scaleTargetRef")
+            if obj.kind == "HorizontalPodAutoscaler" and isinstance(ref, dict):
+                hpa[(namespace_of(obj), str(ref.get("kind")), str(ref.get("name")))] = \
+                    max(_int(spec.get("minReplicas"), 1), 1)
     rows = []
     for doc in docs:
         for obj, pod, _ in each_pod(doc.model.objects):
             spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
-            replicas = spec.get("replicas", 1) if obj.kind in (
-                "Deployment", "StatefulSet", "ReplicaSet") else 1
-            replicas = replicas if isinstance(replicas, int) else 1
+            autoscaled = False
+            if obj.kind in ("Job", "CronJob"):
+                schedule = "batch"
+                job = spec
+                if obj.kind == "CronJob":
+                    template = spec.get("jobTemplate")
+                    job = template.get("spec") if isinstance(template, dict) else None
+                job = job if isinstance(job, dict) else {}
+                replicas = max(_int(job.get("parallelism"), 1), 1)
+            elif obj.kind == "DaemonSet":
+                schedule, replicas = "per-node", 1
+            else:
+                schedule = "steady"
+                replicas = _int(spec.get("replicas"), 1) if obj.kind in (
+                    "Deployment", "StatefulSet", "ReplicaSet") else 1
+                key = (namespace_of(obj), obj.kind, obj.name)
+                if key in hpa:
+                    replicas, autoscaled = hpa[key], True
             totals = {"cpu_request": 0.0, "cpu_limit": 0.0, "memory_request": 0,
                       "memory_limit": 0}
             for c, is_init in containers_of(pod, init=False):
@@ -188,6 +223,7 @@ def resources(docs):
                     totals[f"cpu_{suffix}"] += quantity_cpu(values.get("cpu")) or 0
                     totals[f"memory_{suffix}"] += quantity_bytes(values.get("memory")) or 0
             rows.append({"path": doc.path, "kind": obj.kind, "name": obj.name,
-                         "replicas": replicas,
+                         "replicas": replicas, "schedule": schedule,
+                         "autoscaled": autoscaled,
                          **{k: v * replicas for k, v in totals.items()}})
     return {"workloads": rows} if rows else {}

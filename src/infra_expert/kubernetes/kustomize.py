@@ -55,7 +55,7 @@ import time
 from infra_expert.fsgate import Refused
 from infra_expert.kubernetes.model import load_manifest
 from infra_expert.model import Notice
-from infra_expert.yamlsafe import YamlError, load_all
+from infra_expert.yamlsafe import YamlError, YMap, YSeq, load_all
 
 TIMEOUT = 60                   # seconds: wall time and CPU of one render
 TOTAL_TIMEOUT = 600            # seconds: wall time of all renders of a review (a monorepo
@@ -501,14 +501,58 @@ def _map_back(doc, rendered, dirs, manifests):
         obj.rendered = True
         if found is not None:
             m, src = found
-            obj.path, obj.line = m.path, src.line
+            obj.path, obj.line, obj.end_line = m.path, src.line, src.end_line
+            _relocate(obj.data, src.data, m.path, (src.line, 1))
             covered.add(id(m))
         else:
-            obj.path, obj.line = doc.path, 1
+            obj.path, obj.line, obj.end_line = doc.path, 1, 1
+            _relocate(obj.data, None, doc.path, (1, 1))
     for m in manifests:
         if id(m) in covered:
             m.model = None     # reviewed through the render, not twice
     doc.model = rendered
+
+
+def _relocate(node, src, path, fallback):
+    """Move every position of a rendered node into the file it came from: a key or item
+    that the source has takes the source's position, one that kustomize added (a patch,
+    a label, a generated object) its nearest source ancestor's. The positions kubectl's
+    output had are lines of the render, which no file has (line 72 of an 11-line
+    kustomization)."""
+    if isinstance(node, YMap):
+        src = src if isinstance(src, YMap) else None
+        node.line, node.column = (src.line, src.column) if src is not None else fallback
+        node.source, node.key_source = path, {}
+        here = (node.line, node.column)
+        for key in list(node.key_pos):
+            known = src is not None and key in src.key_pos
+            node.key_pos[key] = src.key_pos[key] if known else here
+            if key in node.value_pos:
+                node.value_pos[key] = src.value_pos.get(key, src.key_pos[key]) if known \
+                    else here
+            _relocate(node[key], src[key] if known else None, path, node.key_pos[key])
+    elif isinstance(node, YSeq):
+        src = src if isinstance(src, YSeq) else None
+        node.line, node.column = (src.line, src.column) if src is not None else fallback
+        node.source = path
+        here = (node.line, node.column)
+        names = {}
+        if src is not None:
+            for j, item in enumerate(src):
+                if isinstance(item, YMap) and "name" in item:
+                    names.setdefault(str(item["name"]), j)
+        for i, item in enumerate(node):
+            j = None
+            if src is not None:
+                if isinstance(item, YMap) and "name" in item:
+                    j = names.get(str(item["name"]))
+                elif i < len(src):
+                    j = i
+            known = j is not None and j < len(src.item_pos)
+            pos = src.item_pos[j] if known else here
+            if i < len(node.item_pos):
+                node.item_pos[i] = pos
+            _relocate(item, src[j] if known else None, path, pos)
 
 
 def _by_suffix(sources, obj):

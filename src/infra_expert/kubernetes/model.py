@@ -9,7 +9,7 @@ rules that do not know them.
 from __future__ import annotations
 
 from infra_expert.model import Hit
-from infra_expert.yamlsafe import YMap, YSeq, YamlError, load_all
+from infra_expert.yamlsafe import YMap, YSeq, YamlError, load_all, new_map, new_seq
 
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
              "ReplicationController"}
@@ -131,6 +131,8 @@ def each_pod(objects):
             pod, meta = pod_template(obj)
             if pod is not None:
                 yield obj, pod, meta
+        elif obj.kind == "HelmRelease":
+            yield from chart_pods(obj)
 
 
 def containers_of(pod, init=True):
@@ -208,3 +210,237 @@ def selector_matches(selector, labels):
 
 def namespace_of(obj):
     return obj.namespace or "default"
+
+
+# ------------------------------------------------------ bjw-s app-template values ----
+# A Flux HelmRelease of the bjw-s `app-template` chart (or any chart on its `common`
+# library) declares its workloads inline: `values.controllers.<id>.containers.<id>`. Each
+# controller becomes a workload whose pod and containers are built from the values, with
+# the values' own positions, so that the pod and container rules judge them as they judge
+# a Deployment. Only what the chart renders from the values is mapped: image, resources,
+# securityContext, env/envFrom, ports, probes (those `enabled`), pod options
+# (`defaultPodOptions` overridden by `controllers.<id>.pod`) and the chart's selector
+# labels. Services, persistence and ServiceAccounts the chart creates are not objects here.
+
+_CONTROLLER_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet",
+                     "daemonset": "DaemonSet", "cronjob": "CronJob", "job": "Job"}
+_CONTAINER_KEYS = ("command", "args", "workingDir", "securityContext", "lifecycle", "envFrom",
+                   "ports", "resources", "restartPolicy", "stdin", "tty")
+
+
+class ChartWorkload(K8sObject):
+    """A workload declared in a HelmRelease's app-template values."""
+
+    __slots__ = ("release", "controller")
+
+    @property
+    def label(self):
+        return f"HelmRelease `{self.release.name or '?'}` controller `{self.controller}`"
+
+
+def _copy(dst, src, key, as_key=None):
+    as_key = as_key or key
+    dst[as_key] = src[key]
+    dst.key_pos[as_key] = src.key_pos.get(key, (src.line, src.column))
+    dst.value_pos[as_key] = src.value_pos.get(key, dst.key_pos[as_key])
+
+
+def _map_at(parent, key):
+    """An empty mapping placed at `parent[key]` (for synthesised nodes)."""
+    line, column = parent.key_pos.get(key, (parent.line, parent.column))
+    return new_map(parent.source, line, column)
+
+
+def _enabled(node):
+    return isinstance(node, YMap) and node.get("enabled", True) is not False
+
+
+def app_template_controllers(obj):
+    """[(controller id, controller values, values)] of an app-template HelmRelease."""
+    spec = obj.data.get("spec")
+    values = spec.get("values") if isinstance(spec, YMap) else None
+    controllers = values.get("controllers") if isinstance(values, YMap) else None
+    if not isinstance(controllers, YMap):
+        return []
+    out = []
+    for cid, ctl in controllers.items():
+        containers = ctl.get("containers") if isinstance(ctl, YMap) else None
+        if _enabled(ctl) and isinstance(containers, YMap) and any(
+                isinstance(c, YMap) and isinstance(c.get("image"), YMap)
+                for c in containers.values()):
+            out.append((str(cid), ctl, values))
+    return out
+
+
+def chart_pods(obj):
+    """(workload, pod spec, pod metadata) per controller of an app-template HelmRelease."""
+    for cid, ctl, values in app_template_controllers(obj):
+        kind = _CONTROLLER_KINDS.get(str(ctl.get("type", "deployment")).lower(), "Deployment")
+        pod = _chart_pod(ctl, values, kind)
+        release_spec = obj.data.get("spec")
+        namespace = release_spec.get("targetNamespace")
+        # Flux names the Helm release `[<targetNamespace>-]<name>` unless releaseName says
+        release = str(release_spec.get("releaseName") or (
+            f"{namespace}-{obj.name}" if namespace else obj.name))
+        name_override = values.get("global", {}).get("nameOverride") \
+            if isinstance(values.get("global"), YMap) else None
+        meta = _map_at(ctl, "pod")
+        # the chart's selector labels, then the controller's own pod labels
+        meta["labels"] = {"app.kubernetes.io/name": str(name_override or release),
+                          "app.kubernetes.io/instance": release,
+                          "app.kubernetes.io/controller": cid}
+        options = ctl.get("pod")
+        for key in ("labels", "annotations"):
+            if isinstance(options, YMap) and isinstance(options.get(key), YMap):
+                if key == "labels":
+                    meta["labels"].update(options[key])
+                    meta.key_pos[key] = options.key_pos[key]
+                else:
+                    _copy(meta, options, key)
+        data = new_map(obj.data.source, obj.line, 1)
+        data["apiVersion"], data["kind"] = "apps/v1", kind
+        data["metadata"] = {"name": cid, "namespace": namespace or obj.namespace}
+        template = {"metadata": meta, "spec": pod}
+        spec = _map_at(ctl, "replicas")
+        if "replicas" in ctl:
+            _copy(spec, ctl, "replicas")
+        if kind == "CronJob":
+            spec["jobTemplate"] = {"spec": {"template": template}}
+        else:
+            spec["template"] = template
+        data["spec"] = spec
+        workload = ChartWorkload(data, obj.path, obj.line, obj.doc_index)
+        workload.end_line, workload.rendered = obj.end_line, obj.rendered
+        workload.release, workload.controller = obj, cid
+        yield workload, pod, meta
+
+
+def _chart_pod(ctl, values, kind):
+    pod = _map_at(ctl, "pod")
+    defaults = values.get("defaultPodOptions")
+    options = ctl.get("pod")
+    merge = str(values.get("defaultPodOptionsStrategy", "overwrite")) == "merge"
+    for source in (defaults, options):
+        if not isinstance(source, YMap):
+            continue
+        for key in source:
+            if merge and source is options and isinstance(pod.get(key), YMap) \
+                    and isinstance(source[key], YMap):
+                merged = new_map(source[key].source, source[key].line, source[key].column)
+                for inner in (pod[key], source[key]):
+                    for k in inner:
+                        _copy(merged, inner, k)
+                pod[key] = merged
+                continue
+            _copy(pod, source, key)
+    # what the chart renders when the values say nothing
+    pod.setdefault("automountServiceAccountToken", False)
+    if kind in ("Job", "CronJob"):
+        pod.setdefault("restartPolicy", "Never")
+    # the chart's own ServiceAccount: the one named, or the only one the values define
+    account = ctl.get("serviceAccount")
+    accounts = values.get("serviceAccount")
+    if isinstance(account, YMap) and (account.get("name") or account.get("identifier")):
+        _copy(pod, ctl, "serviceAccount", "serviceAccountName")
+        pod["serviceAccountName"] = str(account.get("name") or account.get("identifier"))
+    elif account is None and isinstance(accounts, YMap) and len(accounts) == 1:
+        pod["serviceAccountName"] = str(next(iter(accounts)))
+    ports = _service_ports(values)
+    for key in ("initContainers", "containers"):
+        group = ctl.get(key)
+        if not isinstance(group, YMap):
+            continue
+        seq = new_seq(group.source, group.line, group.column)
+        for name, values_c in group.items():
+            if _enabled(values_c):
+                seq.append(_chart_container(str(name), values_c, group, ports))
+                seq.item_pos.append(group.key_pos.get(name, (group.line, group.column)))
+        _copy(pod, ctl, key)
+        pod[key] = seq
+    return pod
+
+
+def _service_ports(values):
+    """Named ports of the chart's Services: the chart names container ports after them."""
+    out = []
+    services = values.get("service")
+    for svc in services.values() if isinstance(services, YMap) else ():
+        ports = svc.get("ports") if isinstance(svc, YMap) else None
+        for name, port in ports.items() if isinstance(ports, YMap) else ():
+            if isinstance(port, YMap) and _enabled(port):
+                out.append({"name": str(name),
+                            "containerPort": port.get("targetPort", port.get("port"))})
+    return out
+
+
+def _chart_container(name, values_c, group, service_ports):
+    c = _map_at(group, name)
+    c["name"] = name
+    c.key_pos["name"] = c.value_pos["name"] = (c.line, c.column)
+    image = values_c.get("image")
+    if isinstance(image, YMap) and image.get("repository"):
+        text = str(image["repository"])
+        if image.get("tag") not in (None, ""):
+            text += f":{image['tag']}"
+        if image.get("digest"):
+            text += f"@{image['digest']}"
+        _copy(c, values_c, "image")
+        c["image"] = text
+        if image.get("pullPolicy"):
+            _copy(c, image, "pullPolicy", "imagePullPolicy")
+    for key in _CONTAINER_KEYS:
+        if key in values_c:
+            _copy(c, values_c, key)
+    if "ports" not in c and service_ports:
+        c["ports"] = service_ports
+    env = values_c.get("env")
+    if isinstance(env, YSeq):
+        _copy(c, values_c, "env")
+    elif isinstance(env, YMap):
+        _copy(c, values_c, "env")
+        seq = new_seq(env.source, env.line, env.column)
+        for key, value in env.items():
+            item = _map_at(env, key)
+            item["name"] = str(key)
+            item.key_pos["name"] = env.key_pos.get(key, (env.line, env.column))
+            if isinstance(value, YMap):
+                for k in value:
+                    _copy(item, value, k)
+            else:
+                _copy(item, env, key, "value")
+            seq.append(item)
+            seq.item_pos.append(item.key_pos["name"])
+        c["env"] = seq
+    probes = values_c.get("probes")
+    for probe, values_p in probes.items() if isinstance(probes, YMap) else ():
+        if probe in ("liveness", "readiness", "startup") and isinstance(values_p, YMap) \
+                and values_p.get("enabled") is True:
+            _copy(c, probes, probe, f"{probe}Probe")
+            c[f"{probe}Probe"] = _chart_probe(values_p, probes, probe)
+    return c
+
+
+def _chart_probe(values_p, probes, name):
+    spec = values_p.get("spec")
+    if values_p.get("custom") and isinstance(spec, YMap):
+        return spec
+    probe = _map_at(probes, name)
+    if isinstance(spec, YMap):
+        for k in ("initialDelaySeconds", "failureThreshold", "timeoutSeconds", "periodSeconds"):
+            if k in spec:
+                _copy(probe, spec, k)
+    kind = str(values_p.get("type", "TCP")).upper()
+    action = {"COMMAND": "exec", "HTTP": "httpGet", "HTTPS": "httpGet",
+              "GRPC": "grpc"}.get(kind, "tcpSocket")
+    if "command" in values_p and kind in ("AUTO", "TCP") and "type" not in values_p:
+        action = "exec"
+    target = _map_at(values_p, "port")
+    if action == "exec":
+        target["command"] = values_p.get("command")
+    else:
+        if "port" in values_p:
+            _copy(target, values_p, "port")
+        if values_p.get("path"):
+            target["path"] = values_p["path"]
+    probe[action] = target
+    return probe

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.kubernetes.model import (at, containers_of, each_pod, mappings, namespace_of,
+from infra_expert.kubernetes.model import (at, containers_of, each_pod, mappings,
                                            selector_matches)
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.model import Hit, RuleSet
@@ -21,6 +21,12 @@ def _of(doc, *kinds):
 def _spec(obj):
     spec = obj.data.get("spec")
     return spec if isinstance(spec, dict) else {}
+
+
+def _ns(ctx, obj):
+    """The object's namespace as the run sees it: its own, else its (unrendered)
+    kustomization's, else `default` (see RunIndex)."""
+    return run_index(ctx).namespace(obj)
 
 
 def _pods_in(ctx, namespace):
@@ -49,6 +55,41 @@ def _strs(value):
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+_BUILTIN_CLUSTER_ROLES = {"cluster-admin", "admin", "edit", "view"}
+
+
+def _builtin(obj):
+    """Kubernetes' own bootstrap RBAC objects, exempt by name as kube-linter, checkov and
+    polaris exempt them: any `system:` name (`system:basic-user`, `system:node`, …), the
+    default ClusterRoles `cluster-admin`, `admin`, `edit` and `view`, and the default
+    ClusterRoleBinding `cluster-admin` (to the group `system:masters`)."""
+    name = obj.name or ""
+    if name.startswith("system:"):
+        return True
+    if obj.kind == "ClusterRole":
+        return name in _BUILTIN_CLUSTER_ROLES
+    if obj.kind == "ClusterRoleBinding" and name == "cluster-admin":
+        return all(isinstance(s, dict) and s.get("name") == "system:masters"
+                   for s in obj.data.get("subjects") or [{}])
+    return False
+
+
+def _rbac(doc, *kinds):
+    return [o for o in _of(doc, *kinds) if not _builtin(o)]
+
+
+def _grants(rule, group, resource, verbs):
+    """True when a PolicyRule grants one of `verbs` on `resource` (`pods/exec`) of API
+    `group` (`""` for the core group). `*` in apiGroups, resources or verbs grants
+    everything, `pods/*` every subresource of pods; `resourceNames` narrows it."""
+    groups = _strs(rule.get("apiGroups")) if "apiGroups" in rule else [""]
+    resources = _strs(rule.get("resources"))
+    base = resource.split("/", 1)[0]
+    return (("*" in groups or group in groups)
+            and ("*" in resources or resource in resources or f"{base}/*" in resources)
+            and bool(set(_strs(rule.get("verbs"))) & (set(verbs) | {"*"})))
+
+
 @rules.rule(
     "K8041", "critical", "security", "Binding to cluster-admin",
     "Whoever holds the bound subject (a ServiceAccount token in a pod) controls the whole "
@@ -58,7 +99,10 @@ def _strs(value):
            "polaris:rolebindingClusterAdminClusterRole", "polaris:rolebindingClusterAdminRole",
            "kube-linter:cluster-admin-role-binding"))
 def cluster_admin(doc, ctx):
-    for obj in _of(doc, "ClusterRoleBinding", "RoleBinding"):
+    """Edge cases: RoleBindings count too (a RoleBinding to the `cluster-admin`
+    ClusterRole is admin of that namespace); Kubernetes' own `cluster-admin` binding to
+    `system:masters` and `system:` bindings are exempt by name."""
+    for obj in _rbac(doc, "ClusterRoleBinding", "RoleBinding"):
         ref = obj.data.get("roleRef")
         if isinstance(ref, dict) and str(ref.get("name")) == "cluster-admin":
             yield at(ref, "name", obj, "binds `cluster-admin`")
@@ -70,7 +114,10 @@ def cluster_admin(doc, ctx):
     "List the verbs and resources explicitly.",
     peers=("kube-linter:wildcard-in-rules", "checkov:CKV_K8S_49"))
 def wildcard_rules(doc, ctx):
-    for obj in _of(doc, "Role", "ClusterRole"):
+    """Edge cases (kube-linter wildcard-in-rules, checkov CKV_K8S_49): `*` in verbs,
+    resources or apiGroups, one finding per rule; the built-in ClusterRoles
+    (`cluster-admin`, `admin`, `edit`, `view`, `system:*`) are exempt by name."""
+    for obj in _rbac(doc, "Role", "ClusterRole"):
         for r in _rules_of(obj):
             for key in ("verbs", "resources", "apiGroups"):
                 if "*" in _strs(r.get(key)):
@@ -88,12 +135,19 @@ def wildcard_rules(doc, ctx):
            "polaris:rolebindingClusterRolePodExecAttach", "polaris:rolebindingRolePodExecAttach",
            "checkov:CKV2_K8S_2"))
 def pod_exec(doc, ctx):
-    for obj in _of(doc, "Role", "ClusterRole"):
+    """Edge cases (polaris *PodExecAttach, checkov CKV2_K8S_2): `pods/exec`, `pods/attach`
+    and `nodes/proxy` with `create` (or `get`, which older API servers used for exec), in
+    the core API group; wildcards grant them too: `resources: ["*"]` or `["pods/*"]`,
+    `verbs: ["*"]`, `apiGroups: ["*"]`. Built-in roles (`system:*`, `admin`, `edit`,
+    `cluster-admin`) are exempt by name."""
+    for obj in _rbac(doc, "Role", "ClusterRole"):
         for r in _rules_of(obj):
-            resources = _strs(r.get("resources"))
-            hit = [x for x in resources if x in ("pods/exec", "pods/attach", "nodes/proxy")]
-            if hit and set(_strs(r.get("verbs"))) & {"create", "get", "*"}:
-                yield at(r, "resources", obj, f"grants `{hit[0]}`")
+            hit = [x for x in ("pods/exec", "pods/attach", "nodes/proxy")
+                   if _grants(r, "", x, ("create", "get"))]
+            if hit:
+                named = hit[0] in _strs(r.get("resources"))
+                yield at(r, "resources", obj, f"grants `{hit[0]}`" + (
+                    "" if named else " (through a wildcard)"))
 
 
 @rules.rule(
@@ -102,10 +156,14 @@ def pod_exec(doc, ctx):
     "Limit it with `resourceNames` to the Secrets the workload needs.",
     peers=("kube-linter:access-to-secrets", "checkov:CKV2_K8S_5"))
 def read_secrets(doc, ctx):
-    for obj in _of(doc, "Role", "ClusterRole"):
+    """Edge cases (kube-linter access-to-secrets, checkov CKV2_K8S_5): `get`, `list` or
+    `watch` on `secrets` of the core API group, wildcards included (`resources: ["*"]`,
+    `verbs: ["*"]`, `apiGroups: ["*"]`); a rule of another API group only
+    (`apiGroups: ["apps"]`, `resources: ["*"]`) grants no Secret; `resourceNames` limits
+    it to named Secrets; built-in roles are exempt by name."""
+    for obj in _rbac(doc, "Role", "ClusterRole"):
         for r in _rules_of(obj):
-            if ("secrets" in _strs(r.get("resources")) or "*" in _strs(r.get("resources"))) \
-                    and set(_strs(r.get("verbs"))) & {"get", "list", "watch", "*"} \
+            if _grants(r, "", "secrets", ("get", "list", "watch")) \
                     and not r.get("resourceNames"):
                 yield at(r, "resources", obj, "can read all Secrets")
 
@@ -117,11 +175,19 @@ def read_secrets(doc, ctx):
     peers=("checkov:CKV_K8S_155", "checkov:CKV_K8S_156", "checkov:CKV_K8S_157",
            "checkov:CKV_K8S_158"))
 def escalate(doc, ctx):
-    for obj in _of(doc, "Role", "ClusterRole"):
+    """Edge cases (checkov CKV_K8S_155–158): `escalate`/`bind` on roles or clusterroles,
+    `impersonate` on users, groups or serviceaccounts; `verbs: ["*"]` grants them too when
+    the resources reach those kinds (`*` included); built-in roles exempt by name."""
+    targets = (("rbac.authorization.k8s.io", ("roles", "clusterroles"), ("escalate", "bind")),
+               ("", ("users", "groups", "serviceaccounts"), ("impersonate",)))
+    for obj in _rbac(doc, "Role", "ClusterRole"):
         for r in _rules_of(obj):
             verbs = set(_strs(r.get("verbs"))) & {"escalate", "bind", "impersonate"}
             if verbs:
                 yield at(r, "verbs", obj, f"verb `{sorted(verbs)[0]}`")
+            elif "*" in _strs(r.get("verbs")) and any(
+                    _grants(r, group, res, vs) for group, ress, vs in targets for res in ress):
+                yield at(r, "verbs", obj, "verb `*` includes escalate, bind and impersonate")
 
 
 # ------------------------------------------------------------------------ networking ----
@@ -158,7 +224,7 @@ def _ingress_backends(obj):
     peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"))
 def ingress_backend(doc, ctx):
     index = run_index(ctx)
-    services = index.cached("services", lambda: {(namespace_of(o), o.name)
+    services = index.cached("services", lambda: {(_ns(ctx, o), o.name)
                                                  for o in index.of("Service")})
     if not services:
         return
@@ -166,7 +232,7 @@ def ingress_backend(doc, ctx):
         for b in _ingress_backends(obj):
             svc = b.get("service") if isinstance(b.get("service"), dict) else None
             name = svc.get("name") if svc else b.get("serviceName")
-            if name and (namespace_of(obj), str(name)) not in services:
+            if name and (_ns(ctx, obj), str(name)) not in services:
                 yield at(svc or b, "name" if svc else "serviceName", obj,
                          f"Service `{name}` is not in the reviewed files")
 
@@ -183,8 +249,8 @@ def service_selects(doc, ctx):
         if not isinstance(selector, dict) or not selector or _spec(obj).get("type") == \
                 "ExternalName":
             continue
-        if _pods_in(ctx, namespace_of(obj)) and \
-                not run_index(ctx).pods_matching(namespace_of(obj), selector):
+        if _pods_in(ctx, _ns(ctx, obj)) and \
+                not run_index(ctx).pods_matching(_ns(ctx, obj), selector):
             yield at(_spec(obj), "selector", obj, "selects no pod of the reviewed workloads")
 
 
@@ -215,7 +281,7 @@ def target_port(doc, ctx):
         if not isinstance(selector, dict) or not selector:
             continue
         names, found = set(), False
-        for _, pod, labels in run_index(ctx).pods_matching(namespace_of(obj), selector):
+        for _, pod, labels in run_index(ctx).pods_matching(_ns(ctx, obj), selector):
             found = True
             for c, _ in containers_of(pod, init=False):
                 names |= {str(p.get("name")) for p in mappings(c, "ports")}
@@ -254,11 +320,11 @@ def ssh_port(doc, ctx):
     peers=("kube-score:statefulset-has-servicename",))
 def statefulset_service(doc, ctx):
     index = run_index(ctx)
-    services = index.cached("services-by-name", lambda: {(namespace_of(o), o.name): o
+    services = index.cached("services-by-name", lambda: {(_ns(ctx, o), o.name): o
                                                          for o in index.of("Service")})
     for obj in _of(doc, "StatefulSet"):
         name = _spec(obj).get("serviceName")
-        svc = services.get((namespace_of(obj), str(name))) if name else None
+        svc = services.get((_ns(ctx, obj), str(name))) if name else None
         if not name:
             yield at(_spec(obj), None, obj, "no `serviceName`")
         elif svc is not None and _spec(svc).get("clusterIP") != "None":
@@ -282,29 +348,108 @@ def nginx_snippets(doc, ctx):
 @rules.rule(
     "K8054", "suggestion", "security", "Pods not covered by a NetworkPolicy",
     "Without a NetworkPolicy every pod accepts traffic from every other pod of the cluster: "
-    "a compromised neighbour reaches the database directly.",
+    "a compromised neighbour reaches the database directly. Cilium "
+    "(`CiliumNetworkPolicy`, `CiliumClusterwideNetworkPolicy`: `endpointSelector`) and "
+    "Calico (`NetworkPolicy`, `GlobalNetworkPolicy` of `projectcalico.org/v3`: `selector`, "
+    "its simple `==`, `!=`, `in`, `has()`, `all()` terms read, anything else taken as "
+    "covering) policies count.",
     "Add a default-deny policy per namespace and allow the flows the app needs.",
     peers=("polaris:missingNetworkPolicy", "kube-score:pod-networkpolicy",
            "kube-linter:non-isolated-pod", "checkov:CKV2_K8S_6"))
 def network_policy(doc, ctx):
-    policies = run_index(ctx).of("NetworkPolicy")
+    index = run_index(ctx)
+    policies = [p for kind in _POLICY_KINDS for p in index.of(kind)]
     for obj, pod, meta in each_pod(doc.model.objects):
         if obj.kind in ("Job", "CronJob"):
             continue
         labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-        covered = any(namespace_of(p) == namespace_of(obj)
-                      and _policy_selects(p, labels) for p in policies)
-        if not covered:
+        ns = _ns(ctx, obj)
+        if not any(_policy_covers(ctx, p, ns, labels) for p in policies):
             yield at(obj.data, "kind", obj, "no NetworkPolicy selects its pods")
 
 
-def _policy_selects(policy, labels):
+_POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                 "GlobalNetworkPolicy")
+
+
+def _policy_covers(ctx, policy, ns, labels):
+    """Whether a Kubernetes, Cilium or Calico policy applies to pods with `labels` in
+    namespace `ns`."""
+    kind, calico = policy.kind, "projectcalico.org" in policy.api_version
+    if kind in ("NetworkPolicy", "CiliumNetworkPolicy") and _ns(ctx, policy) != ns:
+        return False
+    if kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        pod = {**labels, "io.kubernetes.pod.namespace": ns}
+        specs = [_spec(policy)] + list(mappings(policy.data, "specs"))
+        return any(_cilium_selects(s.get("endpointSelector"), pod) for s in specs)
+    if calico:
+        spec = _spec(policy)
+        pod = {**labels, "projectcalico.org/namespace": ns}
+        names = {"projectcalico.org/name": ns, "kubernetes.io/metadata.name": ns}
+        return _calico_selects(spec.get("selector"), pod) and (
+            kind != "GlobalNetworkPolicy"
+            or _calico_selects(spec.get("namespaceSelector"), names, known=names))
+    if kind != "NetworkPolicy":
+        return False
     selector = _spec(policy).get("podSelector")
     if selector is None:
         return False
     if isinstance(selector, dict) and not selector:
         return True      # `podSelector: {}` selects every pod of the namespace
     return selector_matches(selector, labels)
+
+
+def _cilium_selects(selector, labels):
+    """A Cilium endpointSelector (a label selector whose keys may carry a `k8s:`/`any:`
+    source prefix); None (a `nodeSelector` host policy) selects no pod."""
+    if not isinstance(selector, dict):
+        return False
+
+    def bare(key):
+        key = str(key)
+        return key.split(":", 1)[1] if key.startswith(("k8s:", "any:")) else key
+    plain = {k: v for k, v in selector.items() if k not in ("matchLabels", "matchExpressions")}
+    match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) \
+        else plain
+    exprs = [{**e, "key": bare(e.get("key"))} for e in mappings(selector, "matchExpressions")]
+    return selector_matches({"matchLabels": {bare(k): v for k, v in match.items()},
+                             "matchExpressions": exprs}, labels)
+
+
+_CALICO_TERM = re.compile(
+    r"^(?:(?P<all>all\(\))|(?P<neg>!\s*)?has\(\s*(?P<has>[\w./-]+)\s*\)"
+    r"|(?P<key>[\w./-]+)\s*(?:(?P<op>==|!=)\s*(?P<q>['\"])(?P<val>[^'\"]*)(?P=q)"
+    r"|(?P<notin>not\s+)?in\s*\{(?P<set>[^}]*)\}))$")
+
+
+def _calico_selects(expr, labels, known=None):
+    """A Calico selector expression against labels. Terms joined by `&&` of the simple
+    forms (`k == 'v'`, `k != 'v'`, `k in {'a'}`, `k not in {…}`, `has(k)`, `!has(k)`,
+    `all()`) are evaluated; an empty selector is `all()`; any other form (`||`, brackets,
+    `starts with`…), or a key outside `known`, is taken as selecting."""
+    if not isinstance(expr, str) or not expr.strip():
+        return True
+    if "||" in expr:
+        return True
+    for term in expr.split("&&"):
+        m = _CALICO_TERM.match(term.strip())
+        if m is None or m.group("all"):
+            continue
+        key = m.group("has") or m.group("key")
+        if known is not None and key not in known:
+            continue
+        value = labels.get(key)
+        if m.group("has"):
+            ok = (key in labels) != bool(m.group("neg"))
+        elif m.group("op"):
+            ok = (str(value) == m.group("val")) == (m.group("op") == "==") \
+                if value is not None else m.group("op") == "!="
+        else:
+            values = {v.strip().strip("'\"") for v in m.group("set").split(",")}
+            ok = (value is not None and str(value) in values) != bool(m.group("notin"))
+        if not ok:
+            return False
+    return True
 
 
 @rules.rule(
@@ -318,8 +463,8 @@ def _policy_selects(policy, labels):
 def dangling_policy(doc, ctx):
     index = run_index(ctx)
     for obj in _of(doc, "NetworkPolicy"):
-        ns = namespace_of(obj)
-        if not _pods_in(ctx, ns):
+        ns = _ns(ctx, obj)
+        if not _pods_in(ctx, ns) or "projectcalico.org" in obj.api_version:
             continue
         selector = _spec(obj).get("podSelector")
         if isinstance(selector, dict) and selector and not index.pods_matching(ns, selector):
@@ -349,7 +494,7 @@ def configmap_secret(doc, ctx):
         for key, value in data.items():
             value = str(value)
             if token_kind(value) or (is_secret_name(str(key)) and "\n" not in value
-                                     and is_literal_secret_value(value)):
+                                     and is_literal_secret_value(value, str(key))):
                 yield at(data, key, obj, f"`{key}: {MASK}`")
 
 
@@ -391,10 +536,12 @@ def _hpa_target(hpa):
     peers=("polaris:deploymentMissingReplicas", "kube-score:deployment-replicas",
            "kube-linter:minimum-three-replicas"))
 def single_replica(doc, ctx):
-    scaled = run_index(ctx).cached("hpa-names", lambda: {(namespace_of(h), _hpa_target(h)[1])
+    scaled = run_index(ctx).cached("hpa-names", lambda: {(_ns(ctx, h), _hpa_target(h)[1])
                                                          for h in _hpas(ctx)})
     for obj in _of(doc, "Deployment", "StatefulSet"):
-        if _replicas(obj) < 2 and (namespace_of(obj), obj.name) not in scaled:
+        if any(m in str(_spec(obj).get("replicas", "")) for m in ("${", "{{")):
+            continue   # a Flux `postBuild` / template placeholder: filled in at deploy
+        if _replicas(obj) < 2 and (_ns(ctx, obj), obj.name) not in scaled:
             yield at(_spec(obj), "replicas", obj, f"{_replicas(obj)} replica")
 
 
@@ -426,7 +573,7 @@ def hpa_target(doc, ctx):
     objects = run_index(ctx).keys
     for obj in _of(doc, "HorizontalPodAutoscaler"):
         kind, name = _hpa_target(obj)
-        if kind and (kind, namespace_of(obj), name) not in objects:
+        if kind and (kind, _ns(ctx, obj), name) not in objects:
             yield at(_spec(obj), "scaleTargetRef", obj, f"{kind} `{name}` is not in the "
                                                         "reviewed files")
 
@@ -438,10 +585,10 @@ def hpa_target(doc, ctx):
     "Remove `spec.replicas` from workloads that an HPA manages.",
     peers=("kube-score:deployment-targeted-by-hpa-does-not-have-replicas-configured",))
 def replicas_with_hpa(doc, ctx):
-    scaled = run_index(ctx).cached("hpa-targets", lambda: {(namespace_of(h),) + _hpa_target(h)
+    scaled = run_index(ctx).cached("hpa-targets", lambda: {(_ns(ctx, h),) + _hpa_target(h)
                                                            for h in _hpas(ctx)})
     for obj in _of(doc, "Deployment", "StatefulSet"):
-        if (namespace_of(obj), obj.kind, obj.name) in scaled and "replicas" in _spec(obj):
+        if (_ns(ctx, obj), obj.kind, obj.name) in scaled and "replicas" in _spec(obj):
             yield at(_spec(obj), "replicas", obj, "sets `replicas` although an HPA scales it")
 
 
@@ -461,7 +608,7 @@ def missing_pdb(doc, ctx):
         if obj.kind not in ("Deployment", "StatefulSet") or _replicas(obj) < 2:
             continue
         labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-        if not any(namespace_of(p) == namespace_of(obj)
+        if not any(_ns(ctx, p) == _ns(ctx, obj)
                    and selector_matches(_spec(p).get("selector"), labels) for p in pdbs):
             yield at(obj.data, "kind", obj, "no PodDisruptionBudget selects its pods")
 
@@ -481,18 +628,18 @@ def pdb_zero(doc, ctx):
             yield at(spec, "maxUnavailable" if "maxUnavailable" in spec else "minAvailable",
                      obj, "allows no disruption")
         elif isinstance(min_av, int):
-            hpa_min = {(namespace_of(h), _hpa_target(h)[1]): _spec(h).get("minReplicas", 1)
+            hpa_min = {(_ns(ctx, h), _hpa_target(h)[1]): _spec(h).get("minReplicas", 1)
                        for h in _hpas(ctx)}
-            for w, _, labels in _pods_in(ctx, namespace_of(obj)):
+            for w, _, labels in _pods_in(ctx, _ns(ctx, obj)):
                 if not (selector_matches(spec.get("selector"), labels)
                         and w.kind in ("Deployment", "StatefulSet")):
                     continue
-                floor = hpa_min.get((namespace_of(w), w.name), _replicas(w))
+                floor = hpa_min.get((_ns(ctx, w), w.name), _replicas(w))
                 if isinstance(floor, int) and min_av >= floor:
                     yield at(spec, "minAvailable", obj, f"`minAvailable: {min_av}` with "
                                                         f"{floor} replica(s) of {w.label}"
                                                         + (" at the HPA's minimum"
-                                                           if (namespace_of(w), w.name) in hpa_min
+                                                           if (_ns(ctx, w), w.name) in hpa_min
                                                            else ""))
                     break
 
@@ -564,16 +711,33 @@ def cron_overlap(doc, ctx):
 
 
 @rules.rule(
-    "K8069", "critical", "reliability", "Invalid restartPolicy for a Job",
-    "Jobs and CronJobs accept only `OnFailure` or `Never`; `Always` is rejected by the API.",
-    "Set `restartPolicy: OnFailure` (or `Never`) in the pod template.",
+    "K8069", "critical", "reliability", "Invalid restartPolicy for the kind",
+    "Jobs and CronJobs accept only `OnFailure` or `Never`, and Deployments, StatefulSets, "
+    "DaemonSets and ReplicaSets only `Always`: any other value is rejected by the API.",
+    "Jobs: set `restartPolicy: OnFailure` (or `Never`) in the pod template; long-running "
+    "workloads: remove `restartPolicy` (it defaults to `Always`).",
     peers=("kube-score:cronjob-restartpolicy", "kube-linter:restart-policy"))
 def job_restart(doc, ctx):
+    """Edge cases (kube-score cronjob-restartpolicy, kube-linter restart-policy, the API's
+    own validation): valid values per kind — Job and CronJob: `OnFailure` or `Never` (an
+    absent one defaults to `Always`, which the API rejects for them); Deployment,
+    ReplicaSet, ReplicationController, DaemonSet and StatefulSet: `Always` only (absent is
+    Always; `OnFailure`/`Never` are rejected); a bare Pod: any of the three. A templated
+    value (`{{ }}`, `${VAR}`) is not judged."""
     for obj, pod, _ in each_pod(doc.model.objects):
-        if obj.kind in ("Job", "CronJob") and pod.get("restartPolicy") not in ("OnFailure",
-                                                                             "Never"):
+        policy = pod.get("restartPolicy")
+        if isinstance(policy, str) and ("{{" in policy or "$" in policy):
+            continue
+        if obj.kind in ("Job", "CronJob") and policy not in ("OnFailure", "Never"):
             yield at(pod, "restartPolicy", obj, f"`restartPolicy: "
-                                                f"{pod.get('restartPolicy', 'Always (default)')}`")
+                                                f"{policy or 'Always (default)'}`")
+        elif obj.kind in _ALWAYS_ONLY and policy is not None and policy != "Always":
+            yield at(pod, "restartPolicy", obj, f"`restartPolicy: {policy}` on a {obj.kind}: "
+                                                "only `Always` is accepted")
+
+
+_ALWAYS_ONLY = ("Deployment", "ReplicaSet", "ReplicationController", "DaemonSet",
+                "StatefulSet")
 
 
 @rules.rule(
@@ -711,13 +875,13 @@ def selector_mismatch(doc, ctx):
     peers=("kube-linter:non-existent-service-account",))
 def missing_sa(doc, ctx):
     index = run_index(ctx)
-    accounts = index.cached("accounts", lambda: {(namespace_of(o), o.name)
+    accounts = index.cached("accounts", lambda: {(_ns(ctx, o), o.name)
                                                  for o in index.of("ServiceAccount")})
     if not accounts:
         return
     for obj, pod, _ in each_pod(doc.model.objects):
         sa = pod.get("serviceAccountName")
-        if sa and sa != "default" and (namespace_of(obj), str(sa)) not in accounts:
+        if sa and sa != "default" and (_ns(ctx, obj), str(sa)) not in accounts:
             yield at(pod, "serviceAccountName", obj, f"ServiceAccount `{sa}` is not in the "
                                                      "reviewed files")
 
@@ -734,7 +898,7 @@ def missing_refs(doc, ctx):
                                          if k[0] in ("Secret", "ConfigMap")})
     kinds_present = {k for k, _, _ in have}
     for obj, pod, _ in each_pod(doc.model.objects):
-        ns = namespace_of(obj)
+        ns = _ns(ctx, obj)
         for c, _ in containers_of(pod):
             for e in mappings(c, "env"):
                 ref = e.get("valueFrom")

@@ -7,6 +7,8 @@ import re
 from infra_expert.dockerfile.walkers import ImageRef
 from infra_expert.kubernetes.model import (at, cname, containers_of, each_container, each_pod,
                                            effective_security, mappings, scalars)
+from infra_expert.knowledge import (drops_privileges_image, image_role, is_weak_default,
+                                    secret_context)
 from infra_expert.model import Pass, RuleSet
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 
@@ -256,6 +258,90 @@ def _sc(c):
     return sc if isinstance(sc, dict) else {}
 
 
+def _privileged(c):
+    return _sc(c).get("privileged") is True
+
+
+def _role(pod, need, c=None):
+    """The well-known role (CSI node plugin, CNI agent …) of a container, or of any
+    container of the pod (for pod-level settings) that needs this privilege."""
+    items = [c] if c is not None else [x for x, _ in containers_of(pod)]
+    for x in items:
+        image = x.get("image")
+        role = image_role(image, need) if isinstance(image, str) else None
+        if role is not None:
+            return role, image
+    return None, None
+
+
+def _calibrate(h, pod, need, severity, c=None):
+    role, image = _role(pod, need, c)
+    if role is not None:
+        h.severity = severity
+        h.message += f" — expected for {role.name} (`{image}`); {role.advice}"
+    return h
+
+
+def _chains(doc, ctx):
+    """Compound risks of a manifest: {(id(obj), part rule id): (chain id, what, where)} and
+    [(chain id, obj, node, key, text)]. Computed once per document."""
+    key = ("k8s-chains", id(doc))
+    if key in ctx.cache:
+        return ctx.cache[key]
+    parts, chains = {}, []
+    for obj, pod, _ in each_pod(doc.model.objects):
+        priv = [c for c, _ in containers_of(pod) if _privileged(c)]
+        if priv and pod.get("hostNetwork") is True and _role(pod, "privileged")[0] is None:
+            c = priv[0]
+            p_at = at(_sc(c), "privileged", obj, "")
+            n_at = at(pod, "hostNetwork", obj, "")
+            text = (f"container `{cname(c)}` is privileged ({p_at.path}:{p_at.line}) and the "
+                    f"pod has `hostNetwork: true` ({n_at.path}:{n_at.line}): root on the node "
+                    "with its network stack, node-local services and cloud metadata in reach")
+            chains.append(("K8090", obj, _sc(c), "privileged", text))
+            where = f"{p_at.path}:{p_at.line}"
+            for part in ("K8013", "K8023"):
+                parts[(id(obj), part)] = ("K8090", "privileged on the host network", where)
+        for v, path in _host_paths(pod):
+            clean = path.rstrip("/") or "/"
+            socket = bool(_SOCKET.search(clean))
+            if not (socket or clean == "/"):
+                continue
+            users = [c for c, _ in containers_of(pod)
+                     if any(isinstance(m, dict) and m.get("name") == v.get("name")
+                            and (socket or m.get("readOnly") is not True)
+                            for m in mappings(c, "volumeMounts"))]
+            risky = [c for c in users if (_privileged(c) or _may_be_root(pod, c))
+                     and image_role(c.get("image"), "host" if not socket else "socket") is None]
+            if not risky:
+                continue
+            c = risky[0]
+            v_at = at(v["hostPath"], "path", obj, "")
+            what = "is privileged" if _privileged(c) else "may run as root"
+            text = (f"hostPath `{path}` ({v_at.path}:{v_at.line}) mounted "
+                    f"{'' if socket else 'writable '}by container `{cname(c)}`, which "
+                    f"{what}: it controls the node (starts containers or rewrites the host)")
+            chains.append(("K8091", obj, v["hostPath"], "path", text))
+            where = f"{v_at.path}:{v_at.line}"
+            for part in ("K8025", "K8026", "K8013", "K8015"):
+                parts.setdefault((id(obj), part), ("K8091", "node takeover", where))
+    ctx.cache[key] = (parts, chains)
+    return parts, chains
+
+
+def _may_be_root(pod, c):
+    user, _ = effective_security(pod, c, "runAsUser")
+    non_root, _ = effective_security(pod, c, "runAsNonRoot")
+    return user == 0 or (non_root is not True and not (isinstance(user, int) and user > 0))
+
+
+def _part_of(h, doc, ctx, obj, rule_id):
+    found = _chains(doc, ctx)[0].get((id(obj), rule_id))
+    if found is not None:
+        h.message += f" — part of {found[0]} ({found[1]}, at {found[2]})"
+    return h
+
+
 def _sc_hit(obj, c, key, message):
     """At the field when it is set, else at the container's securityContext (or name)."""
     sc = _sc(c)
@@ -273,8 +359,11 @@ def _sc_hit(obj, c, key, message):
            "kube-linter:privileged-container", "checkov:CKV_K8S_16"))
 def privileged(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
-        if _sc(c).get("privileged") is True:
-            yield at(_sc(c), "privileged", obj, f"container `{cname(c)}` is privileged")
+        if _privileged(c):
+            h = _calibrate(at(_sc(c), "privileged", obj,
+                              f"container `{cname(c)}` is privileged (its capabilities are "
+                              "said here once)"), pod, "privileged", "warning", c)
+            yield _part_of(h, doc, ctx, obj, "K8013")
 
 
 @rules.rule(
@@ -287,6 +376,8 @@ def privileged(doc, ctx):
 def privilege_escalation(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         sc = _sc(c)
+        if _privileged(c):
+            continue   # privileged implies escalation: said once, on `privileged` (K8013)
         if sc.get("allowPrivilegeEscalation") is not False:
             yield _sc_hit(obj, c, "allowPrivilegeEscalation",
                           f"container `{cname(c)}`: `allowPrivilegeEscalation` is not false")
@@ -305,10 +396,18 @@ def run_as_root(doc, ctx):
         user, node = effective_security(pod, c, "runAsUser")
         non_root, node2 = effective_security(pod, c, "runAsNonRoot")
         if user == 0:
-            yield at(node, "runAsUser", obj, f"container `{cname(c)}` runs as UID 0")
+            h = at(node, "runAsUser", obj, f"container `{cname(c)}` runs as UID 0")
         elif non_root is not True and not (isinstance(user, int) and user > 0):
-            yield _sc_hit(obj, c, "runAsNonRoot",
-                          f"container `{cname(c)}`: nothing prevents running as root")
+            h = _sc_hit(obj, c, "runAsNonRoot",
+                        f"container `{cname(c)}`: nothing prevents running as root")
+            _calibrate(h, pod, "privileged", "suggestion", c)
+            if h.severity is None and drops_privileges_image(c.get("image")):
+                h.severity = "suggestion"
+                h.message += (f" (`{c.get('image')}` starts as root and switches to its own "
+                              "user; set `runAsUser` to that user to enforce it)")
+        else:
+            continue
+        yield _part_of(h, doc, ctx, obj, "K8015")
 
 
 @rules.rule(
@@ -406,6 +505,8 @@ _CRITICAL_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "
     peers=("polaris:dangerousCapabilities", "checkov:CKV_K8S_39", "checkov:CKV_K8S_25"))
 def dangerous_caps(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
+        if _privileged(c):
+            continue   # said once, on `privileged` (K8013)
         caps = _sc(c).get("capabilities")
         for cap in scalars(caps, "add"):
             name = str(cap).upper().removeprefix("CAP_")
@@ -413,7 +514,8 @@ def dangerous_caps(doc, ctx):
                 h = at(caps, "add", obj, f"container `{cname(c)}` adds `{name}`")
                 if name in _CRITICAL_CAPS:
                     h.severity = "critical"
-                yield h
+                yield _calibrate(h, pod, "caps",
+                                 "warning" if name in _CRITICAL_CAPS else "suggestion", c)
 
 
 @rules.rule(
@@ -430,6 +532,9 @@ def drop_caps(doc, ctx):
         for c, is_init in containers_of(pod):
             caps = _sc(c).get("capabilities")
             dropped = {str(x).upper() for x in scalars(caps, "drop")}
+            if _privileged(c):
+                ok = False
+                continue   # said once, on `privileged` (K8013)
             if "ALL" not in dropped:
                 ok = False
                 yield _sc_hit(obj, c, "capabilities",
@@ -452,7 +557,8 @@ def host_namespaces(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for key in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(key) is True:
-                yield at(pod, key, obj, f"`{key}: true`")
+                h = _calibrate(at(pod, key, obj, f"`{key}: true`"), pod, "host", "suggestion")
+                yield _part_of(h, doc, ctx, obj, "K8023") if key == "hostNetwork" else h
 
 
 @rules.rule(
@@ -492,7 +598,9 @@ def runtime_socket(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for v, path in _host_paths(pod):
             if _SOCKET.search(path.rstrip("/")):
-                yield at(v["hostPath"], "path", obj, f"hostPath `{path}`")
+                h = _calibrate(at(v["hostPath"], "path", obj, f"hostPath `{path}`"), pod,
+                               "socket", "warning")
+                yield _part_of(h, doc, ctx, obj, "K8025")
 
 
 @rules.rule(
@@ -510,8 +618,10 @@ def host_path(doc, ctx):
             clean = path.rstrip("/") or "/"
             sensitive = any(clean == p or clean.startswith(p + "/") for p in _SENSITIVE
                             if p != "/") or clean == "/"
-            yield at(v["hostPath"], "path", obj, f"hostPath `{path}`"
-                     + (" (a sensitive host path)" if sensitive else ""))
+            h = _calibrate(at(v["hostPath"], "path", obj, f"hostPath `{path}`"
+                              + (" (a sensitive host path)" if sensitive else "")),
+                           pod, "host", "suggestion")
+            yield _part_of(h, doc, ctx, obj, "K8026") if clean == "/" else h
 
 
 @rules.rule(
@@ -539,9 +649,12 @@ def env_literal_secret(doc, ctx):
             if not isinstance(e.get("value"), str):
                 continue
             name, value = str(e.get("name", "")), e["value"]
-            if value and (token_kind(value) or (is_secret_name(name)
-                                                 and is_literal_secret_value(value))):
-                yield at(e, "value", obj, f"container `{cname(c)}`: `{name}={MASK}`")
+            if value and (token_kind(value) or (is_secret_name(name) and (
+                    is_literal_secret_value(value, name) or is_weak_default(value)))):
+                h = at(e, "value", obj, f"container `{cname(c)}`: `{name}={MASK}`")
+                h.severity, note = secret_context(h.path or obj.path, value)
+                h.message += note
+                yield h
 
 
 @rules.rule(
@@ -598,24 +711,33 @@ def token_automount(doc, ctx):
 
 
 class RunIndex:
-    """Built once per run, so that cross-object rules stay linear in the input."""
+    """Built once per run, so that cross-object rules stay linear in the input.
 
-    def __init__(self, objects):
-        from infra_expert.kubernetes.model import namespace_of, pod_template
+    Namespaces: an object is in its `metadata.namespace`, else in the namespace of the
+    kustomization that lists it (when that kustomization was not rendered and its
+    resources are reviewed as written), else in `default`. Selectors (Service, PDB,
+    NetworkPolicy) only ever match pods of their own namespace."""
+
+    def __init__(self, objects, namespaces=None):
+        from infra_expert.kubernetes.model import pod_template
         self.objects = objects
         self.by_kind = {}
         self.keys = set()
         self.pods_by_ns = {}
         self.memo = {}
         self._label_index = None
+        self._namespaces = namespaces or {}
         for o in objects:
             self.by_kind.setdefault(o.kind, []).append(o)
-            self.keys.add((o.kind, namespace_of(o), o.name))
+            self.keys.add((o.kind, self.namespace(o), o.name))
             pod, meta = pod_template(o) if o.kind in _WORKLOAD_KINDS else (None, None)
             if pod is not None:
                 labels = meta.get("labels") if isinstance(meta, dict) else None
-                self.pods_by_ns.setdefault(namespace_of(o), []).append(
+                self.pods_by_ns.setdefault(self.namespace(o), []).append(
                     (o, pod, labels if isinstance(labels, dict) else {}))
+
+    def namespace(self, obj):
+        return obj.namespace or self._namespaces.get(id(obj)) or "default"
 
     def of(self, kind):
         return self.by_kind.get(kind, [])
@@ -656,10 +778,59 @@ _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"
 def run_index(ctx):
     index = ctx.cache.get("k8s-index")
     if index is None:
-        index = RunIndex([o for d in ctx.documents if d.domain == "kubernetes"
-                          and d.model is not None for o in d.model.objects])
+        docs = [d for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
+                and hasattr(d.model, "objects")]
+        index = RunIndex([o for d in docs for o in d.model.objects],
+                         _kustomize_namespaces(ctx, docs))
         ctx.cache["k8s-index"] = index
     return index
+
+
+def _kustomize_namespaces(ctx, docs):
+    """{id(object): namespace} for objects with no namespace of their own that an
+    unrendered kustomization with `namespace:` lists (the file itself, or a folder above
+    it). The kustomization in the file's own folder wins; otherwise a namespace is given
+    only when every kustomization that reaches the file agrees on it."""
+    import os
+
+    from infra_expert.yamlsafe import YamlError, load_all
+    claims = {}     # abspath of a manifest -> {namespace: nearest distance}
+    for k in ctx.documents:
+        if k.kind != "kustomization" or k.model is not None:
+            continue
+        try:
+            data = load_all(k.text)
+        except YamlError:
+            continue
+        data = data[0] if data and isinstance(data[0], dict) else {}
+        namespace = data.get("namespace")
+        if not isinstance(namespace, str) or not namespace or "$" in namespace:
+            continue
+        here = os.path.dirname(os.path.abspath(k.abspath))
+        for key in ("resources", "bases"):
+            items = data.get(key)
+            for item in items if isinstance(items, list) else ():
+                if not isinstance(item, str):
+                    continue
+                target = os.path.normpath(os.path.join(here, item))
+                for d in docs:
+                    path = os.path.abspath(d.abspath)
+                    if path == target or path.startswith(target + os.sep):
+                        distance = 0 if os.path.dirname(path) == here else 1
+                        seen = claims.setdefault(path, {})
+                        seen[namespace] = min(distance, seen.get(namespace, distance))
+    out = {}
+    for d in docs:
+        seen = claims.get(os.path.abspath(d.abspath))
+        if not seen:
+            continue
+        near = [ns for ns, dist in seen.items() if dist == 0]
+        ns = near[0] if len(near) == 1 else (next(iter(seen)) if len(seen) == 1 else None)
+        if ns:
+            for o in d.model.objects:
+                if not o.namespace:
+                    out[id(o)] = ns
+    return out
 
 
 @rules.rule(
@@ -684,3 +855,36 @@ def deprecated_sa_field(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         if "serviceAccount" in pod:
             yield at(pod, "serviceAccount", obj, "`serviceAccount:` is deprecated")
+
+
+@rules.rule(
+    "K8090", "critical", "security", "Compound: privileged on the host network",
+    "`privileged` alone is root on the node; with `hostNetwork` the pod also sits on the "
+    "node's network stack: node-local services (kubelet, etcd on a control-plane node), "
+    "the cloud metadata endpoint and every other pod's traffic are in reach. One "
+    "compromise of this container is the node and a foothold on the cluster.",
+    "Drop `privileged` for the capabilities the container needs, or leave the host "
+    "network; node agents that need both (CNI, CSI) are recognised and not reported here.",
+    example="spec:\n  hostNetwork: true\n  containers:\n    - name: app\n      image: "
+            "example/app:1.0\n      securityContext: {privileged: true}")
+def compound_privileged_host_network(doc, ctx):
+    for rule_id, obj, node, key, text in _chains(doc, ctx)[1]:
+        if rule_id == "K8090":
+            yield at(node, key, obj, text)
+
+
+@rules.rule(
+    "K8091", "critical", "security", "Compound: node root or runtime socket + root",
+    "A hostPath of the node's `/` (writable) or of the container runtime socket, used by a "
+    "container that is privileged or may run as root, controls the node: it starts "
+    "containers beside the kubelet or rewrites the host's files. Node agents that need "
+    "it (CSI, monitoring) are recognised and not reported here.",
+    "Remove the hostPath; mount only the narrow path needed, read-only, and run as a "
+    "non-root user (`runAsNonRoot: true`).",
+    example="spec:\n  containers:\n    - name: app\n      image: example/app:1.0\n"
+            "      volumeMounts: [{name: sock, mountPath: /var/run/docker.sock}]\n"
+            "  volumes:\n    - name: sock\n      hostPath: {path: /var/run/docker.sock}")
+def compound_node_takeover(doc, ctx):
+    for rule_id, obj, node, key, text in _chains(doc, ctx)[1]:
+        if rule_id == "K8091":
+            yield at(node, key, obj, text)

@@ -8,12 +8,13 @@ import os
 from infra_expert.fsgate import Refused
 from infra_expert.model import Notice, Suppression
 from infra_expert.podman import rules
+from infra_expert.podman import rules_updates
 from infra_expert.podman.model import QUADLET_KINDS
 from infra_expert.suppress import line_comment_suppressions
 from infra_expert.units import drop_in_paths, parse_unit
 
 NAME = "podman"
-RULESETS = (rules.rules,)
+RULESETS = (rules.rules, rules_updates.rules)
 
 
 def load_all(docs, ctx):
@@ -22,6 +23,7 @@ def load_all(docs, ctx):
         try:
             ext = os.path.splitext(doc.path)[1]
             unit = parse_unit(doc.text, doc.path)
+            unit.files = [doc.path]      # the unit and the drop-ins applied to it
             for conf in drop_in_paths(doc.path, ext.lstrip("."), ctx.gate.listdir):
                 try:
                     text = ctx.gate.read_text(conf)
@@ -30,6 +32,7 @@ def load_all(docs, ctx):
                         Notice(conf, f"drop-in not applied: {exc.describe()}"))
                     continue
                 parse_unit(text, conf, unit)
+                unit.files.append(conf)
             unit.kind = QUADLET_KINDS.get(ext, "Container")
             doc.model = unit
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on

@@ -146,7 +146,7 @@ def literal_secret(doc, ctx):
         for item in eff.get("env", []):
             name, eq, value = item.value.partition("=")
             if eq and value and (token_kind(value) or (
-                    is_secret_name(name) and is_literal_secret_value(value))):
+                    is_secret_name(name) and is_literal_secret_value(value, name))):
                 yield _at(item.entry, f"`{name}={MASK}`")
 
 
@@ -180,9 +180,18 @@ def notify_without_health(doc, ctx):
             yield _at(e, "`Notify=healthy` with no `HealthCmd=`")
 
 
+# systemd.service(5): what each policy restarts after. A crash is usually a non-zero exit
+# code, which only `always` and `on-failure` act on.
+_RESTARTS_ON = {"on-success": "a clean exit", "on-abort": "an uncaught signal",
+                "on-watchdog": "a watchdog timeout"}
+
+
 @rules.rule(
-    "PM010", "warning", "reliability", "No `Restart=` in [Service]",
-    "Quadlet adds no restart policy: a container that exits or crashes stays down.",
+    "PM010", "warning", "reliability", "No `Restart=` in [Service], or one that ignores crashes",
+    "Quadlet adds no restart policy: a container that exits or crashes stays down. "
+    "`Restart=on-success` (like `on-abort` and `on-watchdog`) does not restart after a "
+    "non-zero exit, which is how most crashes end. An explicit `Restart=no` is a choice and "
+    "is not reported.",
     "Add `[Service]` with `Restart=always` (or `on-failure`).",
     positive="Restart policy `{policy}` set")
 def restart(doc, ctx):
@@ -190,8 +199,15 @@ def restart(doc, ctx):
     if unit.kind not in ("Container", "Kube", "Pod"):
         return
     policy = unit.get("Service", "Restart")
-    if policy and policy != "no":
-        yield Pass(unit.entry("Service", "Restart").line, policy=policy)
+    if policy is not None:
+        entry = unit.entry("Service", "Restart")
+        value = policy.strip().lower()
+        if value in _RESTARTS_ON:
+            yield Hit(entry.line, f"`Restart={policy}` only restarts after "
+                                  f"{_RESTARTS_ON[value]}: a crash (non-zero exit) leaves "
+                                  "it down", path=entry.path)
+        elif value not in ("no", ""):
+            yield Pass(entry.line, policy=policy)
     elif unit.get("Service", "Type") != "oneshot":
         yield Hit(_section_line(unit, unit.kind), "no `Restart=` in [Service]")
 

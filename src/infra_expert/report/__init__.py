@@ -71,7 +71,7 @@ def utf8_tree(value):
     return value
 
 
-def render(review, fmt, colour=False):
+def render(review, fmt, colour=False, full=False):
     if fmt == "json":
         from infra_expert.report.json_report import render_json
         return render_json(review)
@@ -80,4 +80,4 @@ def render(review, fmt, colour=False):
         return render_sarif(review)
     from infra_expert.report.markdown import render_review
     return render_review(review, colour=colour and fmt == "review",
-                         markdown=fmt == "markdown")
+                         markdown=fmt == "markdown", full=full)

@@ -84,42 +84,287 @@ def _cell(text):
     return text.replace("|", "\\|")
 
 
-def _finding_lines(group, markdown):
-    """One entry per rule and file: a rule that fires on four services reads as one
-    point with four places, not four points."""
+# The default review stays short on a large repository: a group shows this many places,
+# names, projects and table rows, and says how many more there are; `--full` lists all.
+PLACES_SHOWN = 3
+NAMES_SHOWN = 3
+PROJECTS_SHOWN = 3
+ROWS_SHOWN = 10
+MUST_FIX_SHOWN = 10
+POSITIVES_SHOWN = 3
+
+# The hardening baseline: one table per project (which service lacks what) instead of one
+# entry per rule. Column order is the order a reviewer would fix them in.
+BASELINES = {
+    "compose": (("DC003", "no-new-privileges"), ("DC006", "cap_drop ALL"),
+                ("DC007", "read-only root"), ("DC031", "memory limit"),
+                ("DC032", "CPU limit"), ("DC033", "pids limit"), ("DC041", "logging")),
+    "kubernetes": (("K8015", "runAsNonRoot"), ("K8014", "no privilege escalation"),
+                   ("K8017", "read-only root"), ("K8022", "drop ALL"),
+                   ("K8001", "CPU request"), ("K8002", "memory request"),
+                   ("K8003", "memory limit")),
+}
+_NOUNS = {"compose": ("service", "services"), "kubernetes": ("container", "containers")}
+
+
+def _more(n, what=""):
+    return f" (+{n}{' ' + what if what else ''})" if n > 0 else ""
+
+
+def _subject_text(subject, domain, markdown):
+    return _code(subject) if domain == "compose" else _inline(subject, markdown)
+
+
+def _by_project(group):
+    projects = {}
+    for f in group:
+        projects.setdefault(f.project, []).append(f)
+    return projects
+
+
+def _subjects(findings, info, markdown, names=True):
+    """"6 of 9 services: a, b, c (+3)" for the places of one project, or "4 places"."""
+    subjects = []
+    for f in findings:
+        if f.subject is None or info is None:
+            return f"{len(findings)} place{'s' if len(findings) != 1 else ''}"
+        if f.subject not in subjects:
+            subjects.append(f.subject)
+    known = info["subjects"]
+    one, many = _NOUNS.get(info["domain"], ("place", "places"))
+    if not all(s in known for s in subjects):
+        if info["domain"] != "compose":
+            one, many = "object", "objects"
+        count = f"{len(subjects)} {one if len(subjects) == 1 else many}"
+    else:
+        count = f"{len(subjects)} of {len(known)} {one if len(known) == 1 else many}"
+    if not names:
+        return count
+    shown = ", ".join(_subject_text(s, info["domain"], markdown) for s in subjects[:NAMES_SHOWN])
+    return f"{count}: {shown}{_more(len(subjects) - NAMES_SHOWN)}"
+
+
+def _where(group, projects, markdown):
+    """Where a rule fired: one project and its services, or the projects and counts."""
+    by_project = _by_project(group)
+    if len(by_project) == 1:
+        project, found = next(iter(by_project.items()))
+        return f"{_code(project)}: {_subjects(found, projects.get(project), markdown)}"
+    parts = []
+    for p, found in list(by_project.items())[:PROJECTS_SHOWN]:
+        if p in projects or len(found) > 1:
+            parts.append(f"{_code(p)} ({_subjects(found, projects.get(p), markdown, False)})")
+        else:
+            parts.append(_code(p))
+    return (f"{len(group)} places in {len(by_project)} {_unit(by_project)}: "
+            + ", ".join(parts) + _more(len(by_project) - PROJECTS_SHOWN, _unit(by_project)))
+
+
+def _unit(by_project):
+    """"files" when every project is a file alone (Dockerfiles), else "projects"."""
+    alone = all(f.path == p for p, found in by_project.items() for f in found)
+    return "files" if alone else "projects"
+
+
+def _short_where(group):
+    """For the opening list: the first place and how many more."""
+    f = group[0]
+    if len(group) == 1:
+        return _code(_loc(f.path, f.line))
+    by_project = _by_project(group)
+    scope = (f" in {len(by_project)} {_unit(by_project)}" if len(by_project) > 1 else "")
+    return f"{_code(_loc(f.path, f.line))} (+{len(group) - 1} more{scope})"
+
+
+def _finding_lines(group, markdown, projects=None, full=False):
+    """One entry per rule: a rule that fires on four services, or in forty projects, reads
+    as one point listing its places, not forty points."""
     f = group[0]
     title, fix = visible(f.rule.title), visible(f.fix)
     if len(group) == 1:
         return [f"- **{f.rule.id}** {title} — {_code(_loc(f.path, f.line))}",
                 f"  - Seen: {_inline(f.message, markdown)}",
                 f"  - Fix: {fix}"]
-    out = [f"- **{f.rule.id}** {title} — {_code(f.path)}, {len(group)} places"]
-    out.extend(f"  - {_code(_loc(g.path, g.line))} {_inline(g.message, markdown)}"
-               for g in group)
+    out = [f"- **{f.rule.id}** {title} — {_where(group, projects or {}, markdown)}"]
+    if full or len(group) <= PLACES_SHOWN:
+        out.extend(f"  - {_code(_loc(g.path, g.line))} {_inline(g.message, markdown)}"
+                   for g in group)
+    else:
+        out.append(f"  - Seen: {_code(_loc(f.path, f.line))} {_inline(f.message, markdown)}")
+        rest = []
+        for g in group:
+            loc = _loc(g.path, g.line)
+            if loc != _loc(f.path, f.line) and loc not in rest:
+                rest.append(loc)
+        shown = ", ".join(_code(loc) for loc in rest[:PLACES_SHOWN - 1])
+        left = len(group) - 1 - min(len(rest), PLACES_SHOWN - 1)
+        if shown:
+            out.append(f"  - Also: {shown}" + (f" (+{left} more; `--full` lists every "
+                                               "place)" if left > 0 else ""))
     out.append(f"  - Fix: {fix}")
     return out
 
 
 def _grouped(findings):
+    """Findings of one rule together, in the order of the rule's first finding (the
+    findings come sorted: security first, then file and line)."""
     groups, index = [], {}
     for f in findings:
-        key = (f.rule.id, f.path)
-        if key in index:
-            groups[index[key]].append(f)
+        if f.rule.id in index:
+            groups[index[f.rule.id]].append(f)
         else:
-            index[key] = len(groups)
+            index[f.rule.id] = len(groups)
             groups.append([f])
     return groups
+
+
+def _baseline_split(review):
+    """{domain: findings} of the hardening baseline that go into its table: a finding
+    that names its service/container in a known project, and is not critical."""
+    ids = {rid: domain for domain, cols in BASELINES.items() for rid, _ in cols}
+    tables = {}
+    for f in review.findings:
+        domain = ids.get(f.rule.id)
+        if (domain and f.severity != "critical" and f.subject is not None
+                and f.project in review.projects):
+            tables.setdefault(domain, []).append(f)
+    return tables
+
+
+def _baseline_lines(domain, findings, review, markdown, full):
+    cols = [(rid, label) for rid, label in BASELINES[domain]
+            if any(f.rule.id == rid for f in findings)]
+    missing, rows, rules = {}, {}, {}
+    for f in findings:
+        missing.setdefault((f.project, f.subject), set()).add(f.rule.id)
+        rules.setdefault(f.rule.id, f)
+    for f in findings:
+        if f.project not in rows:
+            known = review.projects[f.project]["subjects"]
+            rows[f.project] = list(known)
+        if f.subject not in rows[f.project]:
+            rows[f.project].append(f.subject)
+    one, many = _NOUNS[domain]
+    total = sum(len(r) for r in rows.values())
+    lacking = len(missing)
+    ids = ", ".join(rid for rid, _ in cols)
+    where = (f"{_code(next(iter(rows)))}: " if len(rows) == 1
+             else f"{len(rows)} projects: ")
+    out = [f"- **Hardening baseline** ({ids}) — {where}{lacking} of {total} "
+           f"{one if total == 1 else many} lack at least one item", ""]
+    head = " | ".join(label for _, label in cols)
+    rule_line = "|---" * (len(cols) + 1) + "|"
+    if full or (len(rows) <= PROJECTS_SHOWN and total <= 3 * ROWS_SHOWN):
+        for project, subjects in rows.items():
+            if len(rows) > 1:
+                out.extend([f"  {_code(project)}:", ""])
+            out.append(f"  | {one.capitalize()} | {head} |")
+            out.append("  " + rule_line)
+            for subject in subjects:
+                gone = missing.get((project, subject), set())
+                cells = " | ".join("✗" if rid in gone else "✓" for rid, _ in cols)
+                name = _cell(_subject_text(subject, domain, markdown))
+                out.append(f"  | {name} | {cells} |")
+            out.append("")
+    else:
+        out.append(f"  | Project ({many} lacking / all) | {head} |")
+        out.append("  " + rule_line)
+        for project, subjects in list(rows.items())[:ROWS_SHOWN]:
+            cells = []
+            for rid, _ in cols:
+                n = sum(1 for s in subjects if rid in missing.get((project, s), ()))
+                cells.append(f"✗ {n}/{len(subjects)}" if n else "✓")
+            out.append(f"  | {_cell(_code(project))} | {' | '.join(cells)} |")
+        out.append("")
+        if len(rows) > ROWS_SHOWN:
+            out.extend([f"  +{len(rows) - ROWS_SHOWN} projects; `--full` shows every "
+                        f"{one}.", ""])
+    warned = [label for rid, label in cols if rules[rid].severity == "warning"]
+    if warned and len(warned) < len(cols):
+        out.append(f"  - Missing {', '.join(warned)}: warning; the other columns are "
+                   "suggestions.")
+    for rid, label in cols:
+        out.append(f"  - Fix {label} (**{rid}**): {visible(rules[rid].fix)}")
+    return out
+
+
+def _must_fix(groups, review, markdown):
+    """The opening list: the critical findings in order, one line per rule."""
+    if not groups:
+        return []
+    out = ["**Must fix:**", ""]
+    for i, group in enumerate(groups[:MUST_FIX_SHOWN], 1):
+        f = group[0]
+        out.append(f"{i}. **{f.rule.id}** {visible(f.rule.title)} — {_short_where(group)}")
+    if len(groups) > MUST_FIX_SHOWN:
+        out.append(f"{MUST_FIX_SHOWN + 1}. … and {len(groups) - MUST_FIX_SHOWN} more rules "
+                   "in 🔴 Critical below")
+    out.append("")
+    return out
+
+
+def _positive_lines(review, markdown, full):
+    """One line per rule: its first positive, and how many more places it holds in."""
+    by_rule = {}
+    for p in review.positives:
+        by_rule.setdefault(p.rule.id, []).append(p)
+    out = []
+    for items in by_rule.values():
+        if full or len(items) <= POSITIVES_SHOWN:
+            out.extend(f"- {_inline(p.message, markdown)} — {_code(_loc(p.path, p.line))}"
+                       for p in items)
+        else:
+            p = items[0]
+            out.append(f"- {_inline(p.message, markdown)} — {_code(_loc(p.path, p.line))}"
+                       f" (+{len(items) - 1} more files like it)")
+    return out
 
 
 def _mib(value):
     return "—" if value is None else f"{value / 2**20:.0f} MiB"
 
 
-def _resources(review, markdown):
+def _workload_totals(workloads):
+    """The steady requests (replicas, HPA minimum), then per node (DaemonSets), then the
+    batch peak (Jobs, CronJobs), each said only when there is some."""
+    def total(schedule):
+        rows = [w for w in workloads if w.get("schedule", "steady") == schedule]
+        return (len(rows), sum(w["cpu_request"] for w in rows),
+                sum(w["memory_request"] for w in rows) / 2**20)
+    n, cpu, mem = total("steady")
+    text = [f"Requests add up to {cpu:g} CPU and {mem:.0f} MiB across {n} long-running "
+            "workload(s) (replicas, or an HPA's minimum, included)"]
+    n, cpu, mem = total("per-node")
+    if n:
+        text.append(f"plus {cpu:g} CPU and {mem:.0f} MiB on every node for {n} DaemonSet(s)")
+    text = [", ".join(text) + "; the cluster needs at least that much allocatable "
+            "capacity, plus room for one node to drain."]
+    n, cpu, mem = total("batch")
+    if n:
+        text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB more "
+                    "while they run (not in the total above).")
+    return [" ".join(text)]
+
+
+def _resources(review, markdown, full=False):
     out = []
     images = review.resources.get("dockerfile", {}).get("images", [])
-    for project in review.resources.get("compose", {}).get("projects", []):
+    compose = review.resources.get("compose", {}).get("projects", [])
+    if not full and len(compose) > PROJECTS_SHOWN:   # a large repository: one row a project
+        out.append("| Compose project | Services | Memory limits declared | Without a limit |")
+        out.append("|---|---|---|---|")
+        for project in compose[:ROWS_SHOWN]:
+            rows = project["services"]
+            limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
+            out.append(f"| {_cell(_code(project['path']))} | {len(rows)} | "
+                       f"{_mib(sum(limited)) if limited else '—'} | "
+                       f"{len(rows) - len(limited)} |")
+        out.append("")
+        if len(compose) > ROWS_SHOWN:
+            out.extend([f"+{len(compose) - ROWS_SHOWN} projects; `--full` shows every "
+                        "project and service.", ""])
+        compose = []
+    for project in compose:
         rows = project["services"]
         out.append(f"{_code(project['path'])}:")
         out.append("")
@@ -144,23 +389,25 @@ def _resources(review, markdown):
         out.append("| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
                    "Memory limits |")
         out.append("|---|---|---|---|---|---|")
-        for w in workloads:
+        for w in (workloads if full else workloads[:3 * ROWS_SHOWN]):
             where = f"{_code(w['path'])} {_inline(w['kind'], markdown)} {_code(w['name'])}"
-            out.append(f"| {_cell(where)} | {w['replicas']} | "
+            replicas = {"per-node": "× nodes", "batch": f"{w['replicas']} (batch peak)"}.get(
+                w.get("schedule"), f"{w['replicas']}" + (" (HPA min)" if w.get("autoscaled")
+                                                         else ""))
+            out.append(f"| {_cell(where)} | {replicas} | "
                        f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
                        f"{_mib(w['memory_request'] or None)} | {_mib(w['memory_limit'] or None)} |")
-        cpu = sum(w["cpu_request"] for w in workloads)
-        mem = sum(w["memory_request"] for w in workloads)
         out.append("")
-        out.append(f"Requests add up to {cpu:g} CPU and {mem / 2**20:.0f} MiB across "
-                   f"{len(workloads)} workload(s) (replicas included); the cluster needs at "
-                   "least that much allocatable capacity, plus room for one node to drain.")
+        if not full and len(workloads) > 3 * ROWS_SHOWN:
+            out.extend([f"+{len(workloads) - 3 * ROWS_SHOWN} workloads; `--full` lists "
+                        "every one.", ""])
+        out.extend(_workload_totals(workloads))
         out.append("")
     if images:
         out.append("| Dockerfile | Final base image | Base size (approx.) | Stages | "
                    "Layers added |")
         out.append("|---|---|---|---|---|")
-        for img in images:
+        for img in (images if full else images[:3 * ROWS_SHOWN]):
             size = img["base_size_mb"]
             size_text = "unknown" if size is None else f"~{size} MB"
             base = img["final_base"]
@@ -169,6 +416,9 @@ def _resources(review, markdown):
             out.append(f"| {_cell(_code(img['path']))} | {_cell(_code(base))} | "
                        f"{size_text} | {img['stages']} | {img['layers_added']} |")
         out.append("")
+        if not full and len(images) > 3 * ROWS_SHOWN:
+            out.extend([f"+{len(images) - 3 * ROWS_SHOWN} Dockerfiles; `--full` lists "
+                        "every one.", ""])
         out.append("Memory and CPU depend on how the image runs; they are estimated from "
                    "the Compose files, manifests or units that run it.")
     elif not out:
@@ -177,28 +427,41 @@ def _resources(review, markdown):
     return out
 
 
-def render_review(review, colour=False, markdown=True):
+def render_review(review, colour=False, markdown=True, full=False):
     """The review as Markdown, or (markdown=False) as text for a terminal: both show
-    control characters escaped; Markdown also keeps file content out of its markup."""
-    out = ["## infra-expert review", "", summary_line(review), ""]
+    control characters escaped; Markdown also keeps file content out of its markup.
+    A rule is said once with its places (`full`: every place, every project)."""
+    baseline = _baseline_split(review)
+    in_table = {id(f) for found in baseline.values() for f in found}
     by_sev = {"critical": [], "warning": [], "suggestion": []}
     for f in review.findings:
-        by_sev[f.severity].append(f)
+        if id(f) not in in_table:
+            by_sev[f.severity].append(f)
+    entries = {sev: [("group", g) for g in _grouped(items)] for sev, items in by_sev.items()}
+    order = {id(f): i for i, f in enumerate(review.findings)}
+    for domain, found in baseline.items():   # the table stands where its first row would
+        sev = "warning" if any(f.severity == "warning" for f in found) else "suggestion"
+        firsts = [order[id(g[0] if kind == "group" else g[1][0])] for kind, g in entries[sev]]
+        at = sum(1 for i in firsts if i < order[id(found[0])])
+        entries[sev].insert(at, ("baseline", (domain, found)))
+    out = ["## infra-expert review", "", summary_line(review), ""]
+    out.extend(_must_fix([g for kind, g in entries["critical"] if kind == "group"],
+                         review, markdown))
     for section in ("critical", "warning", "positive", "suggestion", "resources"):
         out.append(HEADINGS[section])
         out.append("")
         if section == "positive":
-            items = [f"- {_inline(p.message, markdown)} — {_code(_loc(p.path, p.line))}"
-                     for p in review.positives]
-            out.extend(items or ["_None found._"])
+            out.extend(_positive_lines(review, markdown, full) or ["_None found._"])
         elif section == "resources":
-            out.extend(_resources(review, markdown))
+            out.extend(_resources(review, markdown, full))
         else:
-            items = by_sev[section]
-            if not items:
+            if not entries[section]:
                 out.append("_None._")
-            for group in _grouped(items):
-                out.extend(_finding_lines(group, markdown))
+            for kind, item in entries[section]:
+                if kind == "group":
+                    out.extend(_finding_lines(item, markdown, review.projects, full))
+                else:
+                    out.extend(_baseline_lines(*item, review, markdown, full))
         out.append("")
     if review.notices:
         out.append("#### Notices")

@@ -78,7 +78,8 @@ def render_sarif(review):
             "message": {"text": f"{f.rule.title.replace('`', '')}: {f.message}"},
             "locations": [{"physicalLocation": {"artifactLocation": location,
                                                 "region": region}}],
-            "properties": {"severity": f.severity, "category": f.rule.category, **raw},
+            "properties": {"severity": f.severity, "category": f.rule.category,
+                           "group": f.group, **raw},
         })
     notifications = []
     for n in review.notices:
