@@ -318,22 +318,6 @@ spec:
         - name: migrate
           image: example/migrate:1.0.0
 """}),
-    ("K8102", {"app.yaml": APP.replace("          image: nextcloud:29.0.4\n", """\
-          image: nextcloud:29.0.4
-          resources:
-            requests:
-              cpu: 100m
-            limits:
-              memory: 1Gi   # <- K8102
-""")}),
-    ("K8102", {"app.yaml": APP.replace("          image: nextcloud:29.0.4\n", """\
-          image: nextcloud:29.0.4
-          resources:
-            requests:
-              memory: 256Mi
-            limits:
-              memory: 1Gi
-""")}),
 ]
 
 HELMRELEASE = """\
@@ -463,11 +447,11 @@ spec:
               allowPrivilegeEscalation: false
               readOnlyRootFilesystem: true
               capabilities: {drop: ["ALL"]}
-            resources:
+            resources:                          # <- K8002
               requests:
                 cpu: 10m
               limits:
-                memory: 1Gi                       # <- K8102
+                memory: 1Gi
       exporter:
         containers:
           app:
@@ -519,7 +503,9 @@ def test_app_template_containers_are_judged_like_pod_containers(tmp_path):
     assert at("K8006") == at("K8007") == [next(i for i, t in lines.items()
                                                 if "<- K8006" in t)]
     assert at("K8028") == [next(i for i, t in lines.items() if "<- K8028" in t)]
-    assert at("K8102") == [next(i for i, t in lines.items() if "<- K8102" in t)]
+    k8002 = [f for f in findings if f.rule.id == "K8002"]
+    assert [f.line for f in k8002] == [next(i for i, t in lines.items() if "<- K8002" in t)]
+    assert k8002[0].severity == "suggestion" and "makes it the limit (1Gi)" in k8002[0].message
     # the pod's securityContext and the container's hardening are read from the values
     for rule_id in ("K8014", "K8015", "K8017", "K8018", "K8022", "K8009"):
         assert at(rule_id) == [], rule_id

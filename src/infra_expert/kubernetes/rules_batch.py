@@ -103,25 +103,3 @@ def job_no_deadline(doc, ctx):
         elif job.get("backoffLimit") == 0:
             yield at(job, "backoffLimit", obj, "`backoffLimit: 0` and no "
                      "`activeDeadlineSeconds`: a hung run is never stopped")
-
-
-@rules.rule(
-    "K8102", "suggestion", "performance", "Memory request left to default to the limit",
-    "When a container sets a memory limit and no memory request, Kubernetes sets the "
-    "request to the limit: the scheduler reserves the whole limit on the node for this "
-    "container, even if it usually needs a fraction. That is safe (no overcommit), but "
-    "it is rarely what was meant, and it packs nodes poorly.",
-    "Write the request explicitly: the usual working set as `requests.memory`, the "
-    "ceiling as `limits.memory` (or equal to it, on purpose, for Guaranteed QoS).",
-    example='resources:\n  requests: {memory: 256Mi}\n  limits: {memory: 1Gi}')
-def memory_request_defaulted(doc, ctx):
-    for obj, pod, c, is_init in each_container(doc.model.objects):
-        res = c.get("resources")
-        if not isinstance(res, dict):
-            continue
-        limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-        requests = res.get("requests") if isinstance(res.get("requests"), dict) else {}
-        if limits.get("memory") is not None and requests.get("memory") is None:
-            yield at(limits, "memory", obj, f"container `{cname(c)}`: memory request "
-                     f"unset, so it is the limit ({limits['memory']}) and all of it is "
-                     "reserved")

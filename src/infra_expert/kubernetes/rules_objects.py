@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.kubernetes.model import (at, containers_of, each_pod, mappings,
+from infra_expert.kubernetes.model import (ChartWorkload, at, containers_of, each_pod, mappings,
                                            selector_matches)
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.model import Hit, RuleSet
@@ -880,6 +880,8 @@ def missing_sa(doc, ctx):
     if not accounts:
         return
     for obj, pod, _ in each_pod(doc.model.objects):
+        if isinstance(obj, ChartWorkload):
+            continue   # app-template creates the ServiceAccount it names
         sa = pod.get("serviceAccountName")
         if sa and sa != "default" and (_ns(ctx, obj), str(sa)) not in accounts:
             yield at(pod, "serviceAccountName", obj, f"ServiceAccount `{sa}` is not in the "

@@ -75,9 +75,23 @@ def cpu_request(doc, ctx):
     peers=("polaris:memoryRequestsMissing", "kube-score:container-resources",
            "checkov:CKV_K8S_12"))
 def memory_request(doc, ctx):
+    """As the peers do, this fires whenever `requests.memory` is not written. With a memory
+    limit set, Kubernetes makes the request equal to the limit: nothing is overcommitted,
+    but the whole limit is reserved on the node, so it is said as a suggestion, once."""
     for obj, pod, c, is_init in each_container(doc.model.objects):
-        if not is_init and _resources(c)[1].get("memory") is None:
+        if is_init:
+            continue
+        _, requests, limits = _resources(c)
+        if requests.get("memory") is not None:
+            continue
+        if limits.get("memory") is None:
             yield _res_hit(obj, c, "no memory request")
+            continue
+        hit = _res_hit(obj, c, f"no memory request: Kubernetes makes it the limit "
+                               f"({limits['memory']}), so all of it is reserved on the node; "
+                               "write the usual working set as the request")
+        hit.severity = "suggestion"
+        yield hit
 
 
 @rules.rule(
