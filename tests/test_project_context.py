@@ -102,9 +102,11 @@ def test_realistic_project_base_two_overlays_env_and_shared_extends(tmp_path):
     combined = [f for f in result.findings if f.path == "compose.yaml"
                 and "(with `compose.ci.yaml`)" in f.message]
     assert [(f.rule.id, f.line) for f in combined] == [("DC051", 3)]
-    # the resources table counts the base's services once, not once per overlay
+    # the resources table counts the base's services once, not once per overlay, and a
+    # file of `extends` templates is not a project of its own
     projects = result.resources["compose"]["projects"]
-    assert sorted(p["path"] for p in projects) == ["compose.yaml", "shared/base.yaml"]
+    assert sorted(p["path"] for p in projects) == ["compose.yaml"]
+    assert ("shared/base.yaml", "compose") in result.files
 
 
 def test_overlay_named_or_in_a_d_folder(tmp_path):

@@ -160,7 +160,8 @@ def review_documents(documents, notices, config, gate=None, asked=None):
                             findings.append(Finding(rule, _severity(rule, config, item), path,
                                                     item.line, column, item.message))
                             hit_keys.add(key)
-                        elif type(item) is Pass and rule.positive:
+                        elif type(item) is Pass and rule.positive and doc.kind != "overlay":
+                            # an overlay's review says what it changes; praise is the base's
                             passes.append((rule, path, item))
                 except Exception as exc:  # noqa: BLE001
                     result.notices.append(Notice(
@@ -245,7 +246,8 @@ def review_documents(documents, notices, config, gate=None, asked=None):
 # they judge the same setting (a `cap_drop: [ALL]` that adds SYS_ADMIN back).
 SAME_SETTING = {"DC006": ("DC011", "DC012"), "DC035": ("DC036", "DC056"),
                 "K8022": ("K8021",)}
-_SUBJECT = re.compile(r"^(?:service `([^`]+)`|([A-Z][A-Za-z]* `[^`]*`(?:: container `[^`]+`)?))")
+_SUBJECT = re.compile(r"^(?:service `([^`]+)`|([A-Z][A-Za-z]* `[^`]*`"
+                      r"(?: controller `[^`]*`)?(?:: container `[^`]+`)?))")
 
 
 def _projects(documents):

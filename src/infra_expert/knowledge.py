@@ -63,7 +63,7 @@ PRIVILEGED_IMAGES = (
           r"jenkins/inbound-agent", r"gitea/act_runner", r"buildkite/agent"),),
     Role("a CSI node plugin", {"privileged", "caps", "host", "socket"},
          "keep it to this node DaemonSet",
-         (r"[^ ]*csi[^ ]*", r"longhornio/longhorn-manager", r"longhornio/longhorn-instance-manager",
+         (r"[^ ]*csi[^ ]*", r"sig-storage/[^ ]+", r"longhornio/longhorn-manager", r"longhornio/longhorn-instance-manager",
           r"rook/ceph", r"[^ ]*rook-ceph[^ ]*", r"quay\.io/cephcsi/cephcsi", r"cephcsi/cephcsi",
           r"democratic-csi/democratic-csi", r"openebs/[^ ]+", r"piraeusdatastore/[^ ]+")),
     Role("a CNI or kube-proxy agent", {"privileged", "caps", "host"},

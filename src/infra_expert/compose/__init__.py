@@ -82,7 +82,24 @@ def load_all(docs, ctx):
         ctx.cache.setdefault("notices", []).extend(
             Notice(p.path, f"line {p.line}: {p.message}" if p.line else p.message)
             for p in doc.model.problems if p.code == "notice")
+    _templates_are_not_projects(docs)
     return failures
+
+
+def _templates_are_not_projects(docs):
+    """A file that other projects only `extends` from (`shared/base.yaml` with a
+    `hardened` service and no image) is a set of templates, not a project: what it sets is
+    judged, at its own lines, through the services that extend it."""
+    sources = set()
+    for doc in docs:
+        if doc.model is not None:
+            sources.update(getattr(doc.model, "extends_roots", {}))
+    for doc in docs:
+        if doc.model is None or os.path.basename(doc.path) in MAIN_NAMES \
+                or os.path.realpath(doc.abspath) not in sources:
+            continue
+        doc.kind = "extends-source"
+        doc.model = None
 
 
 def related_documents(docs, ctx):

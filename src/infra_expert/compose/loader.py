@@ -91,6 +91,7 @@ class Project:
         self.root = new_map(files[0] if files else None)
         self.services = {}
         self.problems = []
+        self.documented = set()       # variables a committed `.env.example` lists
         self.interpolated = {}        # file -> {variable names used}
         self.texts = {}               # file -> its text, for suppression comments
         self.bounds = bounds or _Bounds()
@@ -139,6 +140,7 @@ def load_project(main_path, read, env=None, files=None, _depth=0, _bounds=None, 
         files, env = project_files(main_path, read)
     project = Project(os.path.dirname(main_path), files, _bounds)
     project.env = env or EnvFile()
+    project.documented = _documented_variables(project.directory, read)
     for path, lineno, message in ((project.env.path, ln, msg) for ln, msg in project.env.problems):
         project.problems.append(Problem(path, lineno, "env-syntax", message))
     for kind, lineno, message in project.env.limits:
@@ -247,6 +249,22 @@ SHELL_VARIABLES = frozenset({"PWD", "HOME", "USER", "LOGNAME", "PATH", "SHELL", 
                              "LANG"})
 
 
+# Templates of `.env` that a project commits instead of its secrets.
+ENV_EXAMPLES = (".env.example", ".env.sample", ".env.dist", ".env.template", "example.env",
+                ".env.defaults")
+
+
+def _documented_variables(directory, read):
+    """Names a committed `.env` template lists: variables the project expects the deployer
+    to set (in the untracked `.env` or the environment)."""
+    names = set()
+    for name in ENV_EXAMPLES:
+        text = read(os.path.join(directory, name))
+        if text is not None:
+            names.update(parse_env(text, name).values)
+    return names
+
+
 def _interp_value(project, value, path, pos, used):
     result, problems = interpolate(value, project.env.values, project.bounds.budget)
     for name, kind in problems:
@@ -256,6 +274,8 @@ def _interp_value(project, value, path, pos, used):
         used.add(name)
         if kind == "unset" and name in SHELL_VARIABLES:
             continue
+        if name in project.documented:
+            continue   # listed in `.env.example`: provided where it is deployed, on purpose
         if kind == "required":
             project.problems.append(Problem(path, pos[0] if pos else 1, "required-var",
                                             f"`${{{name}:?…}}` is required but `{name}` is not "
