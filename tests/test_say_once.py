@@ -264,3 +264,12 @@ def test_full_flag_on_the_command_line(tmp_path):
     assert "`--full` lists every place" in short
     assert "`--full` lists every place" not in full
     assert "`compose.yaml:35` service `backup`: no healthcheck" in full
+
+
+def test_required_variable_is_said_once_per_variable(tmp_path):
+    from conftest import write_tree, run_review
+    write_tree(tmp_path, {"compose.yaml": "services:\n  a:\n    image: a:1\n    environment:\n"
+                                          "      X: ${PW:?set it}\n      Y: ${PW:?set it}\n"})
+    result = run_review(tmp_path)
+    hits = [(f.line, f.message) for f in result.findings if f.rule.id == "DC025"]
+    assert len(hits) == 1 and hits[0][0] == 5 and "used 2 times, also at line 6" in hits[0][1]

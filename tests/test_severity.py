@@ -285,3 +285,16 @@ def test_privileged_k8s_container_is_not_told_about_capabilities(tmp_path):
     files["app.yaml"] = _pod(container="          securityContext:\n" + caps)
     ids = {r[0] for r in found(tmp_path, files)}
     assert {"K8014", "K8021", "K8022"} <= ids
+
+
+def test_credentials_in_fixtures_are_warnings_for_every_credential_rule(tmp_path):
+    from conftest import run_review, write_tree
+    dockerfile = "FROM alpine:3.20\nENV API_TOKEN=q8Zr4TnW2xLp0vYc\nUSER 1000\n"
+    write_tree(tmp_path, {"tests/fixtures/app/Dockerfile": dockerfile,
+                          "deploy/Dockerfile": dockerfile})
+    result = run_review(tmp_path)
+    seen = sorted((f.path, f.severity) for f in result.findings if f.rule.id == "DF041")
+    assert seen == [("deploy/Dockerfile", "critical"),
+                    ("tests/fixtures/app/Dockerfile", "warning")]
+    fixture = next(f for f in result.findings if f.rule.id == "DF041" and "tests/" in f.path)
+    assert fixture.message.endswith("keep real ones out of it)")

@@ -50,8 +50,11 @@ _VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
 _K8S_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
 _K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
 # kustomize, skaffold and Helm's own files carry apiVersion/kind but are not objects
-_K8S_TOOLING = lazy_re(r"^kind:\s*(?:Kustomization|Component|Config)\s*$|"
+# (a Flux `Kustomization`, kustomize.toolkit.fluxcd.io, is an API object: reviewed)
+_K8S_TOOLING = lazy_re(r"^kind:\s*(?:Component|Config)\s*$|"
                        r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
+_KUSTOMIZATION_KIND = lazy_re(r"^kind:\s*Kustomization\s*$", re.MULTILINE)
+_FLUX_KUSTOMIZATION = lazy_re(r"^apiVersion:\s*kustomize\.toolkit\.fluxcd\.io/", re.MULTILINE)
 _OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
 # What a Compose service holds: a `services:` mapping whose entries hold none of these
 # (Helm values, an Ansible inventory, a Home Assistant config) is not a Compose file.
@@ -170,7 +173,8 @@ def classify_content(head, name=""):
                 and not _VALUES_NAME.match(name) and _looks_like_compose_services(head):
             return ("compose", "compose")
         if _K8S_API.search(head) and _K8S_KIND.search(head) and not _HELM.search(head) \
-                and not _K8S_TOOLING.search(head):
+                and not _K8S_TOOLING.search(head) and not (
+                    _KUSTOMIZATION_KIND.search(head) and not _FLUX_KUSTOMIZATION.search(head)):
             return ("kubernetes", "manifest")
         return None
     for line in head.splitlines():

@@ -173,6 +173,8 @@ def review_documents(documents, notices, config, gate=None, asked=None):
         if asked is not None:
             findings[first:] = [f for f in findings[first:] if asked(f.path)]
 
+    _calibrate_fixtures(findings, config)
+
     # One statement once: a value inherited from a shared file (`extends`, `include`) is
     # reported at its source however many services or projects use it.
     unique_findings = {}
@@ -383,6 +385,17 @@ def _load(documents, mods, ctx, result):
             result.notices.append(Notice(doc.path, f"internal error while parsing ({error}); "
                                                    "file not reviewed"))
     return failed
+
+
+def _calibrate_fixtures(findings, config):
+    """A credential in a CI/test fixture is not a deployed one: a warning that says so
+    (unless the user set the rule's severity)."""
+    from infra_expert.knowledge import FIXTURE_CALIBRATED_RULES, FIXTURE_NOTE, is_fixture_path
+    for f in findings:
+        if f.rule.id in FIXTURE_CALIBRATED_RULES and f.rule.id not in config.severity \
+                and f.severity == "critical" and is_fixture_path(f.path):
+            f.severity = "warning"
+            f.message += FIXTURE_NOTE
 
 
 def _severity(rule, config, hit=None):

@@ -184,13 +184,20 @@ def is_weak_default(value):
     return isinstance(value, str) and value.strip().strip("\"'").lower() in WEAK_DEFAULTS
 
 
+# Rules about a credential written in a file that do not place it themselves: the engine
+# gives their findings in a CI/test fixture the fixture severity and note (the others call
+# secret_context with the value, which also knows weak defaults).
+FIXTURE_CALIBRATED_RULES = frozenset({"DF041", "DF043", "DF044", "DF048", "K8056", "PM007",
+                                      "PM022"})
+FIXTURE_NOTE = " (in a CI/test fixture: not a deployed credential, but keep real ones out of it)"
+
+
 def secret_context(path, value):
     """(severity or None, note) for a literal credential at `path`: a CI/test fixture is
     a warning that says so; a well-known default in a deployment file stays critical and
     says why; anything else keeps the rule's severity (None, "")."""
     if is_fixture_path(path):
-        return "warning", " (in a CI/test fixture: not a deployed credential, but keep " \
-                          "real ones out of it)"
+        return "warning", FIXTURE_NOTE
     if is_weak_default(value):
         return "critical", " — a well-known default credential, the first one an " \
                            "attacker tries"

@@ -41,7 +41,8 @@ def load_errors(doc, ctx):
     "CI may set it at deploy time, which a static review cannot see.",
     "Add VAR to `.env` (kept out of git if secret), or give it a default `${VAR:-value}`.")
 def required_variable(doc, ctx):
-    yield from _problems(doc, "required-var")
+    """One finding per variable and project, at its first use, listing the others."""
+    yield from _once_per_variable(doc, "required-var", 3)
 
 
 @rules.rule(
@@ -54,10 +55,17 @@ def required_variable(doc, ctx):
 def unset_variable(doc, ctx):
     """One finding per variable and project, at its first use, listing the others."""
     yield from _problems(doc, "env-syntax")
+    yield from _once_per_variable(doc, "unset-var", 1)
+
+
+def _once_per_variable(doc, code, name_at):
+    """The loader's `code` problems folded per variable (its name is the `name_at`-th
+    backtick-delimited part of the message): one Hit at the first use in merge order."""
     uses = {}
     for p in doc.model.problems:
-        if p.code == "unset-var":
-            name = p.message.split("`")[1] if p.message.startswith("`") else p.message
+        if p.code == code:
+            parts = p.message.split("`")
+            name = parts[name_at] if len(parts) > name_at else p.message
             uses.setdefault(name, []).append(p)
     order = {os.path.normpath(f): i for i, f in enumerate(doc.model.files)}
     for name, places in uses.items():

@@ -1,15 +1,15 @@
-"""Kubernetes rules about GitOps objects: Flux `HelmRelease` and Argo CD `Application`.
-
-Not here, on purpose: Flux remediation and drift-detection defaults. Most repositories set
-them once in a Flux Kustomization's `patches`, which discovery does not load as an object,
-so a per-HelmRelease rule would be wrong on them (165 false findings on the homelab corpus)."""
+"""Kubernetes rules about GitOps objects: Flux `HelmRelease` and Argo CD `Application`."""
 
 from __future__ import annotations
+
+import os
+import re
 
 from infra_expert.kubernetes.model import at, mappings, namespace_of
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import RuleSet
+from infra_expert.yamlsafe import YamlError, load_all
 
 rules = RuleSet("kubernetes")
 
@@ -117,3 +117,189 @@ def argo_prune_empty(doc, ctx):
         if isinstance(auto, dict) and auto.get("prune") is True \
                 and auto.get("allowEmpty") is True:
             yield at(auto, "allowEmpty", obj, "`prune: true` with `allowEmpty: true`")
+
+
+# --------------------------------------------------------- Flux release remediation ----
+# Most repositories set remediation once for every HelmRelease: in a Flux Kustomization's
+# `spec.patches` (often nested: a patch on the child Kustomizations that adds a patch on
+# their HelmReleases), or in a kustomize `kustomization.yaml` (or a component it lists).
+# A release is judged with what those patches add.
+
+def _sets_retries(spec):
+    """True when a HelmRelease spec (or a patch of one) decides how failures are retried."""
+    if not isinstance(spec, dict):
+        return False
+    for action in ("install", "upgrade"):
+        node = spec.get(action)
+        if not isinstance(node, dict):
+            continue
+        if str(_get(node, "strategy", "name")) == "RetryOnFailure":
+            return True
+        remediation = node.get("remediation")
+        if isinstance(remediation, dict) and ("retries" in remediation or (
+                action == "upgrade" and "strategy" in remediation)):
+            return True
+    return False
+
+
+def _is_flux_kustomization(obj):
+    return obj.kind == "Kustomization" \
+        and obj.api_version.startswith("kustomize.toolkit.fluxcd.io")
+
+
+def _patch_covers(item, text):
+    """[(retries, drift, target)] that a kustomize/Flux patch entry sets on HelmReleases
+    (empty when it patches something else). A patch on Flux Kustomizations that adds
+    patches of their own is followed: its inner patches cover the releases."""
+    target = item.get("target") if isinstance(item.get("target"), dict) else {}
+    try:
+        docs = load_all(text) if isinstance(text, str) else []
+    except YamlError:
+        docs = []
+    covers = []
+    for d in docs:
+        if not isinstance(d, dict):
+            continue
+        if d.get("kind") == "Kustomization":
+            for inner in _patch_items(_get(d, "spec", "patches")):
+                covers.extend(_patch_covers(inner, inner.get("patch")))
+        elif d.get("kind") == "HelmRelease" or target.get("kind") == "HelmRelease":
+            covers.append((_sets_retries(d.get("spec")),
+                           isinstance(_get(d, "spec", "driftDetection"), dict), target))
+    if not covers and target.get("kind") == "HelmRelease":
+        if not isinstance(text, str):      # a patch file not loaded: taken as covering
+            return [(True, True, target)]
+        covers.append(("remediation" in text or "RetryOnFailure" in text,
+                       "driftDetection" in text, target))    # a JSON 6902 patch
+    return covers
+
+
+def _patch_items(patches):
+    return [p for p in patches if isinstance(p, dict)] if isinstance(patches, list) else []
+
+
+def _match(pattern, value):
+    """kustomize matches names as anchored regular expressions; unknown: a match."""
+    if value is None:
+        return True
+    try:
+        return re.fullmatch(str(pattern), str(value)) is not None
+    except re.error:
+        return True
+
+
+def _selects(selector, labels):
+    """A simple label selector (`a=b`, `a!=b`, `a`, `!a`, comma-separated) against labels;
+    set-based forms are unknown and taken as a match."""
+    if "(" in str(selector):
+        return True
+    for term in str(selector).split(","):
+        term = term.strip()
+        if "!=" in term:
+            k, v = (x.strip() for x in term.split("!=", 1))
+            ok = str(labels.get(k)) != v if k in labels else True
+        elif "=" in term:
+            k, v = (x.strip() for x in term.replace("==", "=").split("=", 1))
+            ok = k in labels and str(labels[k]) == v
+        elif term.startswith("!"):
+            ok = term[1:].strip() not in labels
+        else:
+            ok = not term or term in labels
+        if not ok:
+            return False
+    return True
+
+
+def _targets(target, obj):
+    if not target:
+        return True
+    labels = obj.metadata.get("labels") if isinstance(obj.metadata.get("labels"), dict) else {}
+    notes = obj.metadata.get("annotations")
+    notes = notes if isinstance(notes, dict) else {}
+    return ("name" not in target or _match(target["name"], obj.name)) \
+        and ("namespace" not in target or _match(target["namespace"], obj.namespace)) \
+        and ("labelSelector" not in target or _selects(target["labelSelector"], labels)) \
+        and ("annotationSelector" not in target
+             or _selects(target["annotationSelector"], notes))
+
+
+def _central(ctx):
+    """Patches of the run that set remediation or drift detection on HelmReleases:
+    (flux, folders). `flux`: [(retries, drift, target)] from Flux Kustomizations, for any
+    release of the run; `folders`: {folder: [(retries, drift, target)]} from kustomize
+    files, for the releases in that folder or below."""
+    cached = ctx.cache.get("flux-remediation")
+    if cached is not None:
+        return cached
+    flux, folders = [], {}
+    for obj in run_index(ctx).of("Kustomization"):
+        if _is_flux_kustomization(obj):
+            for item in _patch_items(_get(obj.data, "spec", "patches")):
+                flux.extend(_patch_covers(item, item.get("patch")))
+    texts = {os.path.abspath(d.abspath): d.text for d in ctx.documents}
+    own = {}        # folder of a kustomize file -> (its covers, its components' folders)
+    for k in ctx.documents:
+        if k.kind != "kustomization":
+            continue
+        try:
+            data = load_all(k.text)
+        except YamlError:
+            continue
+        data = data[0] if data and isinstance(data[0], dict) else {}
+        here = os.path.dirname(os.path.abspath(k.abspath))
+        covers = []
+        for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+            for item in data.get(key) if isinstance(data.get(key), list) else ():
+                item = item if isinstance(item, dict) else {"path": item}
+                text = item.get("patch")
+                if text is None and isinstance(item.get("path"), str):
+                    text = texts.get(os.path.normpath(os.path.join(here, item["path"])))
+                covers.extend(_patch_covers(item, text))
+        parts = data.get("components") if isinstance(data.get("components"), list) else []
+        own[here] = (covers, [os.path.normpath(os.path.join(here, c))
+                              for c in parts if isinstance(c, str)])
+    for here, (covers, parts) in own.items():
+        inherited = [c for part in parts for c in own.get(part, ([], []))[0]]
+        if covers or inherited:
+            folders[here] = covers + inherited
+    ctx.cache["flux-remediation"] = (flux, folders)
+    return flux, folders
+
+
+@rules.rule(
+    "K8113", "suggestion", "reliability", "Flux HelmRelease failures are not retried",
+    "Flux does not retry a failed Helm install or upgrade by default "
+    "(`install.remediation.retries` and `upgrade.remediation.retries` are 0): a transient "
+    "failure (a CRD not yet established, a webhook not ready, an image pull slower than the "
+    "timeout) leaves the release failed until the next change to the HelmRelease or a "
+    "manual `flux reconcile --force`. Settings made once for every release, in a Flux "
+    "Kustomization's `spec.patches` or a kustomize patch targeting `kind: HelmRelease`, "
+    "count. When nothing enables drift detection either, the finding says so: changes made "
+    "by hand to what the release installed are then never corrected.",
+    "Set `install.remediation.retries` and `upgrade.remediation.retries` (e.g. 3, with "
+    "`upgrade.remediation.remediateLastFailure: true`), or `install.strategy.name: "
+    "RetryOnFailure`, once for all releases: a Flux Kustomization patch with `target: "
+    "{kind: HelmRelease}`. `driftDetection.mode: warn` (then `enabled`) fits in the same "
+    "patch.",
+    example="spec:\n  patches:\n    - target:\n        kind: HelmRelease\n      patch: |\n"
+            "        apiVersion: helm.toolkit.fluxcd.io/v2\n        kind: HelmRelease\n"
+            "        metadata:\n          name: _\n        spec:\n          install:\n"
+            "            remediation:\n              retries: 3\n          upgrade:\n"
+            "            remediation:\n              retries: 3\n")
+def release_not_retried(doc, ctx):
+    releases = [o for o in doc.model.objects if _flux(o, "HelmRelease")]
+    if not releases:
+        return
+    flux, folders = _central(ctx)
+    here = os.path.dirname(os.path.abspath(doc.abspath))
+    local = [c for folder, covers in folders.items()
+             if here == folder or here.startswith(folder + os.sep) for c in covers]
+    for obj in releases:
+        spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+        covers = [c for c in flux + local if _targets(c[2], obj)]
+        if _sets_retries(spec) or any(c[0] for c in covers):
+            continue
+        drift = isinstance(spec.get("driftDetection"), dict) or any(c[1] for c in covers)
+        yield at(spec, "chart" if "chart" in spec else "chartRef", obj,
+                 "a failed install or upgrade is not retried (no `remediation.retries`)"
+                 + ("" if drift else "; drift detection is not enabled either"))
