@@ -541,3 +541,194 @@ PODMAN_SENIOR = [("PM030", {"db.container": t},
                  for t in (QUADLET_BAD, QUADLET_GOOD)]
 KUBERNETES_SENIOR = [(rule_id, files, marked(files, rule_id))
                      for rule_id, files in SENIOR_K8S]
+
+
+# ------------------------------------- Flux release remediation (K8113), set centrally ----
+FLUX_RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: media
+{labels}spec:
+  interval: 1h
+  chartRef:{mark}
+    kind: OCIRepository
+    name: app-template
+{extra}  values:
+    controllers:
+      {name}:
+        containers:
+          app:
+            image:
+              repository: ghcr.io/home-operations/{name}
+              tag: 4.0.15
+"""
+
+# bjw-s-labs/home-ops style: the cluster Kustomization patches every child Kustomization
+# with a patch that sets HelmRelease defaults (xunholy/k8s-gitops adds label selectors)
+FLUX_CLUSTER_KS = """\
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: cluster-apps
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: ./kubernetes/apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  patches:
+    - # HelmRelease defaults for all Kustomizations
+      patch: |-
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: _
+        spec:
+          patches:
+            - patch: |-
+                apiVersion: helm.toolkit.fluxcd.io/v2
+                kind: HelmRelease
+                metadata:
+                  name: _
+                spec:
+                  install:
+                    strategy:
+                      name: RetryOnFailure
+                  upgrade:
+                    cleanupOnFail: true
+                    remediation:
+                      remediateLastFailure: true
+                      retries: 2{drift}
+              target:
+                group: helm.toolkit.fluxcd.io
+                kind: HelmRelease{inner}
+      target:
+        group: kustomize.toolkit.fluxcd.io
+        kind: Kustomization{outer}
+"""
+
+APP_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+{labels}spec:
+  interval: 1h
+  path: ./kubernetes/apps/media/{name}/app
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  targetNamespace: media
+  dependsOn:
+    - name: volsync
+"""
+
+_OPT_OUT = "  labels:\n    defaults: disabled\n"
+_FIRES = "   # <- K8113"
+
+
+def _release(name="sonarr", mark="", labels="", extra=""):
+    return FLUX_RELEASE.format(name=name, mark=mark, labels=labels, extra=extra)
+
+
+def _cluster(inner="", outer="", drift=""):
+    return FLUX_CLUSTER_KS.format(inner=inner, outer=outer, drift=drift)
+
+
+_RELEASE_PATH = "kubernetes/apps/media/sonarr/app/helmrelease.yaml"
+K8113_CASES = [
+    # nothing anywhere: Flux's defaults (0 retries)
+    {_RELEASE_PATH: _release(mark=_FIRES)},
+    # set on the release itself, either way
+    {_RELEASE_PATH: _release(extra="  install:\n    remediation:\n      retries: 3\n"
+                                   "  upgrade:\n    remediation:\n      retries: 3\n")},
+    {_RELEASE_PATH: _release(extra="  install:\n    strategy:\n      name: RetryOnFailure\n")},
+    # set once for every release by the cluster Kustomization (bjw-s-labs/home-ops)
+    {"kubernetes/flux/cluster/ks.yaml": _cluster(),
+     "kubernetes/apps/media/sonarr/ks.yaml": APP_KS.format(name="sonarr", labels=""),
+     _RELEASE_PATH: _release()},
+    # ... except for the Kustomizations that opt out by label (xunholy/k8s-gitops)
+    {"kubernetes/flux/cluster/ks.yaml": _cluster(
+        outer="\n        labelSelector: defaults!=disabled"),
+     "kubernetes/apps/media/sonarr/ks.yaml": APP_KS.format(name="sonarr", labels=_OPT_OUT),
+     _RELEASE_PATH: _release(mark=_FIRES),
+     "kubernetes/apps/media/radarr/ks.yaml": APP_KS.format(name="radarr", labels=""),
+     "kubernetes/apps/media/radarr/app/helmrelease.yaml": _release("radarr")},
+    # ... or the releases that opt out by label, or that the patch does not name
+    {"kubernetes/flux/cluster/ks.yaml": _cluster(
+        inner="\n                labelSelector: defaults!=disabled"),
+     _RELEASE_PATH: _release(mark=_FIRES, labels=_OPT_OUT),
+     "kubernetes/apps/media/radarr/app/helmrelease.yaml": _release("radarr")},
+    {"kubernetes/flux/cluster/ks.yaml": _cluster(inner="\n                name: radarr"),
+     _RELEASE_PATH: _release(mark=_FIRES),
+     "kubernetes/apps/media/radarr/app/helmrelease.yaml": _release("radarr")},
+    # a kustomize patch in a kustomization.yaml above the release
+    {"kubernetes/apps/media/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - sonarr/app/helmrelease.yaml
+patches:
+  - target:
+      kind: HelmRelease
+    patch: |-
+      - op: add
+        path: /spec/upgrade
+        value: {remediation: {retries: 3}}
+""", _RELEASE_PATH: _release()},
+]
+K8113_SENIOR = [("K8113", files, marked(files, "K8113")) for files in K8113_CASES]
+KUBERNETES_SENIOR += K8113_SENIOR
+
+
+@pytest.mark.parametrize("rule_id,files,expected", K8113_SENIOR,
+                         ids=[f"K8113-{i}" for i in range(len(K8113_SENIOR))])
+def test_flux_release_remediation(tmp_path, rule_id, files, expected):
+    assert rule_locations(tmp_path, files, rule_id) == expected
+
+
+def test_flux_release_drift_detection_said_only_when_nothing_sets_it(tmp_path):
+    write_tree(tmp_path / "a", {"hr.yaml": _release(mark=_FIRES)})
+    bare = [f for f in run_review(tmp_path / "a").findings if f.rule.id == "K8113"]
+    assert [f.severity for f in bare] == ["suggestion"]
+    assert bare[0].message == ("HelmRelease `sonarr`: a failed install or upgrade is not "
+                               "retried (no `remediation.retries`); drift detection is not "
+                               "enabled either")
+    drift = "\n                  driftDetection:\n                    mode: enabled"
+    write_tree(tmp_path / "b", {
+        "kubernetes/flux/cluster/ks.yaml": _cluster(inner="\n                name: radarr|sonarr",
+                                                    drift=drift),
+        _RELEASE_PATH: _release(extra="  driftDetection:\n    mode: warn\n")})
+    assert not [f for f in run_review(tmp_path / "b").findings if f.rule.id == "K8113"]
+    write_tree(tmp_path / "c", {
+        "kubernetes/flux/cluster/ks.yaml": _cluster(drift=drift).replace(
+            "                    remediation:\n                      remediateLastFailure: "
+            "true\n                      retries: 2", "").replace(
+            "                    strategy:\n                      name: RetryOnFailure\n", ""),
+        _RELEASE_PATH: _release()})
+    found = [f for f in run_review(tmp_path / "c").findings if f.rule.id == "K8113"]
+    assert len(found) == 1 and "drift" not in found[0].message
+
+
+def test_flux_kustomizations_are_reviewed_without_noise(tmp_path):
+    """A Flux Kustomization is an API object (reviewed, and its patches read); a kustomize
+    kustomization.yaml stays a build file. Neither draws findings of its own."""
+    from infra_expert.discover import classify_content
+    cluster = _cluster(outer="\n        labelSelector: defaults!=disabled")
+    assert classify_content(cluster, "ks.yaml") == ("kubernetes", "manifest")
+    assert classify_content("apiVersion: kustomize.config.k8s.io/v1beta1\n"
+                            "kind: Kustomization\nresources: [a.yaml]\n", "k.yaml") is None
+    assert classify_content("kind: Kustomization\nresources: [a.yaml]\n"
+                            "apiVersion: v1\n", "k.yaml") is None
+    result = run_review(write_tree(tmp_path, {
+        "kubernetes/flux/cluster/ks.yaml": cluster,
+        "kubernetes/apps/media/sonarr/ks.yaml": APP_KS.format(name="sonarr", labels="")}))
+    assert len(result.files) == 2
+    assert [(f.rule.id, f.path) for f in result.findings] == []

@@ -147,10 +147,11 @@ def _is_flux_kustomization(obj):
         and obj.api_version.startswith("kustomize.toolkit.fluxcd.io")
 
 
-def _patch_covers(item, text):
-    """[(retries, drift, target)] that a kustomize/Flux patch entry sets on HelmReleases
-    (empty when it patches something else). A patch on Flux Kustomizations that adds
-    patches of their own is followed: its inner patches cover the releases."""
+def _patch_covers(item, text, outer=None):
+    """[(retries, drift, target, outer)] that a kustomize/Flux patch entry sets on
+    HelmReleases (empty when it patches something else). A patch on Flux Kustomizations
+    that adds patches of their own is followed: its inner patches cover the releases those
+    Kustomizations (`outer`: the patch's target) deploy."""
     target = item.get("target") if isinstance(item.get("target"), dict) else {}
     try:
         docs = load_all(text) if isinstance(text, str) else []
@@ -162,15 +163,15 @@ def _patch_covers(item, text):
             continue
         if d.get("kind") == "Kustomization":
             for inner in _patch_items(_get(d, "spec", "patches")):
-                covers.extend(_patch_covers(inner, inner.get("patch")))
+                covers.extend(_patch_covers(inner, inner.get("patch"), target))
         elif d.get("kind") == "HelmRelease" or target.get("kind") == "HelmRelease":
             covers.append((_sets_retries(d.get("spec")),
-                           isinstance(_get(d, "spec", "driftDetection"), dict), target))
+                           isinstance(_get(d, "spec", "driftDetection"), dict), target, outer))
     if not covers and target.get("kind") == "HelmRelease":
         if not isinstance(text, str):      # a patch file not loaded: taken as covering
-            return [(True, True, target)]
+            return [(True, True, target, outer)]
         covers.append(("remediation" in text or "RetryOnFailure" in text,
-                       "driftDetection" in text, target))    # a JSON 6902 patch
+                       "driftDetection" in text, target, outer))    # a JSON 6902 patch
     return covers
 
 
@@ -225,17 +226,41 @@ def _targets(target, obj):
 
 def _central(ctx):
     """Patches of the run that set remediation or drift detection on HelmReleases:
-    (flux, folders). `flux`: [(retries, drift, target)] from Flux Kustomizations, for any
-    release of the run; `folders`: {folder: [(retries, drift, target)]} from kustomize
-    files, for the releases in that folder or below."""
+    (flux, folders, deployers). `flux`: [(retries, drift, target, outer)] from Flux
+    Kustomizations, for any release of the run; `folders`: {folder: [covers]} from
+    kustomize files, for the releases in that folder or below; `deployers`: [(folder,
+    Kustomization)], the folder a Flux Kustomization's `spec.path` names, found as the
+    nearest folder above the Kustomization's file that holds that path."""
     cached = ctx.cache.get("flux-remediation")
     if cached is not None:
         return cached
-    flux, folders = [], {}
-    for obj in run_index(ctx).of("Kustomization"):
-        if _is_flux_kustomization(obj):
+    flux, folders, deployers = [], {}, []
+    docs = [d for d in ctx.documents if d.domain == "kubernetes"
+            and hasattr(d.model, "objects")]
+    dirs = set()
+    for d in ctx.documents:
+        path = os.path.dirname(os.path.abspath(d.abspath))
+        while path not in dirs and os.path.dirname(path) != path:
+            dirs.add(path)
+            path = os.path.dirname(path)
+    for d in docs:
+        for obj in d.model.objects:
+            if not _is_flux_kustomization(obj):
+                continue
             for item in _patch_items(_get(obj.data, "spec", "patches")):
                 flux.extend(_patch_covers(item, item.get("patch")))
+            path = _get(obj.data, "spec", "path")
+            if not isinstance(path, str) or _placeholder(path):
+                continue
+            above = os.path.dirname(os.path.abspath(d.abspath))
+            while True:
+                folder = os.path.normpath(os.path.join(above, path))
+                if folder in dirs:
+                    deployers.append((folder, obj))
+                    break
+                if os.path.dirname(above) == above:
+                    break
+                above = os.path.dirname(above)
     texts = {os.path.abspath(d.abspath): d.text for d in ctx.documents}
     own = {}        # folder of a kustomize file -> (its covers, its components' folders)
     for k in ctx.documents:
@@ -262,8 +287,8 @@ def _central(ctx):
         inherited = [c for part in parts for c in own.get(part, ([], []))[0]]
         if covers or inherited:
             folders[here] = covers + inherited
-    ctx.cache["flux-remediation"] = (flux, folders)
-    return flux, folders
+    ctx.cache["flux-remediation"] = (flux, folders, deployers)
+    return flux, folders, deployers
 
 
 @rules.rule(
@@ -290,10 +315,18 @@ def release_not_retried(doc, ctx):
     releases = [o for o in doc.model.objects if _flux(o, "HelmRelease")]
     if not releases:
         return
-    flux, folders = _central(ctx)
+    flux, folders, deployers = _central(ctx)
     here = os.path.dirname(os.path.abspath(doc.abspath))
-    local = [c for folder, covers in folders.items()
-             if here == folder or here.startswith(folder + os.sep) for c in covers]
+
+    def under(folder):
+        return here == folder or here.startswith(folder + os.sep)
+    local = [c for folder, covers in folders.items() if under(folder) for c in covers]
+    # a patch on Flux Kustomizations covers what the Kustomizations it selects deploy: the
+    # one whose `path` is nearest (a release no Kustomization is known to deploy: covered)
+    nearest = max((len(folder) for folder, _ in deployers if under(folder)), default=0)
+    deploying = [k for folder, k in deployers if under(folder) and len(folder) == nearest]
+    flux = [c for c in flux if not c[3] or not deploying
+            or any(_targets(c[3], k) for k in deploying)]
     for obj in releases:
         spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
         covers = [c for c in flux + local if _targets(c[2], obj)]
