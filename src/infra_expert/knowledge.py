@@ -127,7 +127,13 @@ def _matches(patterns, image):
     candidates = {repo, parts[-1]}
     if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
         candidates.add("/".join(parts[1:]))     # without its registry
-    return any(re.fullmatch(p, c) for p in patterns for c in candidates)
+    combined = _COMBINED.get(patterns)
+    if combined is None:
+        combined = _COMBINED[patterns] = re.compile("|".join(f"(?:{p})" for p in patterns))
+    return any(combined.fullmatch(c) for c in candidates)
+
+
+_COMBINED = {}    # a tuple of patterns -> one compiled alternation
 
 
 def image_role(image, need=None):

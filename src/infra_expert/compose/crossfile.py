@@ -60,4 +60,8 @@ def built_dockerfile(svc, doc, ctx):
 
 def services_building(dockerfile_doc, ctx):
     """Compose services in this run that build the given Dockerfile document."""
-    return _index(ctx)[1].get(os.path.realpath(dockerfile_doc.abspath), [])
+    reals = ctx.cache.setdefault("compose-real-paths", {})   # several rules ask per file
+    real = reals.get(dockerfile_doc.abspath)
+    if real is None:
+        real = reals[dockerfile_doc.abspath] = os.path.realpath(dockerfile_doc.abspath)
+    return _index(ctx)[1].get(real, [])
