@@ -195,7 +195,8 @@ def is_weak_default(value):
 # secret_context with the value, which also knows weak defaults).
 FIXTURE_CALIBRATED_RULES = frozenset({"DF041", "DF043", "DF044", "DF048", "K8056", "PM007",
                                       "PM022"})
-FIXTURE_NOTE = " (in a CI/test fixture: not a deployed credential, but keep real ones out of it)"
+FIXTURE_NOTE = (" (in an example or a CI/test fixture: not a deployed credential, but keep "
+                "real ones out of it)")
 
 
 def secret_context(path, value):
