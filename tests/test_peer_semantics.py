@@ -339,3 +339,14 @@ def _deploy(ns=None):
 def test_selectors_respect_namespaces(tmp_path, monkeypatch, rule_id, files, expected):
     monkeypatch.setenv("PATH", "/nonexistent")     # no kubectl: resources reviewed as written
     assert rule_locations(tmp_path, files, rule_id) == expected
+
+
+def test_socket_through_a_named_volume_bound_to_the_host(tmp_path):
+    """compose-lint CL-0001: a named volume the local driver binds to /var/run is the
+    socket folder."""
+    from conftest import rule_locations
+    compose = ("services:\n  app:\n    image: a:1\n    volumes:\n      - run:/host/run\n"
+               "      - data:/data\n"
+               "volumes:\n  run:\n    driver_opts: {type: none, o: bind, device: /var/run}\n"
+               "  data:\n    driver_opts: {type: none, o: bind, device: /srv/data}\n")
+    assert rule_locations(tmp_path, {"compose.yaml": compose}, "DC001") == [("compose.yaml", 5)]

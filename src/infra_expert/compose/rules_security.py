@@ -59,7 +59,7 @@ def _calibrate(h, svc, need, severity):
     return h
 
 
-def _socket_mounts(svc):
+def _socket_mounts(svc, project=None):
     """Mounts that hand a runtime socket to the container. Edge cases (compose-lint
     CL-0001): any mount naming `docker.sock`, `podman.sock`, `containerd.sock`,
     `crio.sock` (rootless `$XDG_RUNTIME_DIR/docker.sock` too) or systemd's
@@ -67,10 +67,30 @@ def _socket_mounts(svc):
     that holds one (`/run`, `/var/run`, `/run/containerd`, `/run/systemd`) or of any folder
     above it (`/var`, the whole `/`), in either mode; host paths normalised first
     (`//var/run/./docker.sock`, `/var/run/../run`). A sibling that holds no daemon socket
-    (`/run/myapp`, `/run/user/1000`, `/run/dbus`) is not a socket mount."""
+    (`/run/myapp`, `/run/user/1000`, `/run/dbus`) is not a socket mount. A named volume
+    that the local driver binds to a host folder (`driver_opts: {type: none, o: bind,
+    device: /var/run}`) is judged by that folder."""
+    binds = _bound_volumes(project) if project is not None else {}
     for m in mounts(svc):
         if _exposes_socket(m.source):
             yield m
+        elif not m.bind and _exposes_socket(binds.get(m.source)):
+            m.source = f"{m.source} → {binds[m.source]}"   # the volume and its host folder
+            yield m
+
+
+def _bound_volumes(project):
+    """{named volume: host folder} for top-level volumes the local driver binds."""
+    out = {}
+    for name, spec in project.top("volumes").items():
+        opts = spec.get("driver_opts") if isinstance(spec, dict) else None
+        if not isinstance(opts, dict) or spec.get("driver", "local") != "local":
+            continue
+        device = opts.get("device")
+        if isinstance(device, str) and device.startswith("/") and (
+                str(opts.get("type", "")) in ("none", "bind") or "bind" in str(opts.get("o", ""))):
+            out[str(name)] = device
+    return out
 
 
 def _runs_as_root(svc):
@@ -98,7 +118,7 @@ def _chains(doc, ctx):
         return ctx.cache[key]
     parts, chains = {}, []
     for svc in each_service(doc.model):
-        socket = [m for m in _socket_mounts(svc)]
+        socket = [m for m in _socket_mounts(svc, doc.model)]
         open_ports = [p for p in ports(svc) if p.host_ip in (None, "", "0.0.0.0", "::")
                       and not (p.published_range()
                                and all(x in _PUBLIC_WEB for x in p.published_range()))]
@@ -155,7 +175,7 @@ def _part_of(h, doc, ctx, svc, rule_id):
 def runtime_socket(doc, ctx):
     proxies = []
     for svc in each_service(doc.model):
-        for m in _socket_mounts(svc):
+        for m in _socket_mounts(svc, doc.model):
             if is_socket_proxy(_image(svc)):
                 proxies.append(svc.name)
                 if not m.read_only:
