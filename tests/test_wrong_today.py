@@ -427,3 +427,34 @@ def test_kustomize_findings_point_into_their_source(tmp_path):
     # the typo a patch added is placed at the container it was added to
     assert [(f.path, f.line) for f in result.findings if f.rule.id == "K8081"] == [
         ("app/deploy.yaml", 14)]
+
+
+SOPS_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: cluster-secrets
+stringData:
+  SECRET_DOMAIN: ENC[AES256_GCM,data:7pLq2w==,iv:abc=,tag:def=,type:str]
+  PLAIN: leftover-value
+sops:
+  age:
+    - recipient: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgp
+  lastmodified: "2024-01-01T00:00:00Z"
+  version: 3.8.1
+"""
+
+
+def test_sops_encrypted_secret_is_not_an_unknown_field_nor_plain_values(tmp_path):
+    """Flux/ksops decrypt SOPS files before apply: `sops:` is their metadata, and `ENC[…]`
+    values are encrypted. Only the value left in plain text is said."""
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {"secret.sops.yaml": SOPS_SECRET,
+                          "other.yaml": SOPS_SECRET.replace("sops:", "sopz:")})
+    result = run_review(tmp_path)
+    k8081 = sorted((f.path, f.line) for f in result.findings if f.rule.id == "K8081")
+    assert k8081 == [("other.yaml", 8)]
+    k8057 = [(f.path, f.line, f.message) for f in result.findings
+             if f.rule.id == "K8057" and f.path == "secret.sops.yaml"]
+    assert k8057 == [("secret.sops.yaml", 5,
+                      "Secret `cluster-secrets`: `stringData` holds 1 plain value(s)")]

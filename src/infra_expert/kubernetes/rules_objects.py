@@ -504,11 +504,17 @@ def configmap_secret(doc, ctx):
     "everyone with the repository.",
     "Generate Secrets outside git (External Secrets, Sealed Secrets, SOPS) or from the CI.")
 def committed_secret(doc, ctx):
+    """Values encrypted with SOPS (`ENC[…]`, with the file's `sops:` metadata) are what the
+    fix recommends: only plain values are said, and counted."""
     for obj in _of(doc, "Secret"):
         for key in ("data", "stringData"):
             data = obj.data.get(key)
-            if isinstance(data, dict) and any(v not in (None, "") for v in data.values()):
-                yield at(obj.data, key, obj, f"`{key}` holds {len(data)} value(s)")
+            if not isinstance(data, dict):
+                continue
+            plain = [v for v in data.values()
+                     if v not in (None, "") and not str(v).startswith("ENC[")]
+            if plain:
+                yield at(obj.data, key, obj, f"`{key}` holds {len(plain)} plain value(s)")
 
 
 # ----------------------------------------------------------------------- availability ----

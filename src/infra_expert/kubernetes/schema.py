@@ -191,6 +191,9 @@ def schema_errors(doc, ctx):
             if isinstance(node, str) and ("${" in node or "{{" in node):
                 continue   # an envsubst/Helm placeholder, filled in before apply
             dotted = ".".join(map(str, path)) or "(object)"
+            if kind == "unknown" and path[:1] == ["sops"] and isinstance(obj.data.get("sops"),
+                                                                       dict):
+                continue   # SOPS metadata: Flux or ksops decrypts and drops it before apply
             if kind == "unknown":
                 text = f"unknown field `{dotted}`"
             elif kind == "required":
