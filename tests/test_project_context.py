@@ -293,3 +293,27 @@ def test_quadlet_drop_in_given_alone_outside_git(tmp_path):
     result = run_review(tmp_path, ["web.container.d/10-debug.conf"])
     assert {f.path for f in result.findings} == {"web.container.d/10-debug.conf"}
     assert not [n for n in result.notices if "outside" in n.message]
+
+
+def test_extends_file_through_an_unset_variable_is_a_notice_not_a_broken_file(tmp_path):
+    files = {"app/compose.yml": "services:\n  web:\n    image: nginx:1.27\n    extends:\n"
+                                "      file: ${REPO_ROOT}/shared/compose.yml\n"
+                                "      service: app\n  worker:\n    image: w:1\n    extends:\n"
+                                "      file: ${REPO_ROOT}/shared/compose.yml\n"
+                                "      service: app\n"}
+    write_tree(tmp_path, files)
+    result = run_review(tmp_path)
+    assert not [f for f in result.findings if f.rule.id == "DC024"]
+    told = [n for n in result.notices if "names a file through variables" in n.message]
+    assert len(told) == 1 and told[0].path.endswith("app/compose.yml")
+    assert [f.line for f in result.findings if f.rule.id == "DC026"] == [5]
+
+
+def test_container_name_emptied_by_an_unset_variable_is_the_variables_finding(tmp_path):
+    files = {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n"
+                             "    container_name: ${APP}-web\n  db:\n    image: postgres:16.4\n"
+                             "    container_name: -db\n"}
+    write_tree(tmp_path, files)
+    result = run_review(tmp_path)
+    assert [f.line for f in result.findings if f.rule.id == "DC047"] == [7]
+    assert [f.line for f in result.findings if f.rule.id == "DC026"] == [4]

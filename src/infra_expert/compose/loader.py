@@ -546,6 +546,15 @@ def _extends(project, name, data, services, read, seen):
     if ext.get("file"):
         path = os.path.normpath(os.path.join(os.path.dirname(source or project.files[0]),
                                              str(ext["file"])))
+        written = (getattr(ext, "raw", None) or {}).get("file")
+        if isinstance(written, str) and "$" in written and read(path) is None:
+            # `${REPO_ROOT}/shared.yml` with the variable set by the deploy script: not
+            # broken as written, only unresolvable here (DC026 names the variable)
+            _notice_once(project, source, line, "extends-variable",
+                         f"`extends.file` `{written}` names a file through variables not set "
+                         "here: the services that extend it are reviewed without it",
+                         key=(source, "extends-variable", written))
+            return data
         root = _extends_root(project, path, read, source, line, ext["file"])
         if root is None:
             return data

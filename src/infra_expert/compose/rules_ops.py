@@ -503,12 +503,19 @@ _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
     "Give each service a unique, valid name, or drop `container_name`.",
     peers=("dclint:service-container-name-regex", "dclint:no-duplicate-container-names"))
 def container_name_valid(doc, ctx):
+    """A name built from a variable that is not set here (`${APP}-web`) is DC026's: the
+    variable is said once, not each name it empties."""
     seen = {}
+    unset = {(os.path.normpath(p.path or ""), p.line) for p in doc.model.problems
+             if p.code in ("unset-var", "required-var")}
     for svc in each_service(doc.model):
         name = svc.get("container_name")
         if not name:
             continue
         name = str(name)
+        path, line = svc.where("container_name")
+        if (os.path.normpath(path or ""), line) in unset:
+            continue
         if not _NAME.match(name):
             yield hit(svc, "container_name", f"`container_name: {name}` is not a valid name")
         elif name in seen:
