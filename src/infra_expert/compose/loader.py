@@ -92,6 +92,7 @@ class Project:
         self.services = {}
         self.problems = []
         self.documented = set()       # variables a committed `.env.example` lists
+        self.unresolved = set()       # services whose `extends` could not be followed here
         self.interpolated = {}        # file -> {variable names used}
         self.texts = {}               # file -> its text, for suppression comments
         self.bounds = bounds or _Bounds()
@@ -554,6 +555,7 @@ def _extends(project, name, data, services, read, seen):
                          f"`extends.file` `{written}` names a file through variables not set "
                          "here: the services that extend it are reviewed without it",
                          key=(source, "extends-variable", written))
+            project.unresolved.add(str(name))
             return data
         root = _extends_root(project, path, read, source, line, ext["file"])
         if root is None:

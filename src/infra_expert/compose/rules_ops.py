@@ -357,7 +357,8 @@ def healthy_without_check(doc, ctx):
     for svc in each_service(project):
         for dep, cond in depends_on(svc).items():
             target = project.services.get(dep)
-            if cond != "service_healthy" or target is None:
+            if cond != "service_healthy" or target is None \
+                    or dep in project.unresolved:   # its healthcheck may be in the base
                 continue
             if healthcheck(target) is None and not _image_healthcheck(target, doc, ctx) \
                     and not _image_may_have_healthcheck(target):
