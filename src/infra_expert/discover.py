@@ -12,7 +12,7 @@ import os
 import re
 import stat
 
-from infra_expert.fsgate import OUTSIDE, TOO_BIG, UNREADABLE, Gate, Refused, project_root
+from infra_expert.fsgate import OUTSIDE, UNREADABLE, Gate, Refused, project_root
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
 
@@ -295,16 +295,14 @@ class Discovery:
         try:
             # a file only sniffed by content is judged on its head; a recognised one is
             # read whole, up to the cap, and said when it is over
-            data = self.gate.read_bytes(abs_path, max_size=SNIFF_BYTES if sniff else None)
+            data = self.gate.read_bytes(abs_path, max_size=SNIFF_BYTES if sniff else None,
+                                        head=sniff)
         except Refused as exc:
-            if exc.reason == TOO_BIG and sniff:
-                data = None
-            else:
-                if explicit or kind or exc.reason in (OUTSIDE, UNREADABLE):
-                    self.notices.append(Notice(disp, f"skipped: {exc.describe()}"))
-                return
-        if data is None:   # a big extension-less or YAML file: is it one of ours?
-            head = _head(abs_path, SNIFF_BYTES)
+            if explicit or kind or exc.reason in (OUTSIDE, UNREADABLE):
+                self.notices.append(Notice(disp, f"skipped: {exc.describe()}"))
+            return
+        if len(data) > SNIFF_BYTES and sniff:   # a big extension-less or YAML file: ours?
+            head = data[:SNIFF_BYTES]
             head_text = head.decode("utf-8", errors="replace")
             if b"\0" in head[:8192] or classify_content(
                     head_text if name.lower().endswith(_YAML_EXT) else head_text[:4096],
@@ -418,20 +416,6 @@ def _quadlet_of_drop_in(abs_path):
     if "@" in os.path.basename(unit) and not os.path.isfile(unit):
         return None    # a template's drop-in: which instance is meant is not known
     return unit if os.path.isfile(unit) else None
-
-
-def _head(path, size):
-    """The first `size` bytes of a regular file the gate already accepted."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return b""
-    try:
-        return os.read(fd, size)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
 
 
 # A .gitignore larger than this is not a real one (git's own limit is 100 MiB, but no

@@ -77,9 +77,13 @@ def review(paths, config, config_dir=None):
         dirs = tuple(os.path.realpath(p).rstrip(os.sep) + os.sep
                      for p in paths if os.path.isdir(p))
 
+        answers = {}     # asked once per path, not once per finding
+
         def asked(path):
-            real = os.path.realpath(path)
-            return real in files or real.startswith(dirs)
+            if path not in answers:
+                real = os.path.realpath(path)
+                answers[path] = real in files or real.startswith(dirs)
+            return answers[path]
     result = review_documents(documents, notices, config, gate, asked)
     if not result.files:
         result.notices.insert(0, Notice(", ".join(paths) or ".", (

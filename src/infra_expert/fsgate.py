@@ -98,9 +98,11 @@ class Gate:
             raise Refused(path, NOT_REGULAR)
         return real
 
-    def read_bytes(self, path, within=None, max_size=None):
+    def read_bytes(self, path, within=None, max_size=None, head=False):
         """The bytes of a file, or raise Refused. The cap applies to what is read, not to
-        what `stat` said (a file can grow, a link can change, /proc lies about sizes)."""
+        what `stat` said (a file can grow, a link can change, /proc lies about sizes).
+        With `head`, a bigger file is not refused: its first cap + 1 bytes are returned
+        (one more than the cap says that more follows)."""
         cap = self.max_size if max_size is None else max_size
         real = self.check(path, within)
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
@@ -119,7 +121,7 @@ class Gate:
                     break
                 chunks.append(chunk)
                 total += len(chunk)
-            if total > cap:
+            if total > cap and not head:
                 raise Refused(path, TOO_BIG, f"more than {cap} bytes; max-file-size")
             return b"".join(chunks)
         except OSError as exc:

@@ -13,7 +13,7 @@ import os
 
 from infra_expert.compose.interpolate import LIMITS, EnvFile, interpolate, limit_message, parse_env
 from infra_expert.expansion import Budget
-from infra_expert.yamlsafe import Tagged, YamlError, YMap, YSeq, load_all, new_map, new_seq
+from infra_expert.yamlsafe import Tagged, YamlError, YMap, YSeq, load_all, new_map
 
 MAIN_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 OVERRIDES = {

@@ -435,17 +435,22 @@ def _reason(code, err):
 
 
 # ---------------------------------------------------------------------- the review ----
-def _entries(text, path):
-    try:
-        docs = load_all(text, path)
-    except YamlError:
-        return {}
-    return docs[0] if docs and isinstance(docs[0], dict) else {}
+def entries(doc, ctx):
+    """A kustomization file's top mapping ({} when it does not parse), parsed once per
+    run for the render and the rules that read it."""
+    cache = ctx.cache.setdefault("kustomization-entries", {})
+    if id(doc) not in cache:
+        try:
+            docs = load_all(doc.text, doc.path)
+        except YamlError:
+            docs = None
+        cache[id(doc)] = docs[0] if docs and isinstance(docs[0], dict) else {}
+    return cache[id(doc)]
 
 
-def _listed_dirs(doc):
+def _listed_dirs(doc, ctx):
     """Directories a kustomization includes (resources/bases/components)."""
-    data = _entries(doc.text, doc.path)
+    data = entries(doc, ctx)
     here = os.path.dirname(doc.abspath)
     return [path for key in INCLUDES for item in _items(data.get(key))
             if os.path.isdir(path := os.path.normpath(os.path.join(here, item)))]
@@ -455,7 +460,7 @@ def render_all(kustomizations, manifests, ctx):
     """Render the top-level kustomizations. Returns notices; sets `doc.model` on each
     rendered kustomization and clears it on the source documents it covers."""
     notices = []
-    bases = {d for k in kustomizations for d in _listed_dirs(k)}
+    bases = {d for k in kustomizations for d in _listed_dirs(k, ctx)}
     tops = [d for d in kustomizations if os.path.dirname(d.abspath) not in bases]
     if not tops:
         return notices

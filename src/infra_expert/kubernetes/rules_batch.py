@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from infra_expert.kubernetes.model import (at, cname, each_container, each_pod, mappings,
-                                           namespace_of, scalars)
+from infra_expert.kubernetes.model import at, each_pod, mappings, namespace_of, scalars
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.model import RuleSet
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from infra_expert.kubernetes.kustomize import entries
 from infra_expert.kubernetes.model import at, mappings, namespace_of
 from infra_expert.kubernetes.rules_workload import run_index
 from infra_expert.lazyre import lazy_re
@@ -266,11 +267,7 @@ def _central(ctx):
     for k in ctx.documents:
         if k.kind != "kustomization":
             continue
-        try:
-            data = load_all(k.text)
-        except YamlError:
-            continue
-        data = data[0] if data and isinstance(data[0], dict) else {}
+        data = entries(k, ctx)
         here = os.path.dirname(os.path.abspath(k.abspath))
         covers = []
         for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):

@@ -807,16 +807,12 @@ def _kustomize_namespaces(ctx, docs):
     only when every kustomization that reaches the file agrees on it."""
     import os
 
-    from infra_expert.yamlsafe import YamlError, load_all
+    from infra_expert.kubernetes.kustomize import entries
     claims = {}     # abspath of a manifest -> {namespace: nearest distance}
     for k in ctx.documents:
         if k.kind != "kustomization" or k.model is not None:
             continue
-        try:
-            data = load_all(k.text)
-        except YamlError:
-            continue
-        data = data[0] if data and isinstance(data[0], dict) else {}
+        data = entries(k, ctx)
         namespace = data.get("namespace")
         if not isinstance(namespace, str) or not namespace or "$" in namespace:
             continue
