@@ -46,14 +46,11 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
-import signal
-import subprocess
-import tempfile
 import time
 
 from infra_expert.fsgate import Refused
 from infra_expert.kubernetes.model import load_manifest
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Notice
 from infra_expert.yamlsafe import YamlError, YMap, YSeq, load_all
 
@@ -91,7 +88,7 @@ FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function
 
 _REMOTE_MARKS = ("://", "git::", "git@", "github.com/", "gitlab.com/", "bitbucket.org/",
                  "?ref=", "?version=", "?submodules=", "?timeout=", "_git/")
-_REMOTE_FORMS = re.compile(r"^gh:|\.git(?:$|[/?])|^[\w.-]+@[\w.-]+:", re.IGNORECASE)
+_REMOTE_FORMS = lazy_re(r"^gh:|\.git(?:$|[/?])|^[\w.-]+@[\w.-]+:", re.IGNORECASE)
 
 # An unparseable server: client-go gives up before any socket is opened.
 KUBECONFIG = """\
@@ -365,6 +362,8 @@ class Failed(Exception):
 def render(kubectl, directory, timeout):
     """The YAML that `kubectl kustomize directory` prints, run in the sandbox described in
     the module docstring. Raises Failed."""
+    import subprocess
+    import tempfile
     with tempfile.TemporaryDirectory(prefix="infra-expert-kustomize-") as home:
         env = _environment(home)
         try:
@@ -387,6 +386,8 @@ def render(kubectl, directory, timeout):
 def _collect(proc, deadline):
     """Read stdout (at most MAX_OUTPUT) and stderr (first MAX_STDERR kept) until both end
     and the child exits, or raise Failed at the deadline or the cap."""
+    import selectors
+    import subprocess
     out, err = bytearray(), bytearray()
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ, out)
@@ -414,6 +415,7 @@ def _collect(proc, deadline):
 
 def _kill(proc):
     """Kill the child's whole process group (it is not reaped yet, so the id is ours)."""
+    import signal
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
@@ -422,6 +424,7 @@ def _kill(proc):
 
 
 def _reason(code, err):
+    import signal
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
