@@ -1,7 +1,8 @@
 """Parser edge cases: the places where other Dockerfile linters stumble."""
 
 from infra_expert.dockerfile.parser import expand, parse
-from infra_expert.dockerfile.walkers import ImageRef, run_commands
+from infra_expert.dockerfile.walkers import run_commands
+from infra_expert.images import ImageRef
 
 
 def kw_lines(df):

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from infra_expert.compose.interpolate import interpolate, parse_env
 from infra_expert.compose.loader import load_project
 from infra_expert.dockerfile.parser import INSTRUCTIONS, parse
-from infra_expert.dockerfile.shell import commands, has_option, operands
+from infra_expert.shell import commands, has_option, operands
 from infra_expert.kubernetes.model import load_manifest
 from infra_expert.report import FORMATS, render
 from infra_expert.units import parse_unit

@@ -186,8 +186,6 @@ def test_dockerfile_given_alone_gets_the_compose_service_that_builds_it(tmp_path
     assert [p for p, _ in result.files] == ["api/Dockerfile"]
     # the service that builds it is known: no "no USER" critical for a build the Compose
     # service runs as it says (the builder context is loaded, not reviewed)
-    from infra_expert.compose.crossfile import services_building
-    from infra_expert.engine import Context
     from infra_expert.config import Config
     from infra_expert.discover import discover
     os.chdir(tmp_path)

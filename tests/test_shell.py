@@ -1,4 +1,4 @@
-from infra_expert.dockerfile.shell import commands, has_option, operands
+from infra_expert.shell import commands, has_option, operands
 
 
 def names(script):

@@ -9,7 +9,6 @@ import json
 
 from infra_expert.engine import all_rules, domains
 
-DOMAIN_TITLES = {"core": "Core (suppressions)", "dockerfile": "Dockerfile"}
 
 
 def render_catalogue(fmt):
@@ -50,8 +49,10 @@ def _markdown(rules):
     by_domain = {}
     for r in rules:
         by_domain.setdefault(r.domain, []).append(r)
+    descriptors = domains()
     for domain, items in by_domain.items():
-        out.append(f"## {DOMAIN_TITLES.get(domain, domain)} ({len(items)} rules)")
+        d = descriptors.get(domain)
+        out.append(f"## {d.title if d else 'Core (suppressions)'} ({len(items)} rules)")
         out.append("")
         out.append("| id | severity | category | title | peers |")
         out.append("|---|---|---|---|---|")
@@ -73,7 +74,7 @@ def _markdown(rules):
             out.append(f"*Fix:* {r.fix}")
             out.append("")
             if r.example:
-                out.append("```dockerfile" if domain == "dockerfile" else "```")
+                out.append("```" + (d.fence if d else ""))
                 out.append(r.example)
                 out.append("```")
                 out.append("")
@@ -83,8 +84,7 @@ def _markdown(rules):
             if r.peers:
                 out.append(f"*Peers:* {', '.join(f'`{p}`' for p in r.peers)}")
                 out.append("")
-        mod = domains().get(domain)
-        not_covered = getattr(mod, "NOT_COVERED", None)
+        not_covered = d.not_covered if d else None
         if not_covered:
             out.append(f"### Peer rules without an equivalent ({domain})")
             out.append("")

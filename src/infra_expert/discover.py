@@ -15,6 +15,7 @@ import stat
 from infra_expert.fsgate import OUTSIDE, UNREADABLE, Gate, Refused, project_root
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
+from infra_expert.registry import domains
 
 # Files recognised only by their content are judged on this much of their head.
 SNIFF_BYTES = 256 * 1024
@@ -25,48 +26,7 @@ SKIP_DIRS = frozenset({
     ".ruff_cache", ".terraform", "bower_components",
 })
 
-_DOCKERFILE_NAME = lazy_re(
-    r"^(?:(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file)$",
-    re.IGNORECASE | re.DOTALL)   # a name may hold a newline: still reviewed
-_DOCKERFILE_EXCLUDED_EXT = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh",
-                            ".py", ".j2", ".jinja", ".tpl", ".tmpl", ".template", ".orig",
-                            ".bak", ".swp", ".html", ".go", ".rb", ".js", ".ts", ".toml")
-_FIRST_INSTRUCTION = lazy_re(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
-_FROM_LINE = lazy_re(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
-
-
-_COMPOSE_NAME = lazy_re(r"^(?:docker-|podman-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNORECASE)
-_QUADLET_EXT = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
 _YAML_EXT = (".yml", ".yaml")
-_COMPOSE_CONTENT = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
-_K8S_CONTENT = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
-_QUADLET_CONTENT = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]",
-                           re.MULTILINE)
-# Helm/Go-template actions; `{{ $labels.x }}` in a PrometheusRule is not one of them
-_HELM = lazy_re(r"\{\{-?\s*(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|"
-                r"include\b|template\b|if\b|else\b|end\b|range\b|with\b|toYaml\b|tpl\b|"
-                r"define\b|/\*)")
-_VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
-_K8S_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
-_K8S_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
-# kustomize, skaffold and Helm's own files carry apiVersion/kind but are not objects
-# (a Flux `Kustomization`, kustomize.toolkit.fluxcd.io, is an API object: reviewed)
-_K8S_TOOLING = lazy_re(r"^kind:\s*(?:Component|Config)\s*$|"
-                       r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
-_KUSTOMIZATION_KIND = lazy_re(r"^kind:\s*Kustomization\s*$", re.MULTILINE)
-_FLUX_KUSTOMIZATION = lazy_re(r"^apiVersion:\s*kustomize\.toolkit\.fluxcd\.io/", re.MULTILINE)
-_OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
-# What a Compose service holds: a `services:` mapping whose entries hold none of these
-# (Helm values, an Ansible inventory, a Home Assistant config) is not a Compose file.
-_COMPOSE_SERVICE_KEYS = frozenset({
-    "image", "build", "command", "entrypoint", "ports", "expose", "volumes", "environment",
-    "env_file", "depends_on", "restart", "networks", "network_mode", "container_name",
-    "healthcheck", "deploy", "extends", "user", "working_dir", "cap_add", "cap_drop",
-    "privileged", "profiles", "secrets", "configs", "logging", "hostname", "devices",
-    "tmpfs", "ulimits", "security_opt", "mem_limit", "read_only", "labels", "stop_signal",
-    "init", "pid", "ipc", "extra_hosts", "dns", "sysctls", "shm_size", "gpus", "runtime",
-    "<<"})
-_KEY_LINE = lazy_re(r"^( *)([A-Za-z0-9_.<-]+)[ \t]*:(?:[ \t]|$)")
 
 # Files found but not reviewed (yet): recognised so that one notice counts them.
 _UNIT_EXT = (".service", ".timer", ".socket", ".mount", ".path", ".target")
@@ -76,50 +36,27 @@ _CRON_LINE = lazy_re(r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|ho
 _TOP = {key: lazy_re(rf"^{key}:", re.MULTILINE) for key in (
     "id", "namespace", "tasks", "groups", "route", "receivers", "scrape_configs")}
 _RULES_ITEM = lazy_re(r"^\s+(?:- )?rules:", re.MULTILINE)
-NOT_REVIEWED = {   # kind: (one, many), in the order a notice lists equal counts
-    "kestra": ("Kestra flow", "Kestra flows"),
-    "systemd": ("systemd unit", "systemd units"),
-    "crontab": ("crontab", "crontabs"),
-    "prometheus-rules": ("Prometheus rule file", "Prometheus rule files"),
-    "prometheus": ("Prometheus config", "Prometheus configs"),
-    "alertmanager": ("Alertmanager config", "Alertmanager configs"),
+NOT_REVIEWED = {   # kind: (one, many, domain), in the order a notice lists equal counts
+    "kestra": ("Kestra flow", "Kestra flows", "kestra"),
+    "systemd": ("systemd unit", "systemd units", "systemd"),
+    "crontab": ("crontab", "crontabs", "cron"),
+    "prometheus-rules": ("Prometheus rule file", "Prometheus rule files", "monitoring"),
+    "prometheus": ("Prometheus config", "Prometheus configs", "monitoring"),
+    "alertmanager": ("Alertmanager config", "Alertmanager configs", "monitoring"),
 }
-
-
-def _looks_like_compose_services(text):
-    """True when an entry of the top-level `services:` mapping holds a Compose service key
-    (`services:` of Helm values, an inventory or a dashboard config holds other things)."""
-    lines = text.split("\n")
-    start = next((i for i, ln in enumerate(lines) if _COMPOSE_CONTENT.fullmatch(ln)), None)
-    if start is None:
-        return False
-    entry = level = None
-    for ln in lines[start + 1:]:
-        stripped = ln.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(ln) - len(ln.lstrip(" "))
-        if indent == 0:
-            break                          # the next top-level key
-        if entry is None:
-            if stripped.startswith("- "):
-                return False               # a list of services: not Compose's shape
-            entry = indent                 # the indent of the service names
-        if indent <= entry:
-            level = None                   # the next service
-            continue
-        if level is None:
-            level = indent                 # the indent of this service's keys
-        if indent == level:
-            m = _KEY_LINE.match(ln)
-            if m and m.group(2) in _COMPOSE_SERVICE_KEYS:
-                return True
-    return False
+_OTHER_EXT = _UNIT_EXT + (".cron", ".crontab")
 
 
 def classify_other(name, head, in_cron_dir=False):
     """The kind (a key of NOT_REVIEWED) of a file infra-expert finds but does not review
-    yet, or None."""
+    yet (no domain of that name is registered), or None."""
+    kind = _other_kind(name, head, in_cron_dir)
+    if kind is None or any(d.name == NOT_REVIEWED[kind][2] for d in domains()):
+        return None
+    return kind
+
+
+def _other_kind(name, head, in_cron_dir):
     lower = name.lower()
     if lower.endswith(_UNIT_EXT):
         return "systemd" if _UNIT_CONTENT.search(head) else None
@@ -145,46 +82,67 @@ def not_reviewed_notice(counts, where):
     parts = [f"{n} {NOT_REVIEWED[k][n != 1]}"
              for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
     return Notice(where, f"{', '.join(parts)}: not reviewed yet (infra-expert reviews "
-                         "Dockerfiles, Compose files, Podman Quadlet units and Kubernetes "
-                         "manifests)")
+                         f"{reviewed_kinds()})")
+
+
+def reviewed_kinds(plural=True, last="and"):
+    """"Dockerfiles, Compose files, Quadlet units and Kubernetes manifests"."""
+    nouns = [d.noun[1 if plural else 0] for d in domains()]
+    return (", ".join(nouns[:-1]) + f" {last} " + nouns[-1]) if len(nouns) > 1 else nouns[0]
 
 
 def classify_name(name):
     """(domain, kind) from the file name alone, or None."""
-    if name == ".dockerignore" or name.endswith(".dockerignore"):
-        return ("dockerfile", "dockerignore")
-    if _COMPOSE_NAME.fullmatch(name):
-        return ("compose", "override" if ".override." in name.lower() else "compose")
-    if name.endswith(_QUADLET_EXT) and not name.startswith("."):
-        return ("podman", name.rsplit(".", 1)[1])
-    if name == "Chart.yaml":
-        return ("kubernetes", "chart")
-    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        return ("kubernetes", "kustomization")
-    if _DOCKERFILE_NAME.fullmatch(name) and not name.lower().endswith(_DOCKERFILE_EXCLUDED_EXT):
-        return ("dockerfile", "dockerfile")
+    for d in domains():
+        kind = d.by_name(name)
+        if kind is not None:
+            return (d.name, kind)
     return None
 
 
-def classify_content(head, name=""):
-    """(domain, kind) from the first bytes of a file with an uninformative name."""
-    if name.lower().endswith(_YAML_EXT):
-        if _COMPOSE_CONTENT.search(head) and not _K8S_CONTENT.search(head) \
-                and not _VALUES_NAME.match(name) and _looks_like_compose_services(head):
-            return ("compose", "compose")
-        if _K8S_API.search(head) and _K8S_KIND.search(head) and not _HELM.search(head) \
-                and not _K8S_TOOLING.search(head) and not (
-                    _KUSTOMIZATION_KIND.search(head) and not _FLUX_KUSTOMIZATION.search(head)):
-            return ("kubernetes", "manifest")
-        return None
-    for line in head.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if _FIRST_INSTRUCTION.match(line) and _FROM_LINE.search(head):
-            return ("dockerfile", "dockerfile")
-        return None
+def classify_content(head, name="", where=None):
+    """(domain, kind) from the text of a file no name recognised (its first bytes for a
+    big one), or None."""
+    where = where or Where()
+    for d in domains():
+        kind = d.by_content(head, name, where)
+        if kind is not None and d.confirm is not None:
+            kind = d.confirm(kind, head, where)
+        if kind is not None:
+            return (d.name, kind)
     return None
+
+
+def _sniffed_extensions():
+    """Extensions whose files are read to be recognised by content (names without an
+    extension always are)."""
+    exts = set(_OTHER_EXT)
+    for d in domains():
+        exts.update(e for e in d.sniff if e)
+    return tuple(sorted(exts))
+
+
+class Where:
+    """What a domain's recognisers may ask about a file beyond its name and text."""
+
+    __slots__ = ("path", "abspath", "root", "_discovery")
+
+    def __init__(self, path=None, abspath=None, root=None, discovery=None):
+        self.path, self.abspath, self.root = path, abspath, root
+        self._discovery = discovery
+
+    def in_chart(self):
+        """A `Chart.yaml` lies in the file's folder or one above it, up to the root."""
+        return self._discovery is not None and self._discovery._in_chart(self.abspath,
+                                                                          self.root)
+
+    def beside(self, name):
+        return self.abspath is not None and os.path.isfile(
+            os.path.join(os.path.dirname(self.abspath), name))
+
+    @property
+    def folder(self):
+        return os.path.basename(os.path.dirname(self.abspath)) if self.abspath else ""
 
 
 class Discovery:
@@ -198,6 +156,8 @@ class Discovery:
         self._exclude = _spec(config.exclude) if config.exclude else None
         self.not_reviewed = {}    # kind (NOT_REVIEWED) -> files found but not reviewed
         self._charts = {}         # directory -> True when a Chart.yaml is in it or above
+        self._domains = {d.name: d for d in domains()}
+        self._sniffed = _sniffed_extensions()
 
     # -- public -------------------------------------------------------------------------
     def add_path(self, arg):
@@ -282,15 +242,16 @@ class Discovery:
                 self.notices.append(Notice(disp, "skipped: not a regular file" if st
                                            else "skipped: cannot read (broken link?)"))
             return
-        if explicit and kind is None and name.endswith(".conf"):
-            unit = _quadlet_of_drop_in(abs_path)
-            if unit is not None:   # a drop-in given alone: its unit is what is reviewed
-                self._file(os.path.join(os.path.dirname(os.path.dirname(disp)),
-                                        os.path.basename(unit)), unit, root, explicit=True)
-                return
+        if explicit and kind is None:
+            for d in domains():
+                unit = d.owner(abs_path)
+                if unit is not None:   # a drop-in given alone: its unit is what is reviewed
+                    self._file(os.path.join(os.path.dirname(os.path.dirname(disp)),
+                                            os.path.basename(unit)), unit, root, explicit=True)
+                    return
         if kind is None and not explicit and "." in name.lstrip(".") \
-                and not name.lower().endswith(_YAML_EXT + _OTHER_EXT):
-            return  # content sniffing is for extension-less names and YAML only
+                and not name.lower().endswith(self._sniffed):
+            return  # content sniffing is for extension-less names and the domains' own
         sniff = kind is None and not explicit
         try:
             # a file only sniffed by content is judged on its head; a recognised one is
@@ -325,22 +286,14 @@ class Discovery:
             self.notices.append(Notice(
                 disp, f"not valid UTF-8 (first bad byte on line {line}); "
                       "undecodable bytes were replaced and the file reviewed as far as possible"))
-        if kind is not None and kind[0] == "compose" and _OTHER_YAML.search(text) \
-                and not _COMPOSE_CONTENT.search(text):
-            kind = None   # a Kestra flow or Kubernetes manifest that happens to be named so
-        if kind is not None and kind[0] == "podman" and (
-                not _QUADLET_CONTENT.search(text) or "\n[Match]" in "\n" + text):
-            kind = None   # systemd-networkd .network, a non-unit .image/.build/.pod file
-        if kind is not None and kind[0] == "compose" and self._in_chart(abs_path, root):
-            kind = None   # a file of a Helm chart is never a Compose file
-        if kind is None and _VALUES_NAME.match(name) and os.path.isfile(
-                os.path.join(os.path.dirname(abs_path), "Chart.yaml")):
-            kind = ("kubernetes", "values")
+        where = Where(disp, abs_path, root, self)
+        if kind is not None:
+            confirm = self._domains[kind[0]].confirm
+            if confirm is not None and confirm(kind[1], text, where) is None:
+                kind = None   # named like ours, holds something else (a Kestra flow …)
         if kind is None:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
-                                    name)
-            if kind is not None and kind[0] == "compose" and self._in_chart(abs_path, root):
-                kind = None
+                                    name, where)
         if kind is None:
             other = classify_other(name, text[:SNIFF_BYTES],
                                    os.path.basename(os.path.dirname(abs_path)) == "cron.d")
@@ -356,13 +309,20 @@ class Discovery:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         self._seen.add(real)
         self.documents.append(Document(disp, abs_path, kind[0], kind[1], text, root))
-        if explicit and kind == ("dockerfile", "dockerfile"):
-            self._compose_building(disp, abs_path, root)
+        for d in domains():     # a second view of the same file (a PrometheusRule's rules)
+            if d.name != kind[0]:
+                also = d.also(text, name, where)
+                if also is not None:
+                    self.documents.append(Document(disp, abs_path, d.name, also, text, root))
+        if explicit:
+            for wanted in self._domains[kind[0]].alone_with:
+                self._beside(disp, abs_path, root, wanted)
 
-    def _compose_building(self, disp, abs_path, root):
-        """For a Dockerfile given alone: the Compose files in its folder and the folders
-        above it, up to its project root, join the run (their services may build it; the
-        engine keeps only the findings of the files that were asked for)."""
+    def _beside(self, disp, abs_path, root, wanted):
+        """For a file given alone (a Dockerfile): the files of the `wanted` (domain, kind)
+        in its folder and the folders above it, up to its project root, join the run (a
+        Compose service may build it; the engine keeps only the findings of the files
+        that were asked for)."""
         directory, shown = os.path.dirname(abs_path), os.path.dirname(disp)
         root = os.path.abspath(root)
         while True:
@@ -371,7 +331,7 @@ class Discovery:
             except OSError:
                 names = []
             for name in names:
-                if classify_name(name) == ("compose", "compose"):
+                if classify_name(name) == wanted:
                     self._file(os.path.normpath(os.path.join(shown, name)),
                                os.path.join(directory, name), root, explicit=False)
             parent = os.path.dirname(directory)
@@ -401,21 +361,6 @@ class Discovery:
         for d in walked:
             self._charts[d] = found
         return found
-
-
-_OTHER_EXT = _UNIT_EXT + (".cron", ".crontab")
-_DROP_IN_DIR = lazy_re(r".+\.(?:container|pod|volume|network|kube|image|build)\.d")
-
-
-def _quadlet_of_drop_in(abs_path):
-    """The Quadlet unit a drop-in (`NAME.container.d/x.conf`) belongs to, or None."""
-    folder = os.path.dirname(abs_path)
-    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
-        return None
-    unit = folder[:-2]
-    if "@" in os.path.basename(unit) and not os.path.isfile(unit):
-        return None    # a template's drop-in: which instance is meant is not known
-    return unit if os.path.isfile(unit) else None
 
 
 # A .gitignore larger than this is not a real one (git's own limit is 100 MiB, but no

@@ -1,10 +1,7 @@
-"""The review engine: discover, parse, run rules, suppress, order.
+"""The review engine: discover, then load, relate, run, suppress, positives, resources.
 
-One engine serves every domain. A domain module provides `NAME`, `RULESETS`,
-`load_all(docs, ctx)` (parse; returns [(doc, error)] for failures), `reviewable(doc)`,
-`suppressions(doc, peer_index)`, `resources(docs)`, `column(doc, line)` (where a finding
-that gave no column starts) and optionally `related_documents(docs, ctx)` (files that
-reviewed files point at, added to the run once).
+One engine serves every domain: it iterates the descriptors of `registry.domains()` (see
+`domain.Domain` for what a domain says about itself) and names none of them.
 """
 
 from __future__ import annotations
@@ -37,30 +34,30 @@ def unknown_rule_in_pragma(doc, ctx):
 
 
 def domains():
-    """Domain modules by name; imported here, explicitly, and nowhere else."""
-    from infra_expert import compose, dockerfile, kubernetes, podman
-    return {dockerfile.NAME: dockerfile, compose.NAME: compose, podman.NAME: podman,
-            kubernetes.NAME: kubernetes}
+    """{name: descriptor}, in the registry's order."""
+    from infra_expert.registry import domains as registered
+    return {d.name: d for d in registered()}
 
 
 def all_rules():
     rules = list(core.rules)
-    for mod in domains().values():
-        for rs in mod.RULESETS:
-            rules.extend(rs.rules)
+    for d in domains().values():
+        rules.extend(d.rules)
     return rules
 
 
 class Context:
     """What a rule may look at besides its document: the config and the whole run."""
 
-    __slots__ = ("config", "documents", "cache", "gate")
+    __slots__ = ("config", "documents", "cache", "gate", "links")
 
     def __init__(self, config, documents, gate=None):
+        from infra_expert.crossfile import Links
         self.config = config
         self.documents = documents
         self.cache = {}
         self.gate = gate      # every read of the reviewed tree goes through it (fsgate)
+        self.links = Links()  # what the files of one domain run or build, for the others
 
 
 def review(paths, config, config_dir=None):
@@ -86,9 +83,10 @@ def review(paths, config, config_dir=None):
             return answers[path]
     result = review_documents(documents, notices, config, gate, asked)
     if not result.files:
+        from infra_expert.discover import reviewed_kinds
         result.notices.insert(0, Notice(", ".join(paths) or ".", (
-            "nothing was reviewed: no Dockerfile, Compose file, Quadlet unit or Kubernetes "
-            "manifest was found, so an empty review here says nothing about these files")))
+            f"nothing was reviewed: no {reviewed_kinds(plural=False, last='or')} was found, "
+            "so an empty review here says nothing about these files")))
     return result
 
 
@@ -96,145 +94,18 @@ def review_documents(documents, notices, config, gate=None, asked=None):
     from infra_expert.fsgate import Gate
     result = Review()
     result.notices.extend(notices)
-    mods = domains()
-    rules = all_rules()
-    by_id = {r.id: r for r in rules}
-    peer_index = PeerIndex(rules)
     if gate is None:
         gate = Gate({d.root for d in documents if d.root}, config.max_file_size)
     ctx = Context(config, documents, gate)
     if config.kubernetes_version:
         ctx.cache["kubernetes-version"] = config.kubernetes_version
-
-    findings, passes, suppressions = [], [], []
-    hit_keys = set()
-    hit_counts, collection_stopped = {}, set()
-    failed = _load(documents, mods, ctx, result)
-    result.notices.extend(ctx.cache.pop("notices", []))
-    # Files that reviewed files point at (a Compose service's Dockerfile) join the run once.
-    added = []
-    for name, mod in mods.items():
-        related = getattr(mod, "related_documents", None)
-        if related is not None:
-            try:
-                added.extend(related([d for d in documents if d.domain == name
-                                      and id(d) not in failed], ctx))
-            except Exception as exc:  # noqa: BLE001
-                result.notices.append(Notice(name, f"internal error while following related "
-                                                   f"files ({type(exc).__name__})"))
-    if added:
-        documents.extend(added)
-        failed |= _load(added, mods, ctx, result)
-        result.notices.extend(ctx.cache.pop("notices", []))
-    for doc in documents:
-        if id(doc) in failed:
-            continue
-        mod = mods[doc.domain]
-        if asked is not None and not any(
-                asked(p) for p in (doc.path, *getattr(doc.model, "files", ()))):
-            continue    # context for a file given alone, not itself asked for
-        result.files.append((doc.path, doc.domain))
-        if not mod.reviewable(doc):
-            continue
-        first = len(findings)
-        sups, unknown = mod.suppressions(doc, peer_index)
-        if config.disable_ignore_pragma:   # `.hadolint.yaml`: hadolint's pragmas are off
-            sups = [s for s in sups if s.origin != "hadolint"]
-        suppressions.extend(sups)
-        for line, codes in unknown:
-            findings.append(Finding(by_id["IE002"], _severity(by_id["IE002"], config),
-                                    doc.path, line, None,
-                                    f"unknown rule id {', '.join(codes)} in suppression comment"))
-        for rs in mod.RULESETS:
-            for rule in rs.rules:
-                if rule.id in config.ignore or not (rule.enabled or rule.id in config.enable):
-                    continue
-                try:
-                    for item in rule.fn(doc, ctx):
-                        path = item.path or doc.path
-                        if type(item) is Hit:
-                            key = (rule.id, path)
-                            count = hit_counts[key] = hit_counts.get(key, 0) + 1
-                            if count > MAX_COLLECTED_PER_RULE_AND_FILE:
-                                collection_stopped.add(key)
-                                break   # bounded work: a pathological file stops here
-                            column = item.column
-                            if column is None and item.line and path == doc.path:
-                                column = mod.column(doc, item.line)
-                            findings.append(Finding(rule, _severity(rule, config, item), path,
-                                                    item.line, column, item.message))
-                            hit_keys.add(key)
-                        elif type(item) is Pass and rule.positive and doc.kind != "overlay":
-                            # an overlay's review says what it changes; praise is the base's
-                            passes.append((rule, path, item))
-                except Exception as exc:  # noqa: BLE001
-                    result.notices.append(Notice(
-                        doc.path, f"internal error in rule {rule.id} "
-                                  f"({type(exc).__name__}); the other rules ran"))
-        adjust = getattr(mod, "adjust_findings", None)   # an overlay keeps what it adds
-        if adjust is not None:
-            findings[first:] = adjust(doc, ctx, findings[first:])
-        if asked is not None:
-            findings[first:] = [f for f in findings[first:] if asked(f.path)]
-
-    _calibrate_fixtures(findings, config)
-
-    # One statement once: a value inherited from a shared file (`extends`, `include`) is
-    # reported at its source however many services or projects use it.
-    unique_findings = {}
-    for f in findings:
-        unique_findings.setdefault((f.rule.id, f.path, f.line, f.message), f)
-    findings = list(unique_findings.values())
-    kept = []
-    by_path = {}
-    for s in suppressions:
-        by_path.setdefault(s.path, []).append(s)
-    for f in findings:
-        if f.rule.id in config.ignore:
-            continue
-        matched = [s for s in by_path.get(f.path, ()) if s.covers(f)]
-        for s in matched:
-            s.used = True
-        if not matched:
-            kept.append(f)
-    if "IE001" not in config.ignore:
-        # a pragma of a file two projects read (a base, a shared `extends` file) is one
-        # pragma: it silences nothing only when no project used it
-        used = {(s.path, s.line, s.written) for s in suppressions if s.used}
-        for s in suppressions:
-            key = (s.path, s.line, s.written)
-            if key not in used and s.origin == "infra-expert" and (
-                    asked is None or asked(s.path)):
-                used.add(key)
-                rule = by_id["IE001"]
-                kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
-                                    f"`ignore={s.written}` silences nothing here"))
-    kept.sort(key=Finding.sort_key)
-    result.findings = _cap_per_rule_and_file(kept, collection_stopped)
-
-    seen = set()
-    for rule, path, item in passes:
-        if asked is not None and not asked(path):
-            continue
-        key = (rule.id, path)
-        if key in hit_keys or key in seen:
-            continue
-        seen.add(key)
-        try:
-            message = rule.positive.format(**item.fields)
-        except (KeyError, IndexError):
-            message = rule.positive
-        result.positives.append(Positive(rule, path, item.line, message))
-    result.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
-
-    for name, mod in mods.items():
-        docs = [d for d in documents if d.domain == name and id(d) not in failed
-                and mod.reviewable(d) and (asked is None or any(
-                    asked(p) for p in (d.path, *getattr(d.model, "files", ()))))]
-        if docs:
-            res = mod.resources(docs)
-            if res:
-                result.resources[name] = res
+    run = _Run(ctx, result, asked)
+    run.load()
+    run.relate()
+    run.run_rules()
+    run.suppress()
+    run.positives()
+    run.resources()
     result.notices.extend(ctx.cache.pop("notices", []))
     result.notices.extend(Notice(path, "folder not listed: outside the reviewed tree")
                           for path in gate.unlisted)
@@ -247,6 +118,200 @@ def review_documents(documents, notices, config, gate=None, asked=None):
     return result
 
 
+class _Run:
+    """One review, phase by phase. `failed` holds the ids of documents that did not load."""
+
+    def __init__(self, ctx, result, asked):
+        self.ctx, self.result, self.asked = ctx, result, asked
+        self.config = ctx.config
+        self.domains = domains()
+        rules = all_rules()
+        self.by_id = {r.id: r for r in rules}
+        self.peer_index = PeerIndex(rules)
+        self.failed = set()
+        self.findings, self.passes, self.suppressions = [], [], []
+        self.hit_keys, self.collection_stopped = set(), set()
+        self.hit_counts = {}     # (rule id, path) -> hits collected
+
+    def _of(self, name, documents=None):
+        return [d for d in (self.ctx.documents if documents is None else documents)
+                if d.domain == name and id(d) not in self.failed]
+
+    def _asked_doc(self, doc):
+        return self.asked is None or any(
+            self.asked(p) for p in (doc.path, *getattr(doc.model, "files", ())))
+
+    def _take_notices(self):
+        self.result.notices.extend(self.ctx.cache.pop("notices", []))
+
+    # -- load: parse every document, domain by domain -------------------------------------
+    def load(self, documents=None):
+        documents = self.ctx.documents if documents is None else documents
+        for name, dom in self.domains.items():
+            docs = [d for d in documents if d.domain == name]
+            if not docs:
+                continue
+            try:
+                problems = dom.load(docs, self.ctx)
+            except Exception as exc:  # noqa: BLE001 - a parser bug must not end the review
+                problems = [(d, type(exc).__name__) for d in docs]
+            for doc, error in problems:
+                self.failed.add(id(doc))
+                self.result.notices.append(Notice(
+                    doc.path, f"internal error while parsing ({error}); file not reviewed"))
+        self._take_notices()
+
+    # -- relate: files the loaded ones point at join the run; then the cross-file links ---
+    def relate(self):
+        added = []
+        for name, dom in self.domains.items():
+            if dom.related is not None:
+                try:
+                    added.extend(dom.related(self._of(name), self.ctx))
+                except Exception as exc:  # noqa: BLE001
+                    self.result.notices.append(Notice(
+                        name, f"internal error while following related files "
+                              f"({type(exc).__name__})"))
+        if added:
+            self.ctx.documents.extend(added)
+            self.load(added)
+        for name, dom in self.domains.items():
+            if dom.link is not None:
+                try:
+                    dom.link(self._of(name), self.ctx)
+                except Exception as exc:  # noqa: BLE001
+                    self.result.notices.append(Notice(
+                        name, f"internal error while linking files ({type(exc).__name__})"))
+
+    # -- run: every enabled rule on every reviewable document ----------------------------
+    def run_rules(self):
+        config, result = self.config, self.result
+        for doc in self.ctx.documents:
+            if id(doc) in self.failed:
+                continue
+            dom = self.domains[doc.domain]
+            if not self._asked_doc(doc):
+                continue    # context for a file given alone, not itself asked for
+            result.files.append((doc.path, doc.domain))
+            if dom.files_field is not None and doc.model is not None:
+                try:
+                    fields = dom.files_field(doc)
+                except Exception:  # noqa: BLE001 - an extra field never ends the review
+                    fields = None
+                if fields:
+                    result.file_fields[(doc.path, doc.domain)] = fields
+            if not dom.reviewable(doc):
+                continue
+            first = len(self.findings)
+            sups, unknown = dom.suppressions(doc, self.peer_index)
+            if config.disable_ignore_pragma:   # `.hadolint.yaml`: hadolint's pragmas are off
+                sups = [s for s in sups if s.origin != "hadolint"]
+            self.suppressions.extend(sups)
+            ie002 = self.by_id["IE002"]
+            for line, codes in unknown:
+                self.findings.append(Finding(
+                    ie002, _severity(ie002, config), doc.path, line, None,
+                    f"unknown rule id {', '.join(codes)} in suppression comment"))
+            for rule in dom.rules:
+                if rule.id in config.ignore or not (rule.enabled or rule.id in config.enable):
+                    continue
+                self._run_rule(rule, dom, doc)
+            if dom.adjust is not None:   # an overlay keeps what it adds
+                self.findings[first:] = dom.adjust(doc, self.ctx, self.findings[first:])
+            if self.asked is not None:
+                self.findings[first:] = [f for f in self.findings[first:]
+                                         if self.asked(f.path)]
+        _calibrate_fixtures(self.findings, config)
+
+    def _run_rule(self, rule, dom, doc):
+        hit_counts = self.hit_counts
+        try:
+            for item in rule.fn(doc, self.ctx):
+                path = item.path or doc.path
+                if type(item) is Hit:
+                    key = (rule.id, path)
+                    count = hit_counts[key] = hit_counts.get(key, 0) + 1
+                    if count > MAX_COLLECTED_PER_RULE_AND_FILE:
+                        self.collection_stopped.add(key)
+                        break   # bounded work: a pathological file stops here
+                    column = item.column
+                    if column is None and item.line and path == doc.path:
+                        column = dom.column(doc, item.line)
+                    self.findings.append(Finding(rule, _severity(rule, self.config, item), path,
+                                                 item.line, column, item.message))
+                    self.hit_keys.add(key)
+                elif type(item) is Pass and rule.positive and doc.kind != "overlay":
+                    # an overlay's review says what it changes; praise is the base's
+                    self.passes.append((rule, path, item))
+        except Exception as exc:  # noqa: BLE001
+            self.result.notices.append(Notice(
+                doc.path, f"internal error in rule {rule.id} "
+                          f"({type(exc).__name__}); the other rules ran"))
+
+    # -- suppress: one statement once, then the pragmas; unused pragmas said -------------
+    def suppress(self):
+        config, asked = self.config, self.asked
+        # One statement once: a value inherited from a shared file (`extends`, `include`) is
+        # reported at its source however many services or projects use it.
+        unique_findings = {}
+        for f in self.findings:
+            unique_findings.setdefault((f.rule.id, f.path, f.line, f.message), f)
+        kept = []
+        by_path = {}
+        for s in self.suppressions:
+            by_path.setdefault(s.path, []).append(s)
+        for f in unique_findings.values():
+            if f.rule.id in config.ignore:
+                continue
+            matched = [s for s in by_path.get(f.path, ()) if s.covers(f)]
+            for s in matched:
+                s.used = True
+            if not matched:
+                kept.append(f)
+        if "IE001" not in config.ignore:
+            # a pragma of a file two projects read (a base, a shared `extends` file) is one
+            # pragma: it silences nothing only when no project used it
+            used = {(s.path, s.line, s.written) for s in self.suppressions if s.used}
+            rule = self.by_id["IE001"]
+            for s in self.suppressions:
+                key = (s.path, s.line, s.written)
+                if key not in used and s.origin == "infra-expert" and (
+                        asked is None or asked(s.path)):
+                    used.add(key)
+                    kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
+                                        f"`ignore={s.written}` silences nothing here"))
+        kept.sort(key=Finding.sort_key)
+        self.result.findings = _cap_per_rule_and_file(kept, self.collection_stopped)
+
+    # -- positives: a rule that applied and found nothing, once per file -----------------
+    def positives(self):
+        seen = set()
+        for rule, path, item in self.passes:
+            if self.asked is not None and not self.asked(path):
+                continue
+            key = (rule.id, path)
+            if key in self.hit_keys or key in seen:
+                continue
+            seen.add(key)
+            try:
+                message = rule.positive.format(**item.fields)
+            except (KeyError, IndexError):
+                message = rule.positive
+            self.result.positives.append(Positive(rule, path, item.line, message))
+        self.result.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
+
+    # -- resources: what each domain estimates over its reviewed documents ---------------
+    def resources(self):
+        for name, dom in self.domains.items():
+            if dom.resources is None:
+                continue
+            docs = [d for d in self._of(name) if dom.reviewable(d) and self._asked_doc(d)]
+            if docs:
+                res = dom.resources(docs)
+                if res:
+                    self.result.resources[name] = res
+
+
 # ------------------------------------------------------------------ say it once ----
 # A positive of the first rule is not said where one of these rules found something:
 # they judge the same setting (a `cap_drop: [ALL]` that adds SYS_ADMIN back).
@@ -257,33 +322,24 @@ _SUBJECT = re.compile(r"^(?:service `([^`]+)`|([A-Z][A-Za-z]* `[^`]*`"
 
 
 def _projects(documents):
-    """{normalised path: project} and {project: {"domain", "subjects"}}. A Compose project
-    is its main file with its overrides, includes and `.env`; Kubernetes manifests and
-    Podman units group by folder; a Dockerfile is a project alone."""
-    from infra_expert.kubernetes.model import cname, each_container
-    project_of, projects = {}, {}
-    for doc in documents:      # a main file is its own project, even when others load it
-        if doc.domain == "compose" and hasattr(doc.model, "services"):
-            project_of[os.path.normpath(doc.path)] = doc.path
+    """{normalised path: project} and {project: {"domain", "subjects"}}, from each
+    domain's `project(doc)`: a Compose project is its main file with its overrides,
+    includes and `.env`; Kubernetes manifests and Podman units group by folder; a file
+    without one is a project alone."""
+    described = []
     for doc in documents:
-        model = doc.model
-        if model is None:
-            continue
-        if doc.domain == "compose" and hasattr(model, "services"):
-            key = doc.path
-            members = [doc.path, *getattr(model, "files", ()), *getattr(model, "texts", ())]
-            env = getattr(getattr(model, "env", None), "path", None)
-            for member in members + ([env] if env else []):
-                project_of.setdefault(os.path.normpath(member), key)
-            subjects = [svc.label for svc in model.services.values()
-                        if isinstance(svc.data, dict)]
-        elif doc.domain in ("kubernetes", "podman"):
-            key = os.path.dirname(doc.path) or "."
-            project_of.setdefault(os.path.normpath(doc.path), key)
-            subjects = [f"{obj.label}: container `{cname(c)}`"
-                        for obj, _, c, _ in each_container(getattr(model, "objects", ()))]
-        else:
-            continue
+        dom = domains().get(doc.domain)
+        if doc.model is not None and dom is not None:
+            found = dom.project(doc)
+            if found is not None:
+                described.append((doc, found))
+    project_of, projects = {}, {}
+    for doc, (key, _, _) in described:     # a main file is its own project, even when
+        if key == doc.path:                # others load it
+            project_of[os.path.normpath(doc.path)] = key
+    for doc, (key, members, subjects) in described:
+        for member in members:
+            project_of.setdefault(os.path.normpath(member), key)
         entry = projects.setdefault(key, {"domain": doc.domain, "subjects": []})
         entry["subjects"].extend(s for s in subjects if s not in entry["subjects"])
     return project_of, projects
@@ -294,15 +350,18 @@ def _say_once(result, documents):
     once per project, listing its places), and drop a positive that a finding of its own
     rule, or of a rule about the same setting, contradicts anywhere in its project."""
     project_of, result.projects = _projects(documents)
+    doms = domains()
 
     def project(rule, path):
         key = project_of.get(os.path.normpath(path))
-        if key is None and rule.domain in ("kubernetes", "podman"):
+        dom = doms.get(rule.domain)
+        if key is None and dom is not None and dom.group_by_folder:
             key = os.path.dirname(path) or "."
         return key or path
 
     def scope(rule, path):    # where a positive and a finding judge the same thing
-        return project(rule, path) if rule.domain == "compose" else path
+        dom = doms.get(rule.domain)
+        return project(rule, path) if dom is not None and dom.positives_per_project else path
 
     found = set()
     for f in result.findings:
@@ -371,24 +430,6 @@ def _cap_per_rule_and_file(findings, stopped):
                          "and file)")
         kept.append(f)
     return kept
-
-
-def _load(documents, mods, ctx, result):
-    """Parse documents domain by domain; returns ids of the documents that failed."""
-    failed = set()
-    for name, mod in mods.items():
-        docs = [d for d in documents if d.domain == name]
-        if not docs:
-            continue
-        try:
-            problems = mod.load_all(docs, ctx)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not end the review
-            problems = [(d, type(exc).__name__) for d in docs]
-        for doc, error in problems:
-            failed.add(id(doc))
-            result.notices.append(Notice(doc.path, f"internal error while parsing ({error}); "
-                                                   "file not reviewed"))
-    return failed
 
 
 def _calibrate_fixtures(findings, config):

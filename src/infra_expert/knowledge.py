@@ -108,14 +108,8 @@ DROPS_PRIVILEGES_IMAGES = (
 def _repository(image):
     """`ghcr.io/org/app:1.2@sha256:…` -> `ghcr.io/org/app`, lower case; Docker Hub's
     `docker.io/` and `library/` prefixes removed."""
-    name = str(image).strip().lower().split("@", 1)[0]
-    last = name.rsplit("/", 1)
-    if ":" in last[-1]:
-        name = name[: len(name) - len(last[-1])] + last[-1].split(":", 1)[0]
-    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    return name.removeprefix("library/")
+    from infra_expert.images import ImageRef
+    return ImageRef(str(image).strip().lower()).short_name
 
 
 def _matches(patterns, image):

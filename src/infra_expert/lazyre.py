@@ -11,6 +11,8 @@ import re
 
 
 class LazyRe:
+    """A pattern, or a function that returns one, compiled the first time it is used."""
+
     __slots__ = ("pattern", "flags", "_compiled")
 
     def __init__(self, pattern, flags=0):
@@ -21,7 +23,8 @@ class LazyRe:
     @property
     def compiled(self):
         if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self.flags)
+            pattern = self.pattern() if callable(self.pattern) else self.pattern
+            self._compiled = re.compile(pattern, self.flags)
         return self._compiled
 
     def match(self, *args):

@@ -13,7 +13,16 @@ SEVERITIES = ("critical", "warning", "suggestion")
 CATEGORIES = ("security", "reliability", "performance", "elegance")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
-RULE_ID = lazy_re(r"^(DF|DC|PM|K8|SD|CR|KS|MO|ST|RS|IE)\d{3}$")
+
+
+def _rule_id_pattern():
+    """A domain's prefix and three digits; IE is the engine's own."""
+    from infra_expert.registry import domains
+    prefixes = "|".join([d.prefix for d in domains()] + ["IE"])
+    return rf"^(?:{prefixes})\d{{3}}$"
+
+
+RULE_ID = lazy_re(_rule_id_pattern)
 
 
 class Rule:
@@ -196,10 +205,12 @@ class Document:
 
 
 class Review:
-    __slots__ = ("files", "findings", "positives", "notices", "resources", "projects")
+    __slots__ = ("files", "file_fields", "findings", "positives", "notices", "resources",
+                 "projects")
 
     def __init__(self):
         self.files = []          # [(path, domain)]
+        self.file_fields = {}    # (path, domain) -> what a domain adds ({"exposure": 8.3})
         self.findings = []
         self.positives = []
         self.notices = []

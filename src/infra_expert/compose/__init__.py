@@ -7,13 +7,88 @@ import re
 
 from infra_expert.compose import rules_ops, rules_security, rules_style
 from infra_expert.compose import rules_updates
+from infra_expert.compose.crossfile import link
 from infra_expert.compose.loader import MAIN_NAMES, OVERRIDES, load_project, project_files
+from infra_expert.domain import Domain
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
 RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules)
 NOT_COVERED = {}
+
+
+_NAME = lazy_re(r"^(?:docker-|podman-)?compose(?:[._-][^/]*)?\.ya?ml$", re.IGNORECASE)
+_SERVICES = lazy_re(r"^services:[ \t]*(?:#.*)?$", re.MULTILINE)
+_K8S = lazy_re(r"^(?:apiVersion|kind):", re.MULTILINE)
+_VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
+# a Kestra flow, a manifest or a Prometheus file that happens to be named compose.yaml
+_OTHER_YAML = lazy_re(r"^(?:apiVersion|kind|tasks|namespace):", re.MULTILINE)
+# What a Compose service holds: a `services:` mapping whose entries hold none of these
+# (Helm values, an Ansible inventory, a Home Assistant config) is not a Compose file.
+_SERVICE_KEYS = frozenset({
+    "image", "build", "command", "entrypoint", "ports", "expose", "volumes", "environment",
+    "env_file", "depends_on", "restart", "networks", "network_mode", "container_name",
+    "healthcheck", "deploy", "extends", "user", "working_dir", "cap_add", "cap_drop",
+    "privileged", "profiles", "secrets", "configs", "logging", "hostname", "devices",
+    "tmpfs", "ulimits", "security_opt", "mem_limit", "read_only", "labels", "stop_signal",
+    "init", "pid", "ipc", "extra_hosts", "dns", "sysctls", "shm_size", "gpus", "runtime",
+    "<<"})
+_KEY_LINE = lazy_re(r"^( *)([A-Za-z0-9_.<-]+)[ \t]*:(?:[ \t]|$)")
+
+
+def by_name(name):
+    if _NAME.fullmatch(name):
+        return "override" if ".override." in name.lower() else "compose"
+    return None
+
+
+def by_content(head, name, where):
+    if name.lower().endswith((".yml", ".yaml")) and _SERVICES.search(head) \
+            and not _K8S.search(head) and not _VALUES_NAME.match(name) \
+            and _looks_like_compose_services(head):
+        return "compose"
+    return None
+
+
+def confirm(kind, text, where):
+    """A file named like Compose that holds another YAML, or lies in a Helm chart, is not
+    one."""
+    if _OTHER_YAML.search(text) and not _SERVICES.search(text):
+        return None
+    return None if where.in_chart() else kind
+
+
+def _looks_like_compose_services(text):
+    """True when an entry of the top-level `services:` mapping holds a Compose service key
+    (`services:` of Helm values, an inventory or a dashboard config holds other things)."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if _SERVICES.fullmatch(ln)), None)
+    if start is None:
+        return False
+    entry = level = None
+    for ln in lines[start + 1:]:
+        stripped = ln.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(ln) - len(ln.lstrip(" "))
+        if indent == 0:
+            break                          # the next top-level key
+        if entry is None:
+            if stripped.startswith("- "):
+                return False               # a list of services: not Compose's shape
+            entry = indent                 # the indent of the service names
+        if indent <= entry:
+            level = None                   # the next service
+            continue
+        if level is None:
+            level = indent                 # the indent of this service's keys
+        if indent == level:
+            m = _KEY_LINE.match(ln)
+            if m and m.group(2) in _SERVICE_KEYS:
+                return True
+    return False
 
 
 def _reader(ctx):
@@ -270,12 +345,19 @@ def _main_beside(doc, read):
     return None
 
 
-def reviewable(doc):
-    return doc.model is not None
-
-
 def column(doc, line):
     return None
+
+
+def project(doc):
+    """A main file with its overrides, includes and `.env`; its subjects are services."""
+    model = doc.model
+    if not hasattr(model, "services"):
+        return None
+    members = [doc.path, *getattr(model, "files", ()), *getattr(model, "texts", ())]
+    env = getattr(getattr(model, "env", None), "path", None)
+    return (doc.path, members + ([env] if env else []),
+            [svc.label for svc in model.services.values() if isinstance(svc.data, dict)])
 
 
 def suppressions(doc, peer_index):
@@ -308,3 +390,56 @@ def resources(docs):
         if rows:
             projects.append({"path": doc.path, "services": rows})
     return {"projects": projects} if projects else {}
+
+
+def show_resources(res, out):
+    compose = res.get("projects", [])
+    lines = []
+    if not out.full and len(compose) > out.projects:   # a large repository: a row a project
+        lines.append("| Compose project | Services | Memory limits declared | Without a limit |")
+        lines.append("|---|---|---|---|")
+        for project in compose[:out.rows]:
+            rows = project["services"]
+            limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
+            lines.append(f"| {out.cell(out.code(project['path']))} | {len(rows)} | "
+                         f"{out.mib(sum(limited)) if limited else '—'} | "
+                         f"{len(rows) - len(limited)} |")
+        lines.append("")
+        if len(compose) > out.rows:
+            lines.extend([f"+{len(compose) - out.rows} projects; `--full` shows every "
+                          "project and service.", ""])
+        return lines
+    for project in compose:
+        rows = project["services"]
+        lines.append(f"{out.code(project['path'])}:")
+        lines.append("")
+        lines.append("| Service | Memory limit | CPU limit |")
+        lines.append("|---|---|---|")
+        for row in rows:
+            name = row["service"] + (f" (profile {', '.join(row['profiles'])})"
+                                     if row["profiles"] else "")
+            cpus = "—" if row["cpus"] is None else f"{row['cpus']:g}"
+            lines.append(f"| {out.cell(out.inline(name))} | "
+                         f"{out.mib(row['memory_limit_bytes'])} | {cpus} |")
+        limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
+        unlimited = len(rows) - len(limited)
+        total = f"{sum(limited) / 2**20:.0f} MiB" if limited else "nothing"
+        lines.append("")
+        lines.append(f"Declared memory limits add up to {total}"
+                     + (f"; {unlimited} service(s) have no limit and can use any amount."
+                        if unlimited else "."))
+        lines.append("")
+    return lines
+
+
+DOMAIN = Domain(
+    NAME, "DC", "Compose", RULESETS, noun=("Compose file", "Compose files"),
+    by_name=by_name, confirm=confirm, by_content=by_content, sniff=(".yml", ".yaml"),
+    load=load_all, related=related_documents, link=link, adjust=adjust_findings,
+    suppressions=suppressions, column=column, project=project,
+    subject_nouns=("service", "services"), subject_is_code=True, positives_per_project=True,
+    baseline=(("DC003", "no-new-privileges"), ("DC006", "cap_drop ALL"),
+              ("DC007", "read-only root"), ("DC031", "memory limit"),
+              ("DC032", "CPU limit"), ("DC033", "pids limit"), ("DC041", "logging")),
+    resources=resources, show_resources=show_resources, fence="yaml",
+    not_covered=NOT_COVERED)

@@ -1,4 +1,5 @@
-"""What a Compose service builds: its Dockerfile and build context, read once per run."""
+"""What a Compose service builds: its Dockerfile and build context, read once per run,
+and the links it gives the run (core `crossfile`)."""
 
 from __future__ import annotations
 
@@ -26,26 +27,13 @@ def build_paths(svc, project):
     return context_dir, dockerfile
 
 
-def _index(ctx):
-    """Built once per run: Dockerfile documents by real path, and the Compose services
-    that build each real path."""
-    index = ctx.cache.get("compose-build-index")
+def _dockerfiles(ctx):
+    """Built once per run: the Dockerfile documents by real path."""
+    index = ctx.cache.get("compose-dockerfiles")
     if index is None:
-        dockerfiles, builders = {}, {}
-        for doc in ctx.documents:
-            if doc.domain == "dockerfile" and doc.kind == "dockerfile":
-                dockerfiles[os.path.realpath(doc.abspath)] = doc
-        # overlays last: a service an overlay changes is still one service
-        compose = sorted((d for d in ctx.documents if d.domain == "compose"
-                          and d.model is not None), key=lambda d: d.kind == "overlay")
-        for doc in compose:
-            for svc in doc.model.services.values():
-                paths = build_paths(svc, doc.model)
-                if paths:
-                    known = builders.setdefault(os.path.realpath(paths[1]), [])
-                    if doc.kind != "overlay" or all(s.name != svc.name for s in known):
-                        known.append(svc)
-        index = ctx.cache["compose-build-index"] = (dockerfiles, builders)
+        index = ctx.cache["compose-dockerfiles"] = {
+            os.path.realpath(doc.abspath): doc for doc in ctx.documents
+            if doc.domain == "dockerfile" and doc.kind == "dockerfile"}
     return index
 
 
@@ -54,14 +42,25 @@ def built_dockerfile(svc, doc, ctx):
     paths = build_paths(svc, doc.model)
     if paths is None:
         return None
-    found = _index(ctx)[0].get(os.path.realpath(paths[1]))
+    found = _dockerfiles(ctx).get(os.path.realpath(paths[1]))
     return found.model if found is not None else None
 
 
-def services_building(dockerfile_doc, ctx):
-    """Compose services in this run that build the given Dockerfile document."""
-    reals = ctx.cache.setdefault("compose-real-paths", {})   # several rules ask per file
-    real = reals.get(dockerfile_doc.abspath)
-    if real is None:
-        real = reals[dockerfile_doc.abspath] = os.path.realpath(dockerfile_doc.abspath)
-    return _index(ctx)[1].get(real, [])
+def link(docs, ctx):
+    """Tell the run which Dockerfiles the services build (core `crossfile`): overlays
+    last, so that a service an overlay changes stays one service."""
+    from infra_expert.compose.rules_ops import is_batch_service
+    from infra_expert.compose.walkers import healthcheck
+    from infra_expert.crossfile import Runner
+    for doc in sorted((d for d in docs if d.model is not None),
+                      key=lambda d: d.kind == "overlay"):
+        for svc in doc.model.services.values():
+            paths = build_paths(svc, doc.model)
+            if paths:
+                image = svc.get("image")
+                ctx.links.add_builder(paths[1], Runner(
+                    "compose", svc.name, svc.label,
+                    image=image if isinstance(image, str) else None,
+                    image_at=svc.where("image"), user=svc.get("user"),
+                    healthcheck=healthcheck(svc) is not None,
+                    batch=is_batch_service(svc, ctx)), overlay=doc.kind == "overlay")

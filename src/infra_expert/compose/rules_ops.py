@@ -7,10 +7,10 @@ import re
 
 from infra_expert.compose.crossfile import built_dockerfile
 from infra_expert.compose.walkers import (cpu_limit, deploy_limits, depends_on,
-                                          duration_seconds, each_service, healthcheck, hit,
-                                          item_hit, memory_limit_bytes, mounts, ports,
-                                          size_bytes)
+                                          each_service, healthcheck, hit, item_hit,
+                                          memory_limit_bytes, mounts, ports)
 from infra_expert.model import Hit, Pass, RuleSet
+from infra_expert.quantities import duration_seconds, size_bytes
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name
 
 rules = RuleSet("compose")
@@ -689,7 +689,7 @@ def shared_volumes(doc, ctx):
 
 def _healthcheck_tools(hc):
     """(tool names the test runs, needs a shell) of a healthcheck."""
-    from infra_expert.dockerfile.shell import commands
+    from infra_expert.shell import commands
     test = hc.get("test")
     if isinstance(test, str):
         return [c.name for c in commands(test)], True
@@ -704,7 +704,7 @@ def _healthcheck_tools(hc):
 
 def _image_tools(df):
     """(tools known to be in the final image, has a shell), or None when unknown."""
-    from infra_expert.dockerfile.walkers import ImageRef, run_commands
+    from infra_expert.images import ImageRef
     final = df.final_stage
     root = list(final.inherited())[-1]
     if root.unresolved:
@@ -724,7 +724,7 @@ def _image_tools(df):
     for st in final.inherited():
         for ins in st.instructions:
             if ins.keyword == "RUN":
-                for cmd, _ in run_commands(ins):
+                for cmd, _ in ins.commands():
                     tools.update(a.split("=")[0] for a in cmd.args if a in ("curl", "wget")
                                  or a.startswith(("curl=", "wget=")))
             elif ins.keyword in ("COPY", "ADD") and any(

@@ -6,7 +6,7 @@ import re
 
 from infra_expert.compose.walkers import (as_list, each_service, env_position, environment, hit,
                                           item_hit, mounts, ports, security_opts)
-from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.images import ImageRef
 from infra_expert.knowledge import (DROP_PRIVILEGE_ENV, drops_privileges_image, image_role,
                                     is_socket_proxy, is_weak_default, secret_context)
 from infra_expert.lazyre import lazy_re

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from infra_expert.compose.walkers import each_service, environment, hit, mounts
-from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.images import DATABASES, ImageRef, is_floating
 from infra_expert.model import RuleSet
 
 rules = RuleSet("compose")
 
 _WATCHTOWER = ("containrrr/watchtower", "nickfedor/watchtower", "beatkind/watchtower")
-# images whose data format changes between major versions: an unreviewed upgrade can
-# leave the data unreadable (postgres refuses an older data directory outright)
-DATABASES = frozenset({"postgres", "postgis", "timescaledb", "mysql", "mariadb", "mongo",
-                       "mongodb", "redis", "valkey", "influxdb", "elasticsearch",
-                       "opensearch", "clickhouse-server", "cassandra", "couchdb", "neo4j",
-                       "etcd", "rabbitmq", "memcached", "cockroach", "percona-server",
-                       "keydb", "dragonfly", "nextcloud", "gitea", "immich-server"})
 _ENABLE_LABEL = "com.centurylinklabs.watchtower.enable"
-
-
-def is_floating(image):
-    """True for `:latest` or no tag (and no digest)."""
-    ref = ImageRef(image)
-    return ref.digest is None and (ref.tag is None or ref.tag == "latest")
 
 
 def _labels(svc):

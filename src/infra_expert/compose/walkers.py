@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit
+from infra_expert.quantities import size_bytes
 from infra_expert.yamlsafe import YMap, YSeq
 
-_SIZE = lazy_re(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
 
 
 def each_service(project):
@@ -61,18 +57,6 @@ def as_list(value):
 def _wrong_item(item):
     """An item of `ports`/`volumes`/`environment` that no syntax allows (a list, null)."""
     return item is None or isinstance(item, list)
-
-
-def size_bytes(value):
-    """`512m`, `1g`, `134217728`, `1.5GB` -> bytes; None when not a size."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    m = _SIZE.match(str(value))
-    if not m:
-        return None
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 def deploy_limits(service):
@@ -254,17 +238,3 @@ def healthcheck(service):
     if isinstance(test, str) and test.strip().upper() == "NONE":
         return None
     return hc
-
-
-def duration_seconds(value):
-    """`1m30s`, `10s`, `500ms`, `2h` -> seconds; None when unreadable."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    total, found = 0.0, False
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)", str(value)):
-        found = True
-        total += float(number) * {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60,
-                                  "h": 3600}[unit]
-    return total if found else None

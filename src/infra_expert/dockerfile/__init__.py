@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure
 from infra_expert.dockerfile import rules_supply
 from infra_expert.dockerfile.parser import parse
+from infra_expert.domain import Domain
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 
@@ -25,6 +29,38 @@ NOT_COVERED = {
     "SCxxxx": "ShellCheck is not embedded: infra-expert reads RUN commands itself for the "
               "Dockerfile-specific checks (package managers, pipes, sudo, cd, chmod …).",
 }
+
+
+_NAME = lazy_re(
+    r"^(?:(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file)$",
+    re.IGNORECASE | re.DOTALL)   # a name may hold a newline: still reviewed
+_NOT_A_DOCKERFILE = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh", ".py", ".j2",
+                     ".jinja", ".tpl", ".tmpl", ".template", ".orig", ".bak", ".swp",
+                     ".html", ".go", ".rb", ".js", ".ts", ".toml")
+_FIRST_INSTRUCTION = lazy_re(r"^\s*(FROM|ARG)\s+\S", re.IGNORECASE)
+_FROM_LINE = lazy_re(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
+
+
+def by_name(name):
+    if name == ".dockerignore" or name.endswith(".dockerignore"):
+        return "dockerignore"
+    if _NAME.fullmatch(name) and not name.lower().endswith(_NOT_A_DOCKERFILE):
+        return "dockerfile"
+    return None
+
+
+def by_content(head, name, where):
+    """A file whose first instruction is FROM or ARG, with a FROM somewhere."""
+    if name.lower().endswith((".yml", ".yaml")):
+        return None
+    for line in head.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if _FIRST_INSTRUCTION.match(line) and _FROM_LINE.search(head):
+            return "dockerfile"
+        return None
+    return None
 
 
 def load_all(docs, ctx):
@@ -143,7 +179,7 @@ def base_size_mb(image):
     """Rough size of a base image, or None when unknown."""
     from fnmatch import fnmatch
 
-    from infra_expert.dockerfile.walkers import ImageRef
+    from infra_expert.images import ImageRef
     ref = ImageRef(image)
     name = ref.short_name.lower()
     short = name.rsplit("/", 1)[-1]
@@ -181,3 +217,34 @@ def resources(docs):
                        "final_base": root.image_resolved, "base_size_mb": size,
                        "layers_added": layers})
     return {"images": images} if images else {}
+
+
+def show_resources(res, out):
+    images = res.get("images", [])
+    if not images:
+        return []
+    lines = ["| Dockerfile | Final base image | Base size (approx.) | Stages | Layers added |",
+             "|---|---|---|---|---|"]
+    for img in (images if out.full else images[:3 * out.rows]):
+        size = img["base_size_mb"]
+        size_text = "unknown" if size is None else f"~{size} MB"
+        base = img["final_base"]
+        if "@sha256:" in base:
+            base = base[:base.index("@sha256:") + 12] + "…"
+        lines.append(f"| {out.cell(out.code(img['path']))} | {out.cell(out.code(base))} | "
+                     f"{size_text} | {img['stages']} | {img['layers_added']} |")
+    lines.append("")
+    if not out.full and len(images) > 3 * out.rows:
+        lines.extend([f"+{len(images) - 3 * out.rows} Dockerfiles; `--full` lists "
+                      "every one.", ""])
+    lines.extend(["Memory and CPU depend on how the image runs; they are estimated from "
+                  "the Compose files, manifests or units that run it.", ""])
+    return lines
+
+
+DOMAIN = Domain(
+    NAME, "DF", "Dockerfile", RULESETS, noun=("Dockerfile", "Dockerfiles"),
+    by_name=by_name, by_content=by_content, sniff=("",), alone_with=(("compose", "compose"),),
+    load=load_all, reviewable=reviewable, suppressions=suppressions, column=column,
+    resources=resources, show_resources=show_resources, fence="dockerfile",
+    not_covered=NOT_COVERED)

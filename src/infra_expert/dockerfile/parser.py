@@ -13,6 +13,8 @@ them into findings; nothing here raises on bad input.
 
 from __future__ import annotations
 
+from infra_expert.shell import split_words
+
 import json
 import re
 
@@ -110,6 +112,12 @@ class Instruction:
         s = f"{self.keyword} {flags + ' ' if flags else ''}{self.args}".strip()
         s = " ".join(s.split())
         return s if len(s) <= 120 else s[:117] + "..."
+
+    def commands(self):
+        """[(Command, line)] of a RUN (see `walkers.run_commands`): what another domain
+        reading this model (a Compose healthcheck's tools) asks, without importing it."""
+        from infra_expert.dockerfile.walkers import run_commands
+        return run_commands(self)
 
     def __repr__(self):
         return f"<{self.keyword}@{self.line}>"
@@ -541,14 +549,14 @@ def _stages(df):
 
 
 def _arg_pairs(args):
-    for word in _words(args):
+    for word in split_words(args):
         name, eq, value = word.partition("=")
         yield name, (value if eq else None)
 
 
 def env_pairs(args):
     """`ENV a=b c="d e"` or legacy `ENV key some value`."""
-    words = _words(args)
+    words = split_words(args)
     if not words:
         return []
     if "=" not in words[0]:
@@ -563,43 +571,10 @@ def _unquote(s):
     return s
 
 
-def _words(s):
-    """Split on unquoted whitespace; quotes are removed, backslash escapes honoured."""
-    words, cur, quote, i, n, has = [], [], None, 0, len(s), False
-    while i < n:
-        c = s[i]
-        if quote:
-            if c == quote:
-                quote = None
-            elif c == "\\" and quote == '"' and i + 1 < n:
-                i += 1
-                cur.append(s[i])
-            else:
-                cur.append(c)
-        elif c in "\"'":
-            quote = c
-            has = True
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            cur.append(s[i])
-            has = True
-        elif c.isspace():
-            if cur or has:
-                words.append("".join(cur))
-                cur, has = [], False
-        else:
-            cur.append(c)
-        i += 1
-    if cur or has:
-        words.append("".join(cur))
-    return words
-
-
-split_words = _words
 
 
 def label_pairs(args):
-    words = _words(args)
+    words = split_words(args)
     if words and "=" not in words[0] and len(words) >= 2:  # legacy `LABEL key value`
         return [(words[0], " ".join(words[1:]))]
     return [(w.partition("=")[0], w.partition("=")[2]) for w in words]

@@ -13,11 +13,11 @@ _SECRET_RULES = (rules_content.secret_value, rules_content.secret_file_copied,
 
 
 def _pushed_as(svc):
-    """The image name a Compose service builds and names for a registry, or None: `image:`
-    with a registry host or a Docker Hub namespace (`ghcr.io/me/app`, `me/app`)."""
-    image = svc.get("image")
-    if svc.get("build") is None or not isinstance(image, str) or "/" not in image \
-            or "$" in image:
+    """The image name a service that builds this Dockerfile names for a registry, or
+    None: `image:` with a registry host or a Docker Hub namespace (`ghcr.io/me/app`,
+    `me/app`)."""
+    image = svc.image
+    if not image or "/" not in image or "$" in image:
         return None
     return image
 
@@ -35,8 +35,7 @@ def _pushed_as(svc):
     example="FROM alpine:3.20\nENV API_TOKEN=s3cr3t-value\n# compose.yaml: build: . and "
             "image: ghcr.io/me/app:1.0")
 def secret_pushed(doc, ctx):
-    from infra_expert.compose.crossfile import services_building
-    pushed = [(svc, _pushed_as(svc)) for svc in services_building(doc, ctx)]
+    pushed = [(svc, _pushed_as(svc)) for svc in ctx.links.builders_of(doc)]
     pushed = [(svc, image) for svc, image in pushed if image]
     if not pushed:
         return
@@ -49,7 +48,7 @@ def secret_pushed(doc, ctx):
         return
     parts.sort()
     svc, image = pushed[0]
-    path, line = svc.where("image")
+    path, line = svc.image_at
     shown = ", ".join(f"{rid} at line {ln}" for ln, rid in parts[:3]) \
         + (f" (+{len(parts) - 3})" if len(parts) > 3 else "")
     yield Hit(parts[0][0], f"a secret is baked into this image ({shown}), and service "

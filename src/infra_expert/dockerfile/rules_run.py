@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from infra_expert.dockerfile.parser import expand
-from infra_expert.dockerfile.shell import SHELLS, has_option, operands
+from infra_expert.shell import SHELLS, has_option, operands
 from infra_expert.dockerfile.walkers import (each_command, each_instruction, has_cache_mount,
                                              mounts, run_commands)
 from infra_expert.lazyre import lazy_re

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from infra_expert.dockerfile.parser import env_pairs, label_pairs, split_words
-from infra_expert.dockerfile.walkers import (ImageRef, each_command, each_instruction, final_user,
+from infra_expert.dockerfile.walkers import (each_command, each_instruction, final_user,
                                              resolve)
+from infra_expert.images import ImageRef
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 
@@ -134,11 +135,9 @@ def final_root(doc, ctx):
 
 
 def _compose_runs_as_non_root(doc, ctx):
-    from infra_expert.compose.crossfile import services_building
-    services = services_building(doc, ctx)
+    services = ctx.links.builders_of(doc)
     return bool(services) and all(
-        s.get("user") is not None and not _ROOT.match(str(s.get("user")).strip())
-        for s in services)
+        s.user is not None and not _ROOT.match(str(s.user).strip()) for s in services)
 
 
 def _drops_privileges(stage):
@@ -475,7 +474,7 @@ def _image_names(doc, services):
     services that build it, its folder's name, the NAME of `Dockerfile.NAME` or
     `NAME.Dockerfile`."""
     import os
-    names = {ImageRef(str(s.get("image"))).base_name for s in services if s.get("image")}
+    names = {ImageRef(s.image).base_name for s in services if s.image}
     base = os.path.basename(doc.abspath)
     low = base.lower()
     if low.startswith("dockerfile.") or low.endswith(".dockerfile"):
@@ -489,43 +488,12 @@ def _run_as_batch(doc, ctx):
     Compose services that build it (`restart: "no"`, a one-shot, see DC035), and the
     Kubernetes workloads and Quadlet containers whose image has its name (a Job or
     CronJob; a unit of `Type=oneshot` or started by a `.timer` of the same name)."""
-    from infra_expert.compose.crossfile import services_building
-    from infra_expert.compose.rules_ops import is_batch_service
-    services = services_building(doc, ctx)
-    runners = [is_batch_service(s, ctx) for s in services]
-    index = ctx.cache.get("image-runners")
-    if index is None:
-        index = ctx.cache["image-runners"] = _image_runners(ctx)
+    services = ctx.links.builders_of(doc)
+    runners = [s.batch for s in services]
     for name in _image_names(doc, services):
-        runners.extend(index.get(name, ()))
+        runners.extend(r.batch for r in ctx.links.runners_named(name)
+                       if not _official(ImageRef(r.image)))
     return bool(runners) and all(runners)
-
-
-def _image_runners(ctx):
-    """{image base name: [runs to completion?]} over the run's Kubernetes workloads and
-    Quadlet containers, built once per run."""
-    import os
-
-    from infra_expert.kubernetes.model import containers_of, each_pod
-    index = {}
-    for d in ctx.documents:
-        if d.model is None:
-            continue
-        if d.domain == "kubernetes":
-            for obj, pod, _ in each_pod(d.model.objects):
-                for c, _ in containers_of(pod):
-                    ref = ImageRef(str(c.get("image", "")))
-                    if not _official(ref):
-                        index.setdefault(ref.base_name.lower(), []).append(
-                            obj.kind in ("Job", "CronJob"))
-        elif d.domain == "podman" and getattr(d.model, "kind", None) == "Container":
-            ref = ImageRef(d.model.get("Container", "Image") or "")
-            if ref.text and not _official(ref):
-                timer = os.path.splitext(os.path.basename(d.abspath))[0] + ".timer"
-                index.setdefault(ref.base_name.lower(), []).append(
-                    d.model.get("Service", "Type") == "oneshot"
-                    or timer in ctx.gate.listdir(os.path.dirname(d.abspath)))
-    return index
 
 
 def _official(ref):
@@ -537,10 +505,8 @@ def _official(ref):
 def _compose_healthchecks(doc, ctx):
     """True when every Compose service of this run that builds the image defines its own
     healthcheck: the deployment is covered, so the Dockerfile is not blamed."""
-    from infra_expert.compose.crossfile import services_building
-    from infra_expert.compose.walkers import healthcheck
-    services = services_building(doc, ctx)
-    return bool(services) and all(healthcheck(s) is not None for s in services)
+    services = ctx.links.builders_of(doc)
+    return bool(services) and all(s.healthcheck for s in services)
 
 
 _SERVER_IMAGES = frozenset({

@@ -3,7 +3,7 @@ installed, and a shell as PID 1 that backgrounds the real process."""
 
 from __future__ import annotations
 
-from infra_expert.dockerfile.shell import SHELLS, Command, commands, operands
+from infra_expert.shell import SHELLS, Command, commands, operands
 from infra_expert.dockerfile.walkers import each_instruction, run_commands
 from infra_expert.model import Hit, RuleSet
 

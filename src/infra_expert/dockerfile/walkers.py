@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from infra_expert.dockerfile.parser import expand
-from infra_expert.dockerfile.shell import SHELLS, Command, commands
+from infra_expert.shell import SHELLS, Command, commands
 
 
 def each_instruction(df, *keywords, onbuild=True):
@@ -114,43 +114,6 @@ def has_cache_mount(ins, *paths):
             if any(p in target for p in paths):
                 return True
     return False
-
-
-# ------------------------------------------------------------------ image references ----
-class ImageRef:
-    __slots__ = ("registry", "repository", "tag", "digest", "text")
-
-    def __init__(self, text):
-        self.text = text
-        rest, _, digest = text.partition("@")
-        self.digest = digest or None
-        name, tag = rest, None
-        slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > slash:
-            name, tag = rest[:colon], rest[colon + 1:]
-        self.tag = tag
-        first, sep, remainder = name.partition("/")
-        if sep and ("." in first or ":" in first or first == "localhost"):
-            self.registry = first.lower()
-            self.repository = remainder
-        else:
-            self.registry = "docker.io"
-            self.repository = name if sep else "library/" + name
-        if self.registry in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
-            self.registry = "docker.io"
-
-    @property
-    def short_name(self):
-        """`python`, `bitnami/redis`, `ghcr.io/org/app`: how people name the image."""
-        repo = self.repository
-        if self.registry == "docker.io":
-            return repo[8:] if repo.startswith("library/") else repo
-        return f"{self.registry}/{repo}"
-
-    @property
-    def base_name(self):
-        return self.repository.rsplit("/", 1)[-1]
 
 
 def resolve(text, ins):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+
+from infra_expert.domain import Domain
 from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
 from infra_expert.kubernetes import rules_batch, rules_gitops
-from infra_expert.kubernetes.model import containers_of, each_pod, load_manifest
+from infra_expert.kubernetes.model import cname, containers_of, each_container, each_pod
+from infra_expert.kubernetes.model import load_manifest
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import RULE_ID, Suppression
 from infra_expert.suppress import Pragma, line_comment_suppressions
 from infra_expert.yamlsafe import YMap, YSeq
@@ -65,13 +71,66 @@ def load_all(docs, ctx):
     return failures
 
 
+_VALUES_NAME = lazy_re(r"^values(?:[._-][^/]*)?\.ya?ml$")
+_API = lazy_re(r"^apiVersion:\s*\S", re.MULTILINE)
+_KIND = lazy_re(r"^kind:\s*[A-Z]", re.MULTILINE)
+# Helm/Go-template actions; `{{ $labels.x }}` in a PrometheusRule is not one of them
+_HELM = lazy_re(r"\{\{-?\s*(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|"
+                r"include\b|template\b|if\b|else\b|end\b|range\b|with\b|toYaml\b|tpl\b|"
+                r"define\b|/\*)")
+# kustomize, skaffold and Helm's own files carry apiVersion/kind but are not objects
+# (a Flux `Kustomization`, kustomize.toolkit.fluxcd.io, is an API object: reviewed)
+_TOOLING = lazy_re(r"^kind:\s*(?:Component|Config)\s*$|"
+                   r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
+_KUSTOMIZATION_KIND = lazy_re(r"^kind:\s*Kustomization\s*$", re.MULTILINE)
+_FLUX_KUSTOMIZATION = lazy_re(r"^apiVersion:\s*kustomize\.toolkit\.fluxcd\.io/", re.MULTILINE)
+
+
+def by_name(name):
+    if name == "Chart.yaml":
+        return "chart"
+    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        return "kustomization"
+    return None
+
+
+def by_content(head, name, where):
+    """A chart's values file; YAML with `apiVersion` and `kind` that is neither a template
+    nor a tool's own config."""
+    if not name.lower().endswith((".yml", ".yaml")):
+        return None
+    if _VALUES_NAME.match(name) and where.beside("Chart.yaml"):
+        return "values"
+    if _API.search(head) and _KIND.search(head) and not _HELM.search(head) \
+            and not _TOOLING.search(head) and not (
+                _KUSTOMIZATION_KIND.search(head) and not _FLUX_KUSTOMIZATION.search(head)):
+        return "manifest"
+    return None
+
+
+def project(doc):
+    """Manifests group by folder; their subjects are containers."""
+    return (os.path.dirname(doc.path) or ".", [doc.path],
+            [f"{obj.label}: container `{cname(c)}`"
+             for obj, _, c, _ in each_container(getattr(doc.model, "objects", ()))])
+
+
+def link(docs, ctx):
+    """Tell the run which images the workloads run, and whether they run to completion."""
+    from infra_expert.crossfile import Runner
+    for doc in docs:
+        if doc.model is None:
+            continue
+        for obj, pod, _ in each_pod(doc.model.objects):
+            for c, _ in containers_of(pod):
+                ctx.links.add_runner(Runner("kubernetes", str(c.get("name", "")),
+                                            image=str(c.get("image", "")),
+                                            batch=obj.kind in ("Job", "CronJob")))
+
+
 def _is_patch(doc):
     name = doc.path.rsplit("/", 1)[-1].lower()
     return "patch" in name or "\n$patch:" in doc.text or "\n  $patch:" in doc.text
-
-
-def reviewable(doc):
-    return doc.model is not None
 
 
 def column(doc, line):
@@ -182,7 +241,7 @@ def resources(docs):
     pod on every node, so its figures are per node) or `batch` (Jobs and CronJobs: pods that
     run to completion, counted at their peak `parallelism`, not in the steady total)."""
     from infra_expert.kubernetes.model import namespace_of
-    from infra_expert.kubernetes.rules_workload import quantity_cpu, quantity_bytes
+    from infra_expert.quantities import quantity_bytes, quantity_cpu
     hpa = {}
     for doc in docs:
         for obj in doc.model.objects:
@@ -227,3 +286,61 @@ def resources(docs):
                          "autoscaled": autoscaled,
                          **{k: v * replicas for k, v in totals.items()}})
     return {"workloads": rows} if rows else {}
+
+
+def _totals(workloads):
+    """The steady requests (replicas, HPA minimum), then per node (DaemonSets), then the
+    batch peak (Jobs, CronJobs), each said only when there is some."""
+    def total(schedule):
+        rows = [w for w in workloads if w.get("schedule", "steady") == schedule]
+        return (len(rows), sum(w["cpu_request"] for w in rows),
+                sum(w["memory_request"] for w in rows) / 2**20)
+    n, cpu, mem = total("steady")
+    text = [f"Requests add up to {cpu:g} CPU and {mem:.0f} MiB across {n} long-running "
+            "workload(s) (replicas, or an HPA's minimum, included)"]
+    n, cpu, mem = total("per-node")
+    if n:
+        text.append(f"plus {cpu:g} CPU and {mem:.0f} MiB on every node for {n} DaemonSet(s)")
+    text = [", ".join(text) + "; the cluster needs at least that much allocatable "
+            "capacity, plus room for one node to drain."]
+    n, cpu, mem = total("batch")
+    if n:
+        text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB more "
+                    "while they run (not in the total above).")
+    return " ".join(text)
+
+
+def show_resources(res, out):
+    workloads = res.get("workloads", [])
+    if not workloads:
+        return []
+    lines = ["| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
+             "Memory limits |", "|---|---|---|---|---|---|"]
+    for w in (workloads if out.full else workloads[:3 * out.rows]):
+        where = f"{out.code(w['path'])} {out.inline(w['kind'])} {out.code(w['name'])}"
+        replicas = {"per-node": "× nodes", "batch": f"{w['replicas']} (batch peak)"}.get(
+            w.get("schedule"), f"{w['replicas']}" + (" (HPA min)" if w.get("autoscaled")
+                                                     else ""))
+        lines.append(f"| {out.cell(where)} | {replicas} | "
+                     f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
+                     f"{out.mib(w['memory_request'] or None)} | "
+                     f"{out.mib(w['memory_limit'] or None)} |")
+    lines.append("")
+    if not out.full and len(workloads) > 3 * out.rows:
+        lines.extend([f"+{len(workloads) - 3 * out.rows} workloads; `--full` lists "
+                      "every one.", ""])
+    lines.extend([_totals(workloads), ""])
+    return lines
+
+
+DOMAIN = Domain(
+    NAME, "K8", "Kubernetes", RULESETS, noun=("Kubernetes manifest", "Kubernetes manifests"),
+    by_name=by_name, by_content=by_content, sniff=(".yml", ".yaml"), load=load_all,
+    link=link, suppressions=suppressions, column=column, project=project,
+    group_by_folder=True, subject_nouns=("container", "containers"),
+    baseline=(("K8015", "runAsNonRoot"), ("K8014", "no privilege escalation"),
+              ("K8017", "read-only root"), ("K8022", "drop ALL"),
+              ("K8001", "CPU request"), ("K8002", "memory request"),
+              ("K8003", "memory limit")),
+    resources=resources, show_resources=show_resources, fence="yaml",
+    not_covered=NOT_COVERED)

@@ -4,43 +4,19 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.images import ImageRef
 from infra_expert.kubernetes.model import (at, cname, containers_of, each_container, each_pod,
                                            effective_security, mappings, scalars)
 from infra_expert.knowledge import (drops_privileges_image, image_role, is_weak_default,
                                     secret_context)
 from infra_expert.model import Pass, RuleSet
+from infra_expert.quantities import quantity_bytes, quantity_cpu
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 
 rules = RuleSet("kubernetes")
 
 _LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod",
                  "ReplicationController"}
-_BYTES = {"": 1, "k": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5,
-          "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
-          "m": 0.001}
-
-
-def quantity_bytes(value):
-    if value is None or isinstance(value, bool):
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)(?:e(\d+))?\s*([kMGTP]i?|m)?\s*", str(value))
-    if not m:
-        return None
-    number = float(m.group(1)) * (10 ** int(m.group(2)) if m.group(2) else 1)
-    return int(number * _BYTES[m.group(3) or ""])
-
-
-def quantity_cpu(value):
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    try:
-        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
-    except ValueError:
-        return None
-
-
 def _resources(c):
     res = c.get("resources")
     res = res if isinstance(res, dict) else {}

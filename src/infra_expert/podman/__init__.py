@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 
+import re
+
+from infra_expert.domain import Domain
 from infra_expert.fsgate import Refused
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Notice, Suppression
 from infra_expert.podman import rules
 from infra_expert.podman import rules_updates
@@ -15,6 +19,37 @@ from infra_expert.units import drop_in_paths, parse_unit
 
 NAME = "podman"
 RULESETS = (rules.rules, rules_updates.rules)
+
+
+_EXTENSIONS = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
+_SECTIONS = lazy_re(r"^\[(?:Container|Pod|Volume|Network|Kube|Image|Build)\]", re.MULTILINE)
+_DROP_IN_DIR = lazy_re(r".+\.(?:container|pod|volume|network|kube|image|build)\.d")
+
+
+def by_name(name):
+    if name.endswith(_EXTENSIONS) and not name.startswith("."):
+        return name.rsplit(".", 1)[1]
+    return None
+
+
+def confirm(kind, text, where):
+    """systemd-networkd's `.network`, a non-unit `.image`/`.build`/`.pod` file: not ours."""
+    if not _SECTIONS.search(text) or "\n[Match]" in "\n" + text:
+        return None
+    return kind
+
+
+def owner(abs_path):
+    """The Quadlet unit a drop-in (`NAME.container.d/x.conf`) belongs to, or None."""
+    if not abs_path.endswith(".conf"):
+        return None
+    folder = os.path.dirname(abs_path)
+    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
+        return None
+    unit = folder[:-2]
+    if "@" in os.path.basename(unit) and not os.path.isfile(unit):
+        return None    # a template's drop-in: which instance is meant is not known
+    return unit if os.path.isfile(unit) else None
 
 
 def load_all(docs, ctx):
@@ -40,12 +75,21 @@ def load_all(docs, ctx):
     return failures
 
 
-def reviewable(doc):
-    return doc.model is not None
-
-
-def column(doc, line):
-    return 1
+def link(docs, ctx):
+    """Tell the run which images the Quadlet containers run; one of `Type=oneshot`, or
+    started by a `.timer` of the same name, runs to completion."""
+    from infra_expert.crossfile import Runner
+    for doc in docs:
+        unit = doc.model
+        if unit is None or getattr(unit, "kind", None) != "Container":
+            continue
+        image = unit.get("Container", "Image") or ""
+        if image:
+            timer = os.path.splitext(os.path.basename(doc.abspath))[0] + ".timer"
+            ctx.links.add_runner(Runner(
+                "podman", os.path.basename(doc.path), image=image,
+                batch=unit.get("Service", "Type") == "oneshot"
+                or timer in ctx.gate.listdir(os.path.dirname(doc.abspath))))
 
 
 def suppressions(doc, peer_index):
@@ -64,3 +108,40 @@ def resources(docs):
         rows.append({"path": doc.path, "memory": unit.get("Container", "Memory"),
                      "memory_max": unit.get("Service", "MemoryMax")})
     return {"containers": rows} if rows else {}
+
+
+def project(doc):
+    """Units group by folder: a pod and its containers lie together."""
+    return (os.path.dirname(doc.path) or ".", [doc.path], [])
+
+
+def _memory(value):
+    from infra_expert.quantities import size_bytes
+    return size_bytes(value) if value else None
+
+
+def show_resources(res, out):
+    rows = res.get("containers", [])
+    if not rows:
+        return []
+    lines = ["| Quadlet container | Memory (`Memory=`) | Memory cap (`MemoryMax=`) |",
+             "|---|---|---|"]
+    for row in (rows if out.full else rows[:3 * out.rows]):
+        lines.append(f"| {out.cell(out.code(row['path']))} | "
+                     f"{out.mib(_memory(row['memory']))} | "
+                     f"{out.mib(_memory(row['memory_max']))} |")
+    lines.append("")
+    if not out.full and len(rows) > 3 * out.rows:
+        lines.extend([f"+{len(rows) - 3 * out.rows} units; `--full` lists every one.", ""])
+    capped = sum(1 for r in rows if r["memory"] or r["memory_max"])
+    if capped < len(rows):
+        lines.extend([f"{len(rows) - capped} of {len(rows)} container(s) have no memory "
+                      "limit and can use any amount.", ""])
+    return lines
+
+
+DOMAIN = Domain(
+    NAME, "PM", "Podman (Quadlet)", RULESETS, noun=("Quadlet unit", "Quadlet units"),
+    by_name=by_name, confirm=confirm, owner=owner, load=load_all, link=link,
+    suppressions=suppressions, project=project, group_by_folder=True,
+    resources=resources, show_resources=show_resources, fence="ini")

@@ -7,7 +7,7 @@ both into one view whose every item remembers the Entry (file and line) it came 
 
 from __future__ import annotations
 
-from infra_expert.dockerfile.parser import split_words
+from infra_expert.shell import split_words
 
 QUADLET_KINDS = {".container": "Container", ".pod": "Pod", ".volume": "Volume",
                  ".network": "Network", ".kube": "Kube", ".image": "Image", ".build": "Build",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.images import ImageRef
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.podman.model import effective
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra_expert.compose.rules_updates import DATABASES, is_floating
-from infra_expert.dockerfile.walkers import ImageRef
+from infra_expert.images import DATABASES, is_floating
+from infra_expert.images import ImageRef
 from infra_expert.model import Hit, RuleSet
 
 rules = RuleSet("podman")

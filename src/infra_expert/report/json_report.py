@@ -13,7 +13,8 @@ def as_json_object(review):
     return utf8_tree({
         "schema_version": 1,
         "tool": {"name": "infra-expert", "version": __version__},
-        "files": [{"path": p, "domain": d} for p, d in review.files],
+        "files": [{"path": p, "domain": d, **review.file_fields.get((p, d), {})}
+                  for p, d in review.files],
         "findings": [f.as_dict() for f in review.findings],
         "positives": [p.as_dict() for p in review.positives],
         "notices": [n.as_dict() for n in review.notices],

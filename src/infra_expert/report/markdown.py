@@ -93,18 +93,24 @@ ROWS_SHOWN = 10
 MUST_FIX_SHOWN = 10
 POSITIVES_SHOWN = 3
 
-# The hardening baseline: one table per project (which service lacks what) instead of one
-# entry per rule. Column order is the order a reviewer would fix them in.
-BASELINES = {
-    "compose": (("DC003", "no-new-privileges"), ("DC006", "cap_drop ALL"),
-                ("DC007", "read-only root"), ("DC031", "memory limit"),
-                ("DC032", "CPU limit"), ("DC033", "pids limit"), ("DC041", "logging")),
-    "kubernetes": (("K8015", "runAsNonRoot"), ("K8014", "no privilege escalation"),
-                   ("K8017", "read-only root"), ("K8022", "drop ALL"),
-                   ("K8001", "CPU request"), ("K8002", "memory request"),
-                   ("K8003", "memory limit")),
-}
-_NOUNS = {"compose": ("service", "services"), "kubernetes": ("container", "containers")}
+
+
+def _domain(name):
+    from infra_expert.registry import domains
+    return next((d for d in domains() if d.name == name), None)
+
+
+def _baselines():
+    """The hardening baseline: one table per project (which service lacks what) instead
+    of one entry per rule; each domain says its columns, in the order a reviewer would fix
+    them."""
+    from infra_expert.registry import domains
+    return {d.name: d.baseline for d in domains() if d.baseline}
+
+
+def _nouns(domain):
+    d = _domain(domain)
+    return d.subject_nouns if d is not None else ("place", "places")
 
 
 def _more(n, what=""):
@@ -112,7 +118,8 @@ def _more(n, what=""):
 
 
 def _subject_text(subject, domain, markdown):
-    return _code(subject) if domain == "compose" else _inline(subject, markdown)
+    d = _domain(domain)
+    return _code(subject) if d is not None and d.subject_is_code else _inline(subject, markdown)
 
 
 def _by_project(group):
@@ -131,9 +138,10 @@ def _subjects(findings, info, markdown, names=True):
         if f.subject not in subjects:
             subjects.append(f.subject)
     known = info["subjects"]
-    one, many = _NOUNS.get(info["domain"], ("place", "places"))
+    one, many = _nouns(info["domain"])
     if not all(s in known for s in subjects):
-        if info["domain"] != "compose":
+        d = _domain(info["domain"])
+        if d is None or not d.subject_is_code:
             one, many = "object", "objects"
         count = f"{len(subjects)} {one if len(subjects) == 1 else many}"
     else:
@@ -221,7 +229,7 @@ def _grouped(findings):
 def _baseline_split(review):
     """{domain: findings} of the hardening baseline that go into its table: a finding
     that names its service/container in a known project, and is not critical."""
-    ids = {rid: domain for domain, cols in BASELINES.items() for rid, _ in cols}
+    ids = {rid: domain for domain, cols in _baselines().items() for rid, _ in cols}
     tables = {}
     for f in review.findings:
         domain = ids.get(f.rule.id)
@@ -232,7 +240,7 @@ def _baseline_split(review):
 
 
 def _baseline_lines(domain, findings, review, markdown, full):
-    cols = [(rid, label) for rid, label in BASELINES[domain]
+    cols = [(rid, label) for rid, label in _baselines()[domain]
             if any(f.rule.id == rid for f in findings)]
     missing, rows, rules = {}, {}, {}
     for f in findings:
@@ -244,7 +252,7 @@ def _baseline_lines(domain, findings, review, markdown, full):
             rows[f.project] = list(known)
         if f.subject not in rows[f.project]:
             rows[f.project].append(f.subject)
-    one, many = _NOUNS[domain]
+    one, many = _nouns(domain)
     total = sum(len(r) for r in rows.values())
     lacking = len(missing)
     ids = ", ".join(rid for rid, _ in cols)
@@ -324,107 +332,29 @@ def _mib(value):
     return "—" if value is None else f"{value / 2**20:.0f} MiB"
 
 
-def _workload_totals(workloads):
-    """The steady requests (replicas, HPA minimum), then per node (DaemonSets), then the
-    batch peak (Jobs, CronJobs), each said only when there is some."""
-    def total(schedule):
-        rows = [w for w in workloads if w.get("schedule", "steady") == schedule]
-        return (len(rows), sum(w["cpu_request"] for w in rows),
-                sum(w["memory_request"] for w in rows) / 2**20)
-    n, cpu, mem = total("steady")
-    text = [f"Requests add up to {cpu:g} CPU and {mem:.0f} MiB across {n} long-running "
-            "workload(s) (replicas, or an HPA's minimum, included)"]
-    n, cpu, mem = total("per-node")
-    if n:
-        text.append(f"plus {cpu:g} CPU and {mem:.0f} MiB on every node for {n} DaemonSet(s)")
-    text = [", ".join(text) + "; the cluster needs at least that much allocatable "
-            "capacity, plus room for one node to drain."]
-    n, cpu, mem = total("batch")
-    if n:
-        text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB more "
-                    "while they run (not in the total above).")
-    return [" ".join(text)]
+class _Writer:
+    """What a domain's `show_resources` writes with: the reporter's escaping and limits."""
+
+    def __init__(self, markdown, full):
+        self.markdown, self.full = markdown, full
+        self.rows, self.projects = ROWS_SHOWN, PROJECTS_SHOWN
+        self.code, self.cell, self.mib = _code, _cell, _mib
+
+    def inline(self, text):
+        return _inline(text, self.markdown)
 
 
 def _resources(review, markdown, full=False):
-    out = []
-    images = review.resources.get("dockerfile", {}).get("images", [])
-    compose = review.resources.get("compose", {}).get("projects", [])
-    if not full and len(compose) > PROJECTS_SHOWN:   # a large repository: one row a project
-        out.append("| Compose project | Services | Memory limits declared | Without a limit |")
-        out.append("|---|---|---|---|")
-        for project in compose[:ROWS_SHOWN]:
-            rows = project["services"]
-            limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
-            out.append(f"| {_cell(_code(project['path']))} | {len(rows)} | "
-                       f"{_mib(sum(limited)) if limited else '—'} | "
-                       f"{len(rows) - len(limited)} |")
-        out.append("")
-        if len(compose) > ROWS_SHOWN:
-            out.extend([f"+{len(compose) - ROWS_SHOWN} projects; `--full` shows every "
-                        "project and service.", ""])
-        compose = []
-    for project in compose:
-        rows = project["services"]
-        out.append(f"{_code(project['path'])}:")
-        out.append("")
-        out.append("| Service | Memory limit | CPU limit |")
-        out.append("|---|---|---|")
-        for row in rows:
-            name = row["service"] + (f" (profile {', '.join(row['profiles'])})"
-                                     if row["profiles"] else "")
-            cpus = "—" if row["cpus"] is None else f"{row['cpus']:g}"
-            out.append(f"| {_cell(_inline(name, markdown))} | "
-                       f"{_mib(row['memory_limit_bytes'])} | {cpus} |")
-        limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
-        unlimited = len(rows) - len(limited)
-        total = f"{sum(limited) / 2**20:.0f} MiB" if limited else "nothing"
-        out.append("")
-        out.append(f"Declared memory limits add up to {total}"
-                   + (f"; {unlimited} service(s) have no limit and can use any amount."
-                      if unlimited else "."))
-        out.append("")
-    workloads = review.resources.get("kubernetes", {}).get("workloads", [])
-    if workloads:
-        out.append("| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
-                   "Memory limits |")
-        out.append("|---|---|---|---|---|---|")
-        for w in (workloads if full else workloads[:3 * ROWS_SHOWN]):
-            where = f"{_code(w['path'])} {_inline(w['kind'], markdown)} {_code(w['name'])}"
-            replicas = {"per-node": "× nodes", "batch": f"{w['replicas']} (batch peak)"}.get(
-                w.get("schedule"), f"{w['replicas']}" + (" (HPA min)" if w.get("autoscaled")
-                                                         else ""))
-            out.append(f"| {_cell(where)} | {replicas} | "
-                       f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
-                       f"{_mib(w['memory_request'] or None)} | {_mib(w['memory_limit'] or None)} |")
-        out.append("")
-        if not full and len(workloads) > 3 * ROWS_SHOWN:
-            out.extend([f"+{len(workloads) - 3 * ROWS_SHOWN} workloads; `--full` lists "
-                        "every one.", ""])
-        out.extend(_workload_totals(workloads))
-        out.append("")
-    if images:
-        out.append("| Dockerfile | Final base image | Base size (approx.) | Stages | "
-                   "Layers added |")
-        out.append("|---|---|---|---|---|")
-        for img in (images if full else images[:3 * ROWS_SHOWN]):
-            size = img["base_size_mb"]
-            size_text = "unknown" if size is None else f"~{size} MB"
-            base = img["final_base"]
-            if "@sha256:" in base:
-                base = base[:base.index("@sha256:") + 12] + "…"
-            out.append(f"| {_cell(_code(img['path']))} | {_cell(_code(base))} | "
-                       f"{size_text} | {img['stages']} | {img['layers_added']} |")
-        out.append("")
-        if not full and len(images) > 3 * ROWS_SHOWN:
-            out.extend([f"+{len(images) - 3 * ROWS_SHOWN} Dockerfiles; `--full` lists "
-                        "every one.", ""])
-        out.append("Memory and CPU depend on how the image runs; they are estimated from "
-                   "the Compose files, manifests or units that run it.")
-    elif not out:
-        out.append("_Nothing to estimate: no reviewed file declares images, services or "
-                   "limits._")
-    return out
+    from infra_expert.registry import domains
+    out, writer = [], _Writer(markdown, full)
+    for d in domains():
+        res = review.resources.get(d.name)
+        if res and d.show_resources is not None:
+            out.extend(d.show_resources(res, writer))
+    while out and out[-1] == "":
+        out.pop()
+    return out or ["_Nothing to estimate: no reviewed file declares images, services or "
+                   "limits._"]
 
 
 def render_review(review, colour=False, markdown=True, full=False):

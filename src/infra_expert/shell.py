@@ -398,3 +398,36 @@ def operands(args, takes_value=()):
             out.append(a)
         i += 1
     return out
+
+
+def split_words(s):
+    """Split on unquoted whitespace; quotes are removed, backslash escapes honoured
+    (Dockerfile ENV/LABEL values, Quadlet `Environment=` and `Exec=`)."""
+    words, cur, quote, i, n, has = [], [], None, 0, len(s), False
+    while i < n:
+        c = s[i]
+        if quote:
+            if c == quote:
+                quote = None
+            elif c == "\\" and quote == '"' and i + 1 < n:
+                i += 1
+                cur.append(s[i])
+            else:
+                cur.append(c)
+        elif c in "\"'":
+            quote = c
+            has = True
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            cur.append(s[i])
+            has = True
+        elif c.isspace():
+            if cur or has:
+                words.append("".join(cur))
+                cur, has = [], False
+        else:
+            cur.append(c)
+        i += 1
+    if cur or has:
+        words.append("".join(cur))
+    return words
