@@ -9,3 +9,10 @@ python3 -m venv .venv
 mkdir -p .npm
 npm install --silent --prefix .npm 'dclint@3.1.0'
 .npm/node_modules/.bin/dclint --version
+# promtool, from Debian's prometheus package, unpacked here (the daemon is not installed)
+if ! [ -x bin/promtool ]; then
+  mkdir -p bin .deb
+  (cd .deb && apt-get download prometheus >/dev/null && dpkg -x prometheus_*.deb root)
+  cp .deb/root/usr/bin/promtool bin/promtool
+fi
+bin/promtool --version | head -1

@@ -201,13 +201,21 @@ STYLE_CASES = [
 ]
 
 
+CASES += STYLE_CASES   # run with their rule enabled (test_rule)
+
+
 from test_senior_rules import COMPOSE_SENIOR  # noqa: E402
 CASES += COMPOSE_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
+
+from test_logging_rules import COMPOSE_LOGGING  # noqa: E402
+CASES += COMPOSE_LOGGING   # what services log: tests/test_logging_rules.py
 
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):
-    assert rule_locations(tmp_path, files, rule_id) == sorted(expected)
+    config = Config()
+    config.enable = {rule_id}   # a rule that is off by default is tested switched on
+    assert rule_locations(tmp_path, files, rule_id, config) == sorted(expected)
 
 
 @pytest.mark.parametrize("rule_id,files,expected", STYLE_CASES,
@@ -224,7 +232,7 @@ def test_style_rule(tmp_path, rule_id, files, expected):
 
 def test_every_compose_rule_has_a_firing_and_a_clean_case():
     ids = {r.id for r in all_rules() if r.domain == "compose"}
-    fired = {c[0] for c in CASES + STYLE_CASES if c[2]}
-    clean = {c[0] for c in CASES + STYLE_CASES if not c[2]}
+    fired = {c[0] for c in CASES if c[2]}
+    clean = {c[0] for c in CASES if not c[2]}
     assert ids <= fired, sorted(ids - fired)
     assert ids <= clean, sorted(ids - clean)

@@ -7,6 +7,9 @@ from infra_expert.engine import all_rules
 
 from conftest import hits
 
+# Rules that apply only with a setting: the settings their cases are reviewed with.
+SETTINGS = {"DF003": {"trusted_registries": ["docker.io", "*.corp.example"]}}
+
 # (rule, Dockerfile text, expected lines of that rule, extra context files or None)
 CASES = [
     # -- base images ------------------------------------------------------------------
@@ -16,6 +19,8 @@ CASES = [
     ("DF001", "ARG BASE=debian:12\nFROM ${BASE}\n", [], None),
     ("DF001", "FROM golang:1.23 AS build\nFROM build\n", [], None),
     ("DF001", "ARG TARGETARCH\nFROM base-${TARGETARCH}\n", [], None),
+    ("DF003", "FROM docker.io/library/debian:12\nFROM ghcr.io/org/app:1.4\n", [2], None),
+    ("DF003", "FROM debian:12\nFROM registry.corp.example/base/app:1.4\n", [], None),
     ("DF002", "FROM alpine:latest\n", [1], None),
     ("DF002", "FROM alpine:latest@sha256:" + "a" * 64 + "\n", [], None),
     ("DF002", "ARG TAG=latest\nFROM alpine:$TAG\n", [2], None),
@@ -245,10 +250,16 @@ CASES += DOCKERFILE_CASES   # compound risks: tests/test_severity.py
 from test_senior_rules import DOCKERFILE_SENIOR  # noqa: E402
 CASES += DOCKERFILE_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 
+from test_logging_rules import DOCKERFILE_LOGGING  # noqa: E402
+CASES += DOCKERFILE_LOGGING   # what services log: tests/test_logging_rules.py
+
 @pytest.mark.parametrize("rule_id,text,expected,files", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(review_dockerfile, rule_id, text, expected, files):
-    result = review_dockerfile(text, files)
+    config = Config()
+    for key, value in SETTINGS.get(rule_id, {}).items():
+        setattr(config, key, value)
+    result = review_dockerfile(text, files, config=config)
     assert hits(result, rule_id) == expected
     assert not result.notices, [n.message for n in result.notices]
 
@@ -265,7 +276,7 @@ def test_trusted_registries(review_dockerfile):
 def test_every_rule_has_a_firing_and_a_clean_case():
     fired = {c[0] for c in CASES if c[2]}
     clean = {c[0] for c in CASES if not c[2]}
-    dockerfile_rules = {r.id for r in all_rules() if r.domain == "dockerfile"} - {"DF003"}
+    dockerfile_rules = {r.id for r in all_rules() if r.domain == "dockerfile"}
     assert dockerfile_rules <= fired, sorted(dockerfile_rules - fired)
     assert dockerfile_rules <= clean, sorted(dockerfile_rules - clean)
 

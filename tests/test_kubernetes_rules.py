@@ -352,10 +352,34 @@ CASES += K8S_CASES   # compound risks: tests/test_severity.py
 from test_senior_rules import KUBERNETES_SENIOR  # noqa: E402
 CASES += KUBERNETES_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 
+from test_logging_rules import KUBERNETES_LOGGING  # noqa: E402
+CASES += KUBERNETES_LOGGING   # what services log: tests/test_logging_rules.py
+
+# Opt-in rules (run switched on by test_rule) and the Helm chart rules.
+from test_kubernetes_tooling import CHART  # noqa: E402
+CASES += [
+    ("K8004", app(), [("deploy.yaml", 40)]),
+    ("K8004", app(replace={"            limits:\n              memory: 128Mi\n":
+                           "            limits:\n              cpu: \"1\"\n              memory: 128Mi\n"}), []),
+    ("K8083", app(), [("deploy.yaml", 16)]),
+    ("K8083", app(replace={"      serviceAccountName: web\n":
+                           "      serviceAccountName: web\n      priorityClassName: shop-critical\n"}), []),
+    ("K8078", CHART, [("chart/Chart.yaml", 7)]),
+    ("K8078", {**CHART, "chart/Chart.yaml": CHART["chart/Chart.yaml"].replace("^18.0.0", "18.6.4")}, []),
+    ("K8079", CHART, [("chart/values.yaml", 3)]),
+    ("K8079", {**CHART, "chart/values.yaml": CHART["chart/values.yaml"].replace("tag: latest", "tag: 1.4.2")}, []),
+    ("K8080", CHART, [("chart/values.yaml", 8)]),
+    ("K8080", {**CHART, "chart/values.yaml": CHART["chart/values.yaml"].replace(
+        "resources: {}", "resources:\n  requests: {cpu: 100m, memory: 128Mi}\n  limits: {memory: 256Mi}")}, []),
+]
+
+
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):
-    assert rule_locations(tmp_path, files, rule_id) == sorted(expected)
+    config = Config()
+    config.enable = {rule_id}   # a rule that is off by default is tested switched on
+    assert rule_locations(tmp_path, files, rule_id, config) == sorted(expected)
 
 
 def test_priority_class_rule_is_opt_in(tmp_path):
@@ -399,9 +423,7 @@ def test_good_app_has_no_warning_or_critical(tmp_path):
 
 
 def test_every_kubernetes_rule_has_a_firing_and_a_clean_case():
-    # the Helm rules (K8078-K8080) have their cases in test_kubernetes_tooling.py
-    ids = {r.id for r in all_rules() if r.domain == "kubernetes" and r.enabled} - {
-        "K8078", "K8079", "K8080"}
+    ids = {r.id for r in all_rules() if r.domain == "kubernetes"}
     assert ids <= {c[0] for c in CASES if c[2]}, sorted(ids - {c[0] for c in CASES if c[2]})
     assert ids <= {c[0] for c in CASES if not c[2]}
 

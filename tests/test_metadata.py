@@ -8,7 +8,7 @@ from infra_expert.model import CATEGORIES, RULE_ID, SEVERITIES
 from conftest import ROOT, needs_shared
 
 PEER = re.compile(r"^(hadolint:DL\d{4}|kics:[0-9a-f-]{36}|docker:[A-Za-z]+|"
-                  r"[a-z-]+:[A-Za-z0-9_.-]+)$")
+                  r"[a-z-]+:[A-Za-z0-9_./-]+)$")
 
 
 def test_rule_metadata_is_complete_and_ids_unique():

@@ -244,7 +244,7 @@ def _firing(cases):
     return [c for c in cases if c[2]]
 
 
-COMPOSE = _firing(compose_cases.CASES + compose_cases.STYLE_CASES)
+COMPOSE = _firing(compose_cases.CASES)   # STYLE_CASES are part of CASES
 
 
 @pytest.mark.parametrize("rule_id,files,expected", COMPOSE,
@@ -298,7 +298,8 @@ def test_opt_in_kubernetes_rules_still_fire_beside_malformed_objects(tmp_path):
     assert ("deploy.yaml", 16) in _locations(result, "K8083")
 
 
-DOCKERFILE = _firing(dockerfile_cases.CASES)
+DOCKERFILE = _firing([c for c in dockerfile_cases.CASES   # DF003 (a setting): below
+                      if c[0] not in dockerfile_cases.SETTINGS])
 
 
 @pytest.mark.parametrize("rule_id,text,expected,files", DOCKERFILE,
@@ -334,8 +335,47 @@ def test_podman_rule_still_fires_beside_malformed_units(tmp_path, rule_id, files
     assert set(expected) <= _locations(result, rule_id)
 
 
+# The operations domains: a malformed sibling of the domain's own kind beside each firing
+# case of its CASES table (tests/test_<domain>.py).
+BAD_SIBLINGS = {
+    "systemd": {"zzbad.service": "[Service\nExecStart\n=x\n[Unit]\nAfter=\nRestart=\n",
+                "zzbad.timer": "[Timer]\nOnCalendar=Mon..Fry 25:61\nOnBootSec=soon\n"},
+    "cron": {"zzbad.cron": "61 25 * * * x\n@bogus x\n* * *\nMAILTO\n*/0 * * * * y\n"},
+    "kestra": {"zzbad/flow.yaml": "id: x\nnamespace: n\ntasks: [\n",
+               "zzbad/other.yaml": "id: 1\nnamespace: [a]\ntasks:\n  - 3\n  - {id: [x]}\n"},
+    "monitoring": {"zzbad/rules.yml": "groups:\n  - name: x\n    rules:\n      - alert: A\n"
+                                      "        expr: rate(x[5m]\n        for: soon\n"
+                                      "      - 7\n  - rules: {}\n"},
+}
+
+
+def _operations_cases():
+    import importlib
+
+    from infra_expert.registry import domains
+    out = []
+    for d in domains():
+        if d.name in BAD_SIBLINGS:
+            module = importlib.import_module(f"test_{d.name}")
+            out.extend((c[0], c[1], c[2], d.name) for c in module.CASES if c[2])
+    return out
+
+
+OPERATIONS = _operations_cases()
+
+
+@pytest.mark.parametrize("rule_id,files,expected,domain", OPERATIONS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(OPERATIONS)])
+def test_operations_rule_still_fires_beside_malformed_files(tmp_path, rule_id, files,
+                                                            expected, domain):
+    write_tree(tmp_path, {**files, **BAD_SIBLINGS[domain]})
+    result = run_review(tmp_path, config=_all_rules_on())
+    _no_internal_error(result)
+    assert set(expected) <= _locations(result, rule_id)
+
+
 def test_every_rule_is_fed_malformed_input():
-    fed = {c[0] for c in COMPOSE + K8S + DOCKERFILE + PODMAN} | {
+    fed = {c[0] for c in COMPOSE + K8S + DOCKERFILE + PODMAN + OPERATIONS} | {
         "K8078", "K8079", "K8080", "K8004", "K8083", "DF003"}   # their own tests above
     engine_made = {"IE001", "IE002"}      # produced by the engine, not by a rule function
     missing = {r.id for r in all_rules()} - fed - engine_made

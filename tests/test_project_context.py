@@ -4,7 +4,7 @@ classification, and what was found but not reviewed."""
 
 import os
 
-from infra_expert.discover import classify_content, classify_other
+from infra_expert.discover import classify_content, classify_name
 
 from conftest import run_review, write_tree
 
@@ -244,7 +244,7 @@ def test_flux_placeholder_replicas_are_not_one_replica(tmp_path):
                 and "image" in f.message.lower() and "tag" in f.message.lower()]
 
 
-def test_files_found_but_not_reviewed_are_counted_in_one_notice(tmp_path):
+def test_operations_files_are_reviewed_by_their_domains(tmp_path):
     flow = "id: hello\nnamespace: company.team\ntasks:\n  - id: log\n    type: io.kestra.Log\n"
     write_tree(tmp_path, {
         "Dockerfile": "FROM alpine:3.20\nUSER 1000\n",
@@ -258,29 +258,31 @@ def test_files_found_but_not_reviewed_are_counted_in_one_notice(tmp_path):
         "monitoring/alertmanager.yml": "route:\n  receiver: x\nreceivers:\n  - name: x\n",
     })
     result = run_review(tmp_path)
-    counted = [n.message for n in result.notices if "not reviewed yet" in n.message]
-    assert len(counted) == 1
-    assert counted[0].startswith("2 Kestra flows, 2 systemd units, 1 crontab, "
-                                 "1 Prometheus rule file, 1 Alertmanager config: "
-                                 "not reviewed yet"), counted
-    assert [p for p, _ in result.files] == ["Dockerfile"]
+    assert not [n for n in result.notices if "not reviewed" in n.message]
+    assert sorted(result.files) == [
+        ("Dockerfile", "dockerfile"), ("cron/crontab.cron", "cron"),
+        ("flows/a.yaml", "kestra"), ("flows/b.yml", "kestra"),
+        ("monitoring/alertmanager.yml", "monitoring"), ("monitoring/rules.yml", "monitoring"),
+        ("systemd/backup.service", "systemd"), ("systemd/backup.timer", "systemd")]
 
 
 def test_a_run_that_reviewed_nothing_says_so(tmp_path):
-    write_tree(tmp_path, {"flows/a.yaml": "id: a\nnamespace: n\ntasks: []\n"})
+    write_tree(tmp_path, {"config/app.yaml": "listen: 8080\nworkers: 4\n",
+                          "notes.service": "just some notes\n"})
     result = run_review(tmp_path)
     assert result.files == []
-    assert result.notices[0].message.startswith("nothing was reviewed")
-    assert any("1 Kestra flow: not reviewed yet" in n.message for n in result.notices)
+    assert result.notices[0].message.startswith("nothing was reviewed: no Dockerfile, ")
 
 
-def test_classify_other_kinds():
-    assert classify_other("x.service", "[Unit]\nA=b\n") == "systemd"
-    assert classify_other("x.service", "plain text\n") is None
-    assert classify_other("crontab", "*/5 * * * * root run\n") == "crontab"
-    assert classify_other("job", "@daily /bin/x\n", in_cron_dir=True) == "crontab"
-    assert classify_other("prometheus.yml", "global: {}\nscrape_configs: []\n") == "prometheus"
-    assert classify_other("values.yaml", "groups: []\n") is None
+def test_recognition_by_name_then_content():
+    assert classify_name("backup.timer") == ("systemd", "timer")
+    assert classify_content("[Unit]\nA=b\n", "x.service") is None   # named: by_name's
+    assert classify_name("x.service") == ("systemd", "service")
+    assert classify_content("*/5 * * * * root run\n", "crontab") is not None \
+        or classify_name("crontab") == ("cron", "crontab")
+    assert classify_content("id: a\nnamespace: n\ntasks: []\n", "flow.yaml") == (
+        "kestra", "flow")
+    assert classify_content("groups: []\n", "values.yaml") is None
 
 
 def test_quadlet_drop_in_given_alone_outside_git(tmp_path):

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra_expert import engine
+from infra_expert.config import Config
 from infra_expert.kubernetes import schema
 from infra_expert.model import Notice, Positive, Review
 from infra_expert.report import FORMATS, render
@@ -381,7 +382,12 @@ FIRING = _firing_cases()
 def test_planted_secret_is_printed_by_no_rule(tmp_path, rule_id, files, expected):
     assert SECRET in "".join(files.values())
     write_tree(tmp_path, files)
-    result = run_review(tmp_path, [*files] if "Dockerfile" in files else None)
+    import test_dockerfile_rules
+    config = Config()
+    config.enable = {rule_id}   # an opt-in rule's case runs with it on, as in its table
+    for key, value in test_dockerfile_rules.SETTINGS.get(rule_id, {}).items():
+        setattr(config, key, value)
+    result = run_review(tmp_path, [*files] if "Dockerfile" in files else None, config)
     found = {(f.path, f.line) for f in result.findings if f.rule.id == rule_id}
     assert set(expected) <= found, sorted(found)
     assert_not_printed(result)

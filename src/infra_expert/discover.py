@@ -9,11 +9,9 @@ loops); binaries and files over the size cap are skipped with a notice.
 from __future__ import annotations
 
 import os
-import re
 import stat
 
 from infra_expert.fsgate import OUTSIDE, UNREADABLE, Gate, Refused, project_root
-from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
 from infra_expert.registry import domains
 
@@ -27,62 +25,6 @@ SKIP_DIRS = frozenset({
 })
 
 _YAML_EXT = (".yml", ".yaml")
-
-# Files found but not reviewed (yet): recognised so that one notice counts them.
-_UNIT_EXT = (".service", ".timer", ".socket", ".mount", ".path", ".target")
-_UNIT_CONTENT = lazy_re(r"^\[(?:Unit|Service|Timer|Socket|Mount|Path|Install)\]", re.MULTILINE)
-_CRON_LINE = lazy_re(r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|"
-                     r"(?:[0-9*/,-]+\s+){4}[0-9A-Za-z*/,-]+)\s+\S", re.MULTILINE)
-_TOP = {key: lazy_re(rf"^{key}:", re.MULTILINE) for key in (
-    "id", "namespace", "tasks", "groups", "route", "receivers", "scrape_configs")}
-_RULES_ITEM = lazy_re(r"^\s+(?:- )?rules:", re.MULTILINE)
-NOT_REVIEWED = {   # kind: (one, many, domain), in the order a notice lists equal counts
-    "kestra": ("Kestra flow", "Kestra flows", "kestra"),
-    "systemd": ("systemd unit", "systemd units", "systemd"),
-    "crontab": ("crontab", "crontabs", "cron"),
-    "prometheus-rules": ("Prometheus rule file", "Prometheus rule files", "monitoring"),
-    "prometheus": ("Prometheus config", "Prometheus configs", "monitoring"),
-    "alertmanager": ("Alertmanager config", "Alertmanager configs", "monitoring"),
-}
-_OTHER_EXT = _UNIT_EXT + (".cron", ".crontab")
-
-
-def classify_other(name, head, in_cron_dir=False):
-    """The kind (a key of NOT_REVIEWED) of a file infra-expert finds but does not review
-    yet (no domain of that name is registered), or None."""
-    kind = _other_kind(name, head, in_cron_dir)
-    if kind is None or any(d.name == NOT_REVIEWED[kind][2] for d in domains()):
-        return None
-    return kind
-
-
-def _other_kind(name, head, in_cron_dir):
-    lower = name.lower()
-    if lower.endswith(_UNIT_EXT):
-        return "systemd" if _UNIT_CONTENT.search(head) else None
-    if lower in ("crontab", "root.crontab") or lower.endswith((".cron", ".crontab")) \
-            or (in_cron_dir and "." not in name):
-        return "crontab" if _CRON_LINE.search(head) else None
-    if lower.endswith(_YAML_EXT):
-        top = {k for k, rx in _TOP.items() if rx.search(head)}
-        if {"id", "namespace", "tasks"} <= top:
-            return "kestra"
-        if "groups" in top and _RULES_ITEM.search(head):
-            return "prometheus-rules"
-        if "scrape_configs" in top:
-            return "prometheus"
-        if {"route", "receivers"} <= top:
-            return "alertmanager"
-    return None
-
-
-def not_reviewed_notice(counts, where):
-    """One notice counting the files found but not reviewed, per kind."""
-    order = list(NOT_REVIEWED)
-    parts = [f"{n} {NOT_REVIEWED[k][n != 1]}"
-             for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
-    return Notice(where, f"{', '.join(parts)}: not reviewed yet (infra-expert reviews "
-                         f"{reviewed_kinds()})")
 
 
 def reviewed_kinds(plural=True, last="and"):
@@ -116,7 +58,7 @@ def classify_content(head, name="", where=None):
 def _sniffed_extensions():
     """Extensions whose files are read to be recognised by content (names without an
     extension always are)."""
-    exts = set(_OTHER_EXT)
+    exts = set()
     for d in domains():
         exts.update(e for e in d.sniff if e)
     return tuple(sorted(exts))
@@ -154,7 +96,6 @@ class Discovery:
         self.notices = []
         self._seen = set()
         self._exclude = _spec(config.exclude) if config.exclude else None
-        self.not_reviewed = {}    # kind (NOT_REVIEWED) -> files found but not reviewed
         self._charts = {}         # directory -> True when a Chart.yaml is in it or above
         self._domains = {d.name: d for d in domains()}
         self._sniffed = _sniffed_extensions()
@@ -295,12 +236,6 @@ class Discovery:
             kind = classify_content(text if name.lower().endswith(_YAML_EXT) else text[:4096],
                                     name, where)
         if kind is None:
-            other = classify_other(name, text[:SNIFF_BYTES],
-                                   os.path.basename(os.path.dirname(abs_path)) == "cron.d")
-            if other is not None:
-                self.not_reviewed[other] = self.not_reviewed.get(other, 0) + 1
-                self._seen.add(real)
-                return
             if explicit:
                 self.notices.append(Notice(disp, "skipped: not recognised as a file type "
                                                  "infra-expert reviews"))
@@ -420,6 +355,4 @@ def discover(paths, config, config_dir, gate=None):
     d = Discovery(config, config_dir, gate)
     for p in paths:
         d.add_path(p)
-    if d.not_reviewed:
-        d.notices.append(not_reviewed_notice(d.not_reviewed, ", ".join(paths)))
     return d.documents, d.notices

@@ -3,8 +3,11 @@
 The engine, discovery, the catalogue and the reporters iterate `registry.DOMAINS` and ask
 each descriptor; none of them names a domain. A descriptor says:
 
-- who it is: `name`, rule-id `prefix`, `title`, its `rulesets`, the code-fence language of
-  its rule examples (`fence`) and the peer rules it has no equivalent for (`not_covered`);
+- who it is: `name`, rule-id `prefix`, `title`, `noun` (one, many), its `rulesets`, the
+  code-fence language of its rule examples (`fence`), the file names a rule's example
+  (the fix: a small complete file the rule is quiet on) is written to when a test checks
+  that it is reviewed and clean (`example_names`), and the peer rules it has no
+  equivalent for (`not_covered`);
 - how its files are recognised, names first, then content:
   `by_name(name) -> kind | None` on the base name alone;
   `confirm(kind, text, where) -> kind | None` once a file recognised by name is read (a
@@ -62,7 +65,7 @@ class Domain:
                  "reviewable", "related", "link", "adjust", "suppressions", "column", "project",
                  "group_by_folder", "subject_nouns", "subject_is_code",
                  "positives_per_project", "baseline", "resources", "show_resources",
-                 "noun", "files_field")
+                 "noun", "files_field", "example_names")
 
     def __init__(self, name, prefix, title, rulesets, *, noun, load, suppressions,
                  by_name=_none, confirm=None, by_content=_none, sniff=(), also=_none, owner=_none,
@@ -70,7 +73,8 @@ class Domain:
                  column=_first_column, project=_none, group_by_folder=False,
                  subject_nouns=("place", "places"), subject_is_code=False,
                  positives_per_project=False, baseline=(), resources=None,
-                 show_resources=None, fence="", not_covered=None, files_field=None):
+                 show_resources=None, fence="", not_covered=None, files_field=None,
+                 example_names=()):
         self.name = name
         self.prefix = prefix                  # two capitals: DF, DC, PM, K8, SD, …
         self.title = title                    # "Dockerfile", "systemd units"
@@ -101,6 +105,7 @@ class Domain:
         self.resources = resources
         self.show_resources = show_resources
         self.files_field = files_field
+        self.example_names = tuple(example_names)   # file names a rule's example is read as
 
     @property
     def rules(self):

@@ -20,7 +20,12 @@ core = RuleSet("core")
     "IE001", "suggestion", "elegance", "Suppression comment that matches nothing",
     "A suppression that no longer silences anything hides the next real finding on that "
     "line, and tells readers about a problem that is gone.",
-    "Delete the comment (or fix the rule id in it).")
+    "Delete the comment (or fix the rule id in it).",
+    example=(
+        'FROM debian:12-slim\n'
+        '# infra-expert: ignore=DF051 the fonts need their recommended packages\n'
+        'RUN apt-get update && apt-get install -y fontconfig && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def unused_suppression(doc, ctx):
     return ()  # produced by the engine after suppression, see _unused()
 
@@ -28,7 +33,12 @@ def unused_suppression(doc, ctx):
 @core.rule(
     "IE002", "suggestion", "reliability", "Suppression comment names an unknown rule",
     "A typo in a rule id silences nothing, and the finding it was meant for stays.",
-    "Use an id listed by `infra-expert rules` (`# infra-expert: ignore=DF004 reason`).")
+    "Use an id listed by `infra-expert rules` (`# infra-expert: ignore=DF004 reason`).",
+    example=(
+        'FROM debian:12-slim\n'
+        '# infra-expert: ignore=DF051 the fonts need their recommended packages\n'
+        'RUN apt-get update && apt-get install -y fontconfig && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def unknown_rule_in_pragma(doc, ctx):
     return ()  # produced by the engine while reading suppressions
 
@@ -47,17 +57,31 @@ def all_rules():
 
 
 class Context:
-    """What a rule may look at besides its document: the config and the whole run."""
+    """What a rule may look at besides its document: the config and the whole run.
 
-    __slots__ = ("config", "documents", "cache", "gate", "links")
+    `index(build)`: a per-run index, built once by `build(ctx)` on first use and shared by
+    every rule that asks for it (the function is the key, and its docstring says what it
+    holds); `notices` collects what loaders and rules want the user to know; `links` holds
+    what the files of one domain run or build (core `crossfile`)."""
+
+    __slots__ = ("config", "documents", "gate", "links", "notices", "kubernetes_version",
+                 "_indexes")
 
     def __init__(self, config, documents, gate=None):
         from infra_expert.crossfile import Links
         self.config = config
         self.documents = documents
-        self.cache = {}
         self.gate = gate      # every read of the reviewed tree goes through it (fsgate)
-        self.links = Links()  # what the files of one domain run or build, for the others
+        self.links = Links()
+        self.notices = []
+        self.kubernetes_version = config.kubernetes_version   # None: the newest known
+        self._indexes = {}
+
+    def index(self, build):
+        found = self._indexes.get(build)
+        if found is None:
+            found = self._indexes[build] = build(self)
+        return found
 
 
 def review(paths, config, config_dir=None):
@@ -97,8 +121,6 @@ def review_documents(documents, notices, config, gate=None, asked=None):
     if gate is None:
         gate = Gate({d.root for d in documents if d.root}, config.max_file_size)
     ctx = Context(config, documents, gate)
-    if config.kubernetes_version:
-        ctx.cache["kubernetes-version"] = config.kubernetes_version
     run = _Run(ctx, result, asked)
     run.load()
     run.relate()
@@ -106,7 +128,7 @@ def review_documents(documents, notices, config, gate=None, asked=None):
     run.suppress()
     run.positives()
     run.resources()
-    result.notices.extend(ctx.cache.pop("notices", []))
+    result.notices.extend(ctx.notices)
     result.notices.extend(Notice(path, "folder not listed: outside the reviewed tree")
                           for path in gate.unlisted)
     unique = {}
@@ -142,7 +164,8 @@ class _Run:
             self.asked(p) for p in (doc.path, *getattr(doc.model, "files", ())))
 
     def _take_notices(self):
-        self.result.notices.extend(self.ctx.cache.pop("notices", []))
+        self.result.notices.extend(self.ctx.notices)
+        self.ctx.notices.clear()
 
     # -- load: parse every document, domain by domain -------------------------------------
     def load(self, documents=None):

@@ -230,3 +230,64 @@ def markdown_tables():
             "*Well-known default credentials* (critical in a deployment file): "
             + ", ".join(f"`{w}`" for w in sorted(WEAK_DEFAULTS)) + ".", ""]
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------ logging switches ----
+# Debug switches that deployment files leave on. A framework's debug mode is a warning:
+# it shows tracebacks, settings and sometimes an interactive console to whoever triggers
+# an error (the Werkzeug debugger runs code). A debug or trace log level is a suggestion:
+# verbose, it wears SD cards and fills disks, and it is where tokens and personal data
+# end up in logs.
+_LEVEL_NAME = lazy_re(r"^(?:[A-Z0-9_]*_)?(?:LOG_?LEVEL|LOGGING_LEVEL|LOG_LVL|VERBOSITY)$|"
+                      r"^RUST_LOG$", re.IGNORECASE)
+_LEVEL_VALUE = lazy_re(r"^(?:debug|trace|all|verbose|debug[1-9]|silly)$|(?:^|[,=])"
+                       r"(?:debug|trace)(?:$|,)", re.IGNORECASE)
+_FRAMEWORK_DEBUG = {"DJANGO_DEBUG", "FLASK_DEBUG", "APP_DEBUG", "WP_DEBUG", "LARAVEL_DEBUG",
+                    "SYMFONY_DEBUG", "RAILS_DEBUG"}
+_TRUE = {"1", "true", "yes", "on", "y"}
+_DEV_ENVIRONMENT = {"FLASK_ENV": "development", "NODE_ENV": "development",
+                    "APP_ENV": "dev", "RAILS_ENV": "development", "RACK_ENV": "development",
+                    "ASPNETCORE_ENVIRONMENT": "development", "GIN_MODE": "debug",
+                    "SPRING_PROFILES_ACTIVE": "dev"}
+_FORMAT_NAME = lazy_re(r"^(?:[A-Z0-9_]*_)?LOG_?(?:FORMAT|ENCODING|STYLE)$", re.IGNORECASE)
+_UNSTRUCTURED = {"text", "plain", "console", "pretty", "human", "color", "colour", "dev",
+                 "simple"}
+# Deployment files meant for a developer's machine: debug is their point.
+_DEV_FILE = lazy_re(r"(?:^|/|[._-])(?:dev|devel|development|local|debug)(?:[._-]|/|$)",
+                    re.IGNORECASE)
+
+
+def debug_switch(name, value):
+    """("warning" | "suggestion", why) when `name=value` turns debugging on, else None."""
+    if value is None:
+        return None
+    name, text = str(name).strip(), str(value).strip().strip("'\"")
+    upper = name.upper()
+    if upper in _FRAMEWORK_DEBUG and text.lower() in _TRUE:
+        return ("warning", "a framework debug mode: error pages show tracebacks and "
+                           "settings to whoever triggers an error")
+    if upper == "DEBUG" and text.lower() in _TRUE:
+        return ("suggestion", "debug output is verbose and is where tokens and personal "
+                              "data leak; many apps also show tracebacks with it")
+    wanted = _DEV_ENVIRONMENT.get(upper)
+    if wanted and text.lower() in (wanted, wanted[:3], "develop", "debug"):
+        return ("warning", "a development mode: debug pages, unminified assets, no "
+                           "production safeguards")
+    if _LEVEL_NAME.match(name) and _LEVEL_VALUE.search(text):
+        return ("suggestion", "debug-level logs are verbose (disk and SD-card wear) and "
+                              "are where tokens and personal data leak")
+    return None
+
+
+def unstructured_logs(name, value):
+    """True when `name=value` picks a human-only log format where JSON is one switch
+    away (`LOG_FORMAT=text`)."""
+    return value is not None and bool(_FORMAT_NAME.match(str(name).strip())) and \
+        str(value).strip().strip("'\"").lower() in _UNSTRUCTURED
+
+
+def is_dev_file(path):
+    """A file for a developer's machine (`compose.dev.yaml`, `local/`, `debug.env`):
+    debug switches are its point."""
+    tail = "/".join(str(path or "").replace("\\", "/").split("/")[-2:])
+    return bool(tail) and bool(_DEV_FILE.search(tail))

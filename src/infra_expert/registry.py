@@ -9,6 +9,9 @@ PACKAGES = (
     "podman",
     "kubernetes",
     "systemd",
+    "kestra",
+    "cron",
+    "monitoring",
 )
 
 _loaded = []

@@ -6,7 +6,7 @@ import os
 import re
 
 from infra_expert.compose import rules_ops, rules_security, rules_style
-from infra_expert.compose import rules_updates
+from infra_expert.compose import rules_logging, rules_updates
 from infra_expert.compose.crossfile import link
 from infra_expert.compose.loader import MAIN_NAMES, OVERRIDES, load_project, project_files
 from infra_expert.domain import Domain
@@ -15,7 +15,8 @@ from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
-RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules)
+RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules,
+            rules_logging.rules)
 NOT_COVERED = {}
 
 
@@ -91,13 +92,28 @@ def _looks_like_compose_services(text):
     return False
 
 
+def compose_files(ctx):
+    """{normalised path: text or None}: every Compose-side file read in this run, once."""
+    return {}
+
+
+def _refused(ctx):
+    """{normalised path: why the gate refused it}."""
+    return {}
+
+
+def _baselines(ctx):
+    """{base file: (rule id, message) of every finding the base alone has}."""
+    return {}
+
+
 def _reader(ctx):
     """`read(path)`: a Compose-side file's text, or None. Every read goes through the gate;
     a refusal other than "no such file" is said once in a notice (the reference, never
     the content) and remembered in `read.refused` so that the loader says why."""
     from infra_expert.fsgate import MISSING, Refused
-    cache = ctx.cache.setdefault("compose-files", {})
-    refused = ctx.cache.setdefault("compose-refused", {})
+    cache = ctx.index(compose_files)
+    refused = ctx.index(_refused)
 
     def read(path):
         key = os.path.normpath(path)
@@ -108,7 +124,7 @@ def _reader(ctx):
                 cache[key] = None
                 if exc.reason != MISSING:
                     refused[key] = exc.describe()
-                    ctx.cache.setdefault("notices", []).append(
+                    ctx.notices.append(
                         Notice(key, f"not read: {exc.describe()}"))
         return cache[key]
     read.refused = refused
@@ -121,7 +137,7 @@ def load_all(docs, ctx):
     failures = []
     read = _reader(ctx)
     for doc in docs:   # discovery read them already: no second read
-        ctx.cache["compose-files"][os.path.normpath(doc.path)] = doc.text
+        ctx.index(compose_files)[os.path.normpath(doc.path)] = doc.text
     members = {}
     mains = [d for d in docs if d.kind == "compose"]
     for doc in mains:
@@ -154,7 +170,7 @@ def load_all(docs, ctx):
             failures.append((doc, type(exc).__name__))
             continue
         # caps hit and repeats skipped while loading (loader.Problem code "notice")
-        ctx.cache.setdefault("notices", []).extend(
+        ctx.notices.extend(
             Notice(p.path, f"line {p.line}: {p.message}" if p.line else p.message)
             for p in doc.model.problems if p.code == "notice")
     _templates_are_not_projects(docs)
@@ -202,7 +218,7 @@ def related_documents(docs, ctx):
                 text = ctx.gate.read_text(dockerfile)
             except Refused as exc:
                 if exc.reason != MISSING:
-                    ctx.cache.setdefault("notices", []).append(Notice(
+                    ctx.notices.append(Notice(
                         dockerfile, f"build of service `{svc.name}` not reviewed: "
                                     f"{exc.describe()}"))
                 continue
@@ -314,10 +330,10 @@ def _baseline_keys(doc, ctx, project):
     """(rule, message) of every finding the base alone has, once per base: the same
     statement about the same service, wherever the merge now places it."""
     from infra_expert.model import Document
-    cache = ctx.cache.setdefault("compose-baselines", {})
+    cache = ctx.index(_baselines)
     base = project.files[0]
     if base not in cache:
-        text = ctx.cache.get("compose-files", {}).get(os.path.normpath(base)) or ""
+        text = ctx.index(compose_files).get(os.path.normpath(base)) or ""
         pseudo = Document(base, os.path.abspath(base), NAME, "compose", text, doc.root)
         pseudo.model = project.baseline
         keys = set()
@@ -442,4 +458,5 @@ DOMAIN = Domain(
               ("DC007", "read-only root"), ("DC031", "memory limit"),
               ("DC032", "CPU limit"), ("DC033", "pids limit"), ("DC041", "logging")),
     resources=resources, show_resources=show_resources, fence="yaml",
-    not_covered=NOT_COVERED)
+    not_covered=NOT_COVERED,
+    example_names=("compose.yaml",))

@@ -28,13 +28,9 @@ def build_paths(svc, project):
 
 
 def _dockerfiles(ctx):
-    """Built once per run: the Dockerfile documents by real path."""
-    index = ctx.cache.get("compose-dockerfiles")
-    if index is None:
-        index = ctx.cache["compose-dockerfiles"] = {
-            os.path.realpath(doc.abspath): doc for doc in ctx.documents
+    """{real path: Dockerfile document} of the run."""
+    return {os.path.realpath(doc.abspath): doc for doc in ctx.documents
             if doc.domain == "dockerfile" and doc.kind == "dockerfile"}
-    return index
 
 
 def built_dockerfile(svc, doc, ctx):
@@ -42,7 +38,7 @@ def built_dockerfile(svc, doc, ctx):
     paths = build_paths(svc, doc.model)
     if paths is None:
         return None
-    found = _dockerfiles(ctx).get(os.path.realpath(paths[1]))
+    found = ctx.index(_dockerfiles).get(os.path.realpath(paths[1]))
     return found.model if found is not None else None
 
 

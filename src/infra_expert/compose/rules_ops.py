@@ -27,7 +27,13 @@ def _problems(doc, *codes):
     "Invalid YAML, a file that is not a mapping, a missing `include`/`extends`/`COMPOSE_FILE` "
     "target or an `extends` loop: `docker compose` refuses the project.",
     "Fix the reported line; `docker compose config` shows the same error.",
-    peers=("dclint:invalid-yaml",))
+    peers=("dclint:invalid-yaml",),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:80"'))
 def load_errors(doc, ctx):
     yield from _problems(doc, "yaml", "not-a-mapping", "missing-file", "extends-missing",
                          "extends-cycle", "include-depth", "include-cycle",
@@ -39,7 +45,13 @@ def load_errors(doc, ctx):
     "`${VAR:?message}` stops `docker compose up` when VAR is not set; nothing in the "
     "project's `.env` sets it. A warning: the file asks for it on purpose, and the shell or "
     "CI may set it at deploy time, which a static review cannot see.",
-    "Add VAR to `.env` (kept out of git if secret), or give it a default `${VAR:-value}`.")
+    "Add VAR to `.env` (kept out of git if secret), or give it a default `${VAR:-value}`.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:${APP_VERSION:-1.4.2}\n'
+        '    environment:\n'
+        '      LOG_LEVEL: ${LOG_LEVEL:-info}'))
 def required_variable(doc, ctx):
     """One finding per variable and project, at its first use, listing the others."""
     yield from _once_per_variable(doc, "required-var", 3)
@@ -51,7 +63,14 @@ def required_variable(doc, ctx):
     "an image tag, a port or a password silently becomes empty. (Variables exported in the "
     "shell are not seen by a static review.)",
     "Set it in `.env`, or make the expectation explicit: `${VAR:-default}` or "
-    "`${VAR:?VAR must be set}`.")
+    "`${VAR:?VAR must be set}`.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    environment:\n'
+        '      LOG_LEVEL: ${LOG_LEVEL:-info}\n'
+        '      TZ: ${TZ:-UTC}'))
 def unset_variable(doc, ctx):
     """One finding per variable and project, at its first use, listing the others."""
     yield from _problems(doc, "env-syntax")
@@ -86,7 +105,13 @@ def _once_per_variable(doc, code, name_at):
     "The `.env` beside the Compose file holds credentials and nothing keeps it out of git: "
     "one `git add .` publishes them.",
     "Add `.env` to `.gitignore`, commit a `.env.example` with placeholders instead, and "
-    "rotate anything already pushed.")
+    "rotate anything already pushed.",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    env_file: .env\n'
+        '# .env holds POSTGRES_PASSWORD and is listed in .gitignore'))
 def env_not_ignored(doc, ctx):
     env = doc.model.env
     if not env.path or not env.values:
@@ -122,7 +147,12 @@ _RESTARTS = {"no", "always", "on-failure", "unless-stopped"}
     "down until someone notices.",
     "Add `restart: unless-stopped` (or `on-failure:5` for jobs that may fail for good).",
     positive="Restart policy set on every service",
-    peers=("kics:2fc99041-ddad-49d5-853f-e35e70a48391",))
+    peers=("kics:2fc99041-ddad-49d5-853f-e35e70a48391",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    restart: unless-stopped'))
 def restart_policy(doc, ctx):
     missing = False
     for svc in each_service(doc.model):
@@ -152,7 +182,15 @@ def _is_one_shot(svc):
     "Set `deploy.resources.limits.memory` (or `mem_limit`) a little above the service's "
     "observed peak.",
     positive="Memory limits set on every service",
-    peers=("compose-lint:CL-0026", "kics:bb9ac4f7-e13b-423d-a010-c74a1bfbe492"))
+    peers=("compose-lint:CL-0026", "kics:bb9ac4f7-e13b-423d-a010-c74a1bfbe492"),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    deploy:\n'
+        '      resources:\n'
+        '        limits:\n'
+        '          memory: 512M'))
 def memory_limit(doc, ctx):
     missing = False
     for svc in each_service(doc.model):
@@ -167,7 +205,16 @@ def memory_limit(doc, ctx):
     "DC032", "suggestion", "performance", "No CPU limit",
     "One busy service can starve the others of CPU; a limit keeps the host responsive.",
     "Set `deploy.resources.limits.cpus` (e.g. `\"1.5\"`).",
-    peers=("kics:6b610c50-99fb-4ef0-a5f3-e312fd945bc3",))
+    peers=("kics:6b610c50-99fb-4ef0-a5f3-e312fd945bc3",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    deploy:\n'
+        '      resources:\n'
+        '        limits:\n'
+        '          cpus: "1.5"\n'
+        '          memory: 512M'))
 def cpu_limit_missing(doc, ctx):
     for svc in each_service(doc.model):
         if cpu_limit(svc) is None:
@@ -179,7 +226,16 @@ def cpu_limit_missing(doc, ctx):
     "Without a pids limit a fork bomb or a thread leak in one container exhausts the host's "
     "process table.",
     "Set `deploy.resources.limits.pids` (or `pids_limit`), e.g. 200.",
-    peers=("kics:221e0658-cb2a-44e3-b08a-db96a341d6fa",))
+    peers=("kics:221e0658-cb2a-44e3-b08a-db96a341d6fa",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    deploy:\n'
+        '      resources:\n'
+        '        limits:\n'
+        '          memory: 512M\n'
+        '          pids: 200'))
 def pids_limit(doc, ctx):
     for svc in each_service(doc.model):
         value = deploy_limits(svc).get("pids", svc.get("pids_limit"))
@@ -192,7 +248,15 @@ def pids_limit(doc, ctx):
     "DC034", "critical", "reliability", "`mem_limit` and `deploy.resources.limits.memory` differ",
     "Docker Compose v2 refuses the file: \"can't set distinct values on 'mem_limit' and "
     "'deploy.resources.limits.memory'\".",
-    "Keep only one of them (`deploy.resources.limits.memory` is the current form).")
+    "Keep only one of them (`deploy.resources.limits.memory` is the current form).",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    deploy:\n'
+        '      resources:\n'
+        '        limits:\n'
+        '          memory: 512M'))
 def distinct_memory(doc, ctx):
     for svc in each_service(doc.model):
         a = svc.get("mem_limit")
@@ -210,7 +274,16 @@ def distinct_memory(doc, ctx):
     "(`restart: \"no\"` without ports, a profile-only helper, one awaited with "
     "`service_completed_successfully`, a command that exits such as a migration).",
     positive="Healthchecks defined for {count} service(s)",
-    peers=("kics:698ed579-b239-4f8f-a388-baa4bcb13ef8",))
+    peers=("kics:698ed579-b239-4f8f-a388-baa4bcb13ef8",),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    healthcheck:\n'
+        '      test: ["CMD", "wget", "-qO-", "http://localhost/"]\n'
+        '      interval: 30s\n'
+        '      timeout: 5s\n'
+        '      retries: 3'))
 def healthcheck_missing(doc, ctx):
     good = 0
     for svc in each_service(doc.model):
@@ -252,22 +325,26 @@ def _runs_to_completion(svc):
         or (prog == "alembic" and "upgrade" in last)
 
 
+def _awaited(ctx):
+    """{id(service)}: the services another one waits for with
+    `service_completed_successfully`."""
+    waited = set()
+    for d in ctx.documents:
+        if d.domain == "compose" and d.model is not None:
+            services = d.model.services
+            for other in each_service(d.model):
+                for name, cond in depends_on(other).items():
+                    if cond == "service_completed_successfully" and name in services:
+                        waited.add(id(services[name]))
+    return waited
+
+
 def is_batch_service(svc, ctx):
     """A service that runs to completion rather than serving: `restart: "no"` (or a
     `deploy.restart_policy` of `none`) with no published port, a profile-only helper
     without ports, a service another one waits for with `service_completed_successfully`,
     or a command that exits. A healthcheck is meaningless for these."""
-    waited = ctx.cache.get("compose-awaited")
-    if waited is None:
-        waited = ctx.cache["compose-awaited"] = set()
-        for d in ctx.documents:
-            if d.domain == "compose" and d.model is not None:
-                services = d.model.services
-                for other in each_service(d.model):
-                    for name, cond in depends_on(other).items():
-                        if cond == "service_completed_successfully" and name in services:
-                            waited.add(id(services[name]))
-    if id(svc) in waited or _is_one_shot(svc) or _runs_to_completion(svc):
+    if id(svc) in ctx.index(_awaited) or _is_one_shot(svc) or _runs_to_completion(svc):
         return True
     policy = (svc.get("deploy") or {}).get("restart_policy") if isinstance(
         svc.get("deploy"), dict) else None
@@ -297,7 +374,17 @@ _SLOW_STARTERS = ("postgres", "mysql", "mariadb", "mongo", "elasticsearch", "ope
     "slow-starting service (a database, a JVM) without `start_period` is marked unhealthy "
     "while it boots, and everything waiting for it gives up.",
     "Use e.g. `interval: 30s`, `timeout: 5s`, `retries: 3`, `start_period: 30s` (longer for "
-    "databases and JVMs).")
+    "databases and JVMs).",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    healthcheck:\n'
+        '      test: ["CMD-SHELL", "pg_isready -U postgres"]\n'
+        '      interval: 30s\n'
+        '      timeout: 5s\n'
+        '      retries: 3\n'
+        '      start_period: 30s'))
 def healthcheck_timings(doc, ctx):
     for svc in each_service(doc.model):
         hc = healthcheck(svc)
@@ -331,7 +418,17 @@ def healthcheck_timings(doc, ctx):
     "watches it, an unhealthy service stays broken.",
     "Act on it: make dependants wait with `condition: service_healthy`, run an autoheal "
     "container (label `autoheal=true`), alert on it from monitoring, or run the service "
-    "under Podman Quadlet with `HealthOnFailure=kill` and `Restart=always`.")
+    "under Podman Quadlet with `HealthOnFailure=kill` and `Restart=always`.",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    healthcheck:\n'
+        '      test: ["CMD-SHELL", "pg_isready -U postgres"]\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on:\n'
+        '      db: {condition: service_healthy}'))
 def healthcheck_unused(doc, ctx):
     project = doc.model
     awaited = {dep for svc in each_service(project)
@@ -351,7 +448,17 @@ def healthcheck_unused(doc, ctx):
     "DC038", "critical", "reliability", "`service_healthy` on a service without a healthcheck",
     "`docker compose up` fails: the dependency can never become healthy because it has no "
     "healthcheck (neither in Compose nor in its image).",
-    "Add a healthcheck to the dependency, or use `condition: service_started`.")
+    "Add a healthcheck to the dependency, or use `condition: service_started`.",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    healthcheck:\n'
+        '      test: ["CMD-SHELL", "pg_isready -U postgres"]\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on:\n'
+        '      db: {condition: service_healthy}'))
 def healthy_without_check(doc, ctx):
     project = doc.model
     for svc in each_service(project):
@@ -377,7 +484,17 @@ def _image_may_have_healthcheck(svc):
     "the app may start before its database accepts connections and crash or retry.",
     "Use the long form with a condition: `depends_on: {db: {condition: service_healthy}}` "
     "and give `db` a healthcheck.",
-    positive="`depends_on` waits for healthy dependencies")
+    positive="`depends_on` waits for healthy dependencies",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    healthcheck:\n'
+        '      test: ["CMD-SHELL", "pg_isready -U postgres"]\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on:\n'
+        '      db: {condition: service_healthy}'))
 def depends_readiness(doc, ctx):
     good = False
     for svc in each_service(doc.model):
@@ -401,7 +518,16 @@ def _logging(svc):
     "The `json-file` driver keeps every line for ever unless `max-size`/`max-file` are "
     "set: a chatty service fills the disk, and on an SD card wears it out.",
     "Add `logging: {driver: json-file, options: {max-size: \"10m\", max-file: \"3\"}}` (an "
-    "`x-logging` anchor shares it), or use the `local` driver, which rotates by default.")
+    "`x-logging` anchor shares it), or use the `local` driver, which rotates by default.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    logging:\n'
+        '      driver: json-file\n'
+        '      options:\n'
+        '        max-size: "10m"\n'
+        '        max-file: "3"'))
 def json_file_rotation(doc, ctx):
     for svc in each_service(doc.model):
         logging = _logging(svc)
@@ -419,7 +545,17 @@ def json_file_rotation(doc, ctx):
     "`/etc/docker/daemon.json` says otherwise, which a review of the project cannot see.",
     "Set rotation once for all services with an anchor: `x-logging: &logging {driver: "
     "local}` and `logging: *logging` in each service (or configure daemon.json).",
-    positive="Log rotation configured on every service")
+    positive="Log rotation configured on every service",
+    example=(
+        'x-logging: &logging\n'
+        '  driver: local\n'
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    logging: *logging\n'
+        '  worker:\n'
+        '    image: ghcr.io/example/worker:1.4.2\n'
+        '    logging: *logging'))
 def logging_unset(doc, ctx):
     missing = False
     for svc in each_service(doc.model):
@@ -438,7 +574,13 @@ def logging_unset(doc, ctx):
     "DC042", "warning", "reliability", "Logging disabled",
     "`driver: none` throws every log line away: the first crash will have no trace.",
     "Use `local` (rotated) or `json-file` with `max-size`/`max-file`.",
-    peers=("compose-lint:CL-0014",))
+    peers=("compose-lint:CL-0014",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    logging:\n'
+        '      driver: local'))
 def logging_none(doc, ctx):
     for svc in each_service(doc.model):
         logging = _logging(svc)
@@ -451,7 +593,12 @@ def logging_none(doc, ctx):
     "Compose v2 ignores the top-level `version:` and warns about it; it suggests features "
     "that it does not select.",
     "Delete the `version:` line.",
-    peers=("dclint:no-version-field",))
+    peers=("dclint:no-version-field",),
+    example=(
+        'name: shop\n'
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2'))
 def version_field(doc, ctx):
     root = doc.model.root
     if "version" in root:
@@ -463,7 +610,16 @@ def version_field(doc, ctx):
     "DC044", "suggestion", "elegance", "Legacy `links:`",
     "Services on the same network already reach each other by name; `links` is a legacy "
     "option that couples start order.",
-    "Remove `links:`; use a shared network and `depends_on` for ordering.")
+    "Remove `links:`; use a shared network and `depends_on` for ordering.",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on: [db]\n'
+        '    environment:\n'
+        '      DATABASE_HOST: db'))
 def links(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("links"):
@@ -475,7 +631,11 @@ def links(doc, ctx):
     "A fixed `platform: linux/amd64` runs under slow emulation (or not at all) on a "
     "Raspberry Pi or an ARM cloud host.",
     "Drop `platform:` and use multi-arch images; keep it only for an image that exists "
-    "for one architecture, and say so.")
+    "for one architecture, and say so.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2'))
 def platform(doc, ctx):
     for svc in each_service(doc.model):
         value = svc.get("platform")
@@ -487,7 +647,13 @@ def platform(doc, ctx):
     "DC046", "suggestion", "reliability", "`container_name` prevents scaling",
     "A fixed container name makes `docker compose up --scale` impossible and collides with "
     "any other project using the same name.",
-    "Drop `container_name` and address the service by its service name.")
+    "Drop `container_name` and address the service by its service name.",
+    example=(
+        'services:\n'
+        '  worker:\n'
+        '    image: ghcr.io/example/worker:1.4.2\n'
+        '    deploy:\n'
+        '      replicas: 3'))
 def container_name(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("container_name"):
@@ -502,7 +668,15 @@ _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
     "Docker refuses a container name that is not `[a-zA-Z0-9][a-zA-Z0-9_.-]+` and a second "
     "container with the same name: one of the services never starts.",
     "Give each service a unique, valid name, or drop `container_name`.",
-    peers=("dclint:service-container-name-regex", "dclint:no-duplicate-container-names"))
+    peers=("dclint:service-container-name-regex", "dclint:no-duplicate-container-names"),
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    container_name: shop-db\n'
+        '  cache:\n'
+        '    image: redis:7.4-alpine\n'
+        '    container_name: shop-cache'))
 def container_name_valid(doc, ctx):
     """A name built from a variable that is not set here (`${APP}-web`) is DC026's: the
     variable is said once, not each name it empties."""
@@ -531,7 +705,15 @@ def container_name_valid(doc, ctx):
     "Two services publishing the same host port (on the same address) cannot both start: "
     "the second fails with \"port is already allocated\".",
     "Give each service its own host port, or put them behind the reverse proxy.",
-    peers=("dclint:no-duplicate-exported-ports",))
+    peers=("dclint:no-duplicate-exported-ports",),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    ports: ["127.0.0.1:8080:80"]\n'
+        '  admin:\n'
+        '    image: ghcr.io/example/admin:1.4.2\n'
+        '    ports: ["127.0.0.1:8081:8080"]'))
 def duplicate_ports(doc, ctx):
     seen = {}
     for svc in each_service(doc.model):
@@ -557,7 +739,13 @@ def _different_profiles(doc, name, svc):
     "your build with a registry image of the same name. Fine when intended (say so with "
     "`pull_policy: build`).",
     "Keep `build` only, or add `pull_policy: build` to make the intent explicit.",
-    peers=("dclint:no-build-and-image",))
+    peers=("dclint:no-build-and-image",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    build: .\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    pull_policy: build'))
 def build_and_image(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("build") is not None and svc.get("image") and not svc.get("pull_policy"):
@@ -575,7 +763,15 @@ _DB_DATA = ("/var/lib/postgresql", "/var/lib/mysql", "/data/db", "/var/lib/mongo
     "to start, corrupt on a network filesystem, or lose data when the folder moves. Named "
     "volumes are managed, backed up and migrated as one unit.",
     "Use a named volume (`db-data:/var/lib/postgresql/data` and a top-level `volumes:` "
-    "entry), and back it up with a dump job.")
+    "entry), and back it up with a dump job.",
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    volumes:\n'
+        '      - db-data:/var/lib/postgresql/data\n'
+        'volumes:\n'
+        '  db-data:'))
 def db_bind_mount(doc, ctx):
     for svc in each_service(doc.model):
         for m in mounts(svc):
@@ -589,7 +785,19 @@ def db_bind_mount(doc, ctx):
     "Every service of the project shares one flat network; a compromise of the public-facing "
     "one reaches the database directly.",
     "Declare networks (e.g. `frontend` and an `internal: true` `backend`) and attach each "
-    "service only where it must talk.")
+    "service only where it must talk.",
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    networks: [frontend, backend]\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    networks: [backend]\n'
+        'networks:\n'
+        '  frontend:\n'
+        '  backend:\n'
+        '    internal: true'))
 def default_network(doc, ctx):
     services = [s for s in each_service(doc.model)
                 if not s.get("network_mode") and s.get("networks") is None]
@@ -603,7 +811,13 @@ def default_network(doc, ctx):
     "Host ports below 1024 are system ports; publishing them (other than 80/443 on a proxy) "
     "often exposes a service that should stay internal (SSH, DNS, SMB).",
     "Publish on a high port, bind to a specific address, or keep it internal.",
-    peers=("kics:bc2908f3-f73c-40a9-8793-c1b7d5544f79",))
+    peers=("kics:bc2908f3-f73c-40a9-8793-c1b7d5544f79",),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginxinc/nginx-unprivileged:1.27-alpine\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:8080"'))
 def privileged_ports(doc, ctx):
     for svc in each_service(doc.model):
         for p in ports(svc):
@@ -615,7 +829,13 @@ def privileged_ports(doc, ctx):
 @rules.rule(
     "DC053", "warning", "reliability", "Service with neither image nor build",
     "Compose cannot create a container without an `image` or a `build` section.",
-    "Add `image:` (with a tag) or `build:`.")
+    "Add `image:` (with a tag) or `build:`.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '  worker:\n'
+        '    build: ./worker'))
 def no_image(doc, ctx):
     for svc in each_service(doc.model):
         if isinstance(svc.data, dict) and svc.get("image") is None and svc.get("build") is None \
@@ -646,7 +866,13 @@ TOP_LEVEL_KEYS = frozenset({"version", "name", "include", "services", "networks"
     "property … is not allowed\"); a misspelt key such as `enviroment` stops the project.",
     "Fix the spelling (the finding suggests the closest key), or prefix custom keys with "
     "`x-`.",
-    peers=("dclint:invalid-schema",))
+    peers=("dclint:invalid-schema",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    restart: unless-stopped\n'
+        '    x-owner: team-shop'))
 def unknown_keys(doc, ctx):
     import difflib
     root = doc.model.root
@@ -672,7 +898,17 @@ def unknown_keys(doc, ctx):
     "two app versions) unless the software is built for it.",
     "Give each service its own volume, or mount it read-only (`:ro`) in the services that "
     "only read it.",
-    peers=("kics:8c978947-0ff6-485c-b0c2-0bfca6026466",))
+    peers=("kics:8c978947-0ff6-485c-b0c2-0bfca6026466",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    volumes: ["uploads:/srv/uploads"]\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    volumes: ["uploads:/usr/share/nginx/html/uploads:ro"]\n'
+        'volumes:\n'
+        '  uploads:'))
 def shared_volumes(doc, ctx):
     writers = {}
     for svc in each_service(doc.model):
@@ -739,7 +975,13 @@ def _image_tools(df):
     "every check fails with \"not found\", the container is marked unhealthy for ever and "
     "anything waiting for it never starts.",
     "Use a tool the image has (Alpine's busybox has `wget -qO-`), install it in the "
-    "Dockerfile, or check with the application itself (`[\"CMD\", \"python\", \"-c\", …]`).")
+    "Dockerfile, or check with the application itself (`[\"CMD\", \"python\", \"-c\", …]`).",
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    healthcheck:\n'
+        '      test: ["CMD", "wget", "-qO-", "http://localhost/"]'))
 def healthcheck_tool(doc, ctx):
     for svc in each_service(doc.model):
         hc = healthcheck(svc)
@@ -768,7 +1010,12 @@ def healthcheck_tool(doc, ctx):
     "units run each container as a systemd service with real restarts, logs in the "
     "journal, dependencies and auto-update.",
     "Move the services to Quadlet `.container` units (podlet can convert a Compose file), "
-    "with `Restart=always` and `[Install] WantedBy=default.target`.")
+    "with `Restart=always` and `[Install] WantedBy=default.target`.",
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    restart: unless-stopped'))
 def podman_compose_restarts(doc, ctx):
     project = doc.model
     root = project.root

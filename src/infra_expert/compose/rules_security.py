@@ -110,12 +110,17 @@ def _where(svc, key):
     return f"{path}:{line}"
 
 
+def _chain_index(ctx):
+    """{id(document): (parts, chains)}: the compound risks of each project, once."""
+    return {}
+
+
 def _chains(doc, ctx):
     """Compound risks of a project: {(service name, part rule id): (chain rule id, text)},
     and the chains themselves as [(rule id, service, message, severity)]. Computed once."""
-    key = ("compose-chains", id(doc))
-    if key in ctx.cache:
-        return ctx.cache[key]
+    known = ctx.index(_chain_index)
+    if id(doc) in known:
+        return known[id(doc)]
     parts, chains = {}, []
     for svc in each_service(doc.model):
         socket = [m for m in _socket_mounts(svc, doc.model)]
@@ -148,7 +153,7 @@ def _chains(doc, ctx):
             for part in ("DC002", "DC008"):
                 parts[(svc.name, part)] = ("DC071", "privileged on the host network",
                                            _where(svc, "privileged"))
-    ctx.cache[key] = (parts, chains)
+    known[id(doc)] = (parts, chains)
     return parts, chains
 
 
@@ -171,7 +176,18 @@ def _part_of(h, doc, ctx, svc, rule_id):
     "see *Well-known images* below; a socket proxy mounting it is a positive point.",
     positive="Docker socket reached through a socket proxy ({name}): the other services "
              "talk to the proxy, not to the socket",
-    peers=("compose-lint:CL-0001", "kics:d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b"))
+    peers=("compose-lint:CL-0001", "kics:d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b"),
+    example=(
+        'services:\n'
+        '  socket-proxy:\n'
+        '    image: tecnativa/docker-socket-proxy:0.2.0\n'
+        '    environment:\n'
+        '      CONTAINERS: 1\n'
+        '    volumes:\n'
+        '      - /var/run/docker.sock:/var/run/docker.sock:ro\n'
+        '  traefik:\n'
+        '    image: traefik:v3.1\n'
+        '    command: ["--providers.docker.endpoint=tcp://socket-proxy:2375"]'))
 def runtime_socket(doc, ctx):
     proxies = []
     for svc in each_service(doc.model):
@@ -197,7 +213,14 @@ def runtime_socket(doc, ctx):
     "compromise of the service is a compromise of the host.",
     "Remove it and grant only what is needed: `cap_add: [NET_ADMIN]`, `devices: "
     "[/dev/ttyUSB0]`.",
-    peers=("compose-lint:CL-0002", "kics:ae5b6871-7f45-42e0-bb4c-ab300c4d2026"))
+    peers=("compose-lint:CL-0002", "kics:ae5b6871-7f45-42e0-bb4c-ab300c4d2026"),
+    example=(
+        'services:\n'
+        '  zigbee2mqtt:\n'
+        '    image: koenkk/zigbee2mqtt:1.40.1\n'
+        '    devices:\n'
+        '      - /dev/ttyUSB0:/dev/ttyACM0\n'
+        '    restart: unless-stopped'))
 def privileged(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("privileged") is True:
@@ -214,7 +237,13 @@ def privileged(doc, ctx):
     "Add `security_opt: [\"no-new-privileges:true\"]`.",
     positive="`no-new-privileges` set on {count} service(s)",
     peers=("compose-lint:CL-0003", "kics:27fcc7d6-c49b-46e0-98f1-6c082a6a2750",
-           "kics:610e266e-6c12-4bca-9925-1ed0cd29742b"))
+           "kics:610e266e-6c12-4bca-9925-1ed0cd29742b"),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    security_opt:\n'
+        '      - no-new-privileges:true'))
 def no_new_privileges(doc, ctx):
     good = 0
     for svc in each_service(doc.model):
@@ -238,7 +267,15 @@ _MUTABLE_TAGS = {"latest", "stable", "edge", "test", "nightly", "dev", "beta", "
     "impossible.",
     "Pin a version tag (`postgres:16.4`), ideally with its digest, and let Renovate or "
     "Diun tell you about updates.",
-    peers=("compose-lint:CL-0004", "dclint:service-image-require-explicit-tag"))
+    peers=("compose-lint:CL-0004", "dclint:service-image-require-explicit-tag"),
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    volumes:\n'
+        '      - db-data:/var/lib/postgresql/data\n'
+        'volumes:\n'
+        '  db-data:'))
 def image_tag(doc, ctx):
     for svc in each_service(doc.model):
         image = svc.get("image")
@@ -264,7 +301,13 @@ _PUBLIC_WEB = {80, 443}
     "Bind to loopback or a LAN address: `\"127.0.0.1:5432:5432\"`, or reach the service "
     "through the reverse proxy on an internal network.",
     peers=("compose-lint:CL-0005", "dclint:no-unbound-port-interfaces",
-           "kics:451d79dc-0588-476a-ad03-3c7f0320abb3"))
+           "kics:451d79dc-0588-476a-ad03-3c7f0320abb3"),
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    ports:\n'
+        '      - "127.0.0.1:5432:5432"'))
 def unbound_ports(doc, ctx):
     for svc in each_service(doc.model):
         for p in ports(svc):
@@ -289,7 +332,14 @@ def unbound_ports(doc, ctx):
     "Add `cap_drop: [ALL]` and `cap_add` back only what the service needs "
     "(`NET_BIND_SERVICE` for ports below 1024).",
     positive="Capabilities dropped (`cap_drop: [ALL]`) on {count} service(s)",
-    peers=("compose-lint:CL-0006", "kics:ce76b7d0-9e77-464d-b86f-c5c48e03e22d"))
+    peers=("compose-lint:CL-0006", "kics:ce76b7d0-9e77-464d-b86f-c5c48e03e22d"),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginxinc/nginx-unprivileged:1.27-alpine\n'
+        '    cap_drop: [ALL]\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:8080"'))
 def cap_drop(doc, ctx):
     good = 0
     for svc in each_service(doc.model):
@@ -306,7 +356,14 @@ def cap_drop(doc, ctx):
     "A read-only root filesystem stops an intruder from dropping tools or changing code, "
     "and on an SD card it also stops stray writes.",
     "Set `read_only: true` and give writable paths a volume or `tmpfs: [/tmp]`.",
-    peers=("compose-lint:CL-0007",))
+    peers=("compose-lint:CL-0007",),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginxinc/nginx-unprivileged:1.27-alpine\n'
+        '    read_only: true\n'
+        '    tmpfs:\n'
+        '      - /tmp'))
 def read_only(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("read_only") is not True:
@@ -319,7 +376,16 @@ def read_only(doc, ctx):
     "interface and can bind any port, and its ports are not managed by Compose.",
     "Use a bridge network with published ports; keep host mode for the few tools that "
     "really need it (e.g. Home Assistant discovery) and say why in a suppression.",
-    peers=("compose-lint:CL-0008", "kics:071a71ff-f868-47a4-ac0b-3c59e4ab5443"))
+    peers=("compose-lint:CL-0008", "kics:071a71ff-f868-47a4-ac0b-3c59e4ab5443"),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    networks: [frontend]\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:80"\n'
+        'networks:\n'
+        '  frontend:'))
 def host_network(doc, ctx):
     for svc in each_service(doc.model):
         if str(svc.get("network_mode", "")).lower() == "host":
@@ -333,7 +399,13 @@ def host_network(doc, ctx):
     "`seccomp:unconfined` and `apparmor:unconfined` remove the kernel filters that block "
     "the most dangerous system calls.",
     "Remove the option, or write a custom profile that allows only the extra calls needed.",
-    peers=("compose-lint:CL-0009", "kics:404fde2c-bc4b-4371-9747-7054132ac953"))
+    peers=("compose-lint:CL-0009", "kics:404fde2c-bc4b-4371-9747-7054132ac953"),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    security_opt:\n'
+        '      - no-new-privileges:true'))
 def unconfined(doc, ctx):
     for svc in each_service(doc.model):
         for opt in security_opts(svc):
@@ -348,7 +420,12 @@ def unconfined(doc, ctx):
     "Remove the setting unless the service is a host monitoring agent.",
     peers=("compose-lint:CL-0010", "kics:4f31dd9f-2cc3-4751-9b53-67e4af83dac0",
            "kics:baa3890f-bed7-46f5-ab8f-1da8fc91c729",
-           "kics:8af7162d-6c98-482f-868e-0d33fb675ca8"))
+           "kics:8af7162d-6c98-482f-868e-0d33fb675ca8"),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    init: true'))
 def host_namespaces(doc, ctx):
     for svc in each_service(doc.model):
         for key in ("pid", "ipc", "userns_mode", "uts", "cgroup"):
@@ -372,7 +449,14 @@ def _caps(svc):
     "`SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO` or `ALL` are as good as privileged: they allow "
     "mounting filesystems, loading kernel modules or reading raw memory.",
     "Remove the capability; find the narrow one the service needs, or a device mapping.",
-    peers=("compose-lint:CL-0024",))
+    peers=("compose-lint:CL-0024",),
+    example=(
+        'services:\n'
+        '  vpn:\n'
+        '    image: qmcgaw/gluetun:v3.39.0\n'
+        '    cap_add: [NET_ADMIN]\n'
+        '    devices:\n'
+        '      - /dev/net/tun:/dev/net/tun'))
 def critical_caps(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("privileged") is True:
@@ -390,7 +474,13 @@ def critical_caps(doc, ctx):
     "Keep it only when the service needs it (a VPN needs NET_ADMIN) and say so in a "
     "suppression comment.",
     peers=("compose-lint:CL-0011", "compose-lint:CL-0027", "compose-lint:CL-0028",
-           "compose-lint:CL-0029", "compose-lint:CL-0030"))
+           "compose-lint:CL-0029", "compose-lint:CL-0030"),
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    cap_drop: [ALL]\n'
+        '    cap_add: [NET_BIND_SERVICE, CHOWN, SETUID, SETGID]'))
 def risky_caps(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("privileged") is True:
@@ -423,7 +513,15 @@ def _host_path(source):
     "Host system directories (`/etc`, `/proc`, `/sys`, home directories, SSH keys) give the "
     "container knowledge or control of the host.",
     "Mount only the specific file or directory needed, read-only (`:ro`).",
-    peers=("compose-lint:CL-0013", "kics:1c1325ff-831d-43a1-973e-839ae57dfcc0"))
+    peers=("compose-lint:CL-0013", "kics:1c1325ff-831d-43a1-973e-839ae57dfcc0"),
+    example=(
+        'services:\n'
+        '  promtail:\n'
+        '    image: grafana/promtail:3.1.1\n'
+        '    volumes:\n'
+        '      - /etc/localtime:/etc/localtime:ro\n'
+        '      - /srv/nginx/logs:/var/log/nginx:ro\n'
+        '      - ./promtail.yaml:/etc/promtail/config.yml:ro'))
 def sensitive_mount(doc, ctx):
     """Edge cases (compose-lint CL-0013): bind mounts of `/`, `/etc`, `/proc`, `/sys`,
     `/boot`, `/dev`, `/root`, `/home`, `/var/lib/docker`, … and their subpaths, short or
@@ -453,7 +551,16 @@ def sensitive_mount(doc, ctx):
     "Writing to the host's `/`, `/etc`, `/usr` or the container runtime's state lets the "
     "container change what the host runs: a full host compromise.",
     "Remove the mount, or make it read-only and as narrow as possible.",
-    peers=("compose-lint:CL-0025",))
+    peers=("compose-lint:CL-0025",),
+    example=(
+        'services:\n'
+        '  backup:\n'
+        '    image: restic/restic:0.17.1\n'
+        '    volumes:\n'
+        '      - /srv/app/data:/data:ro\n'
+        '      - backup-cache:/root/.cache/restic\n'
+        'volumes:\n'
+        '  backup-cache:'))
 def writable_root_mount(doc, ctx):
     """Edge cases (compose-lint CL-0025): writable binds of `/`, `/etc`, `/root`, `/boot`,
     `/proc`, `/var/lib/docker` (and the other root-equivalent paths), host paths
@@ -472,7 +579,13 @@ def writable_root_mount(doc, ctx):
     "Raw disks, `/dev/mem`, `/dev/kmsg` or an `a *:* rwm` cgroup rule give direct access to "
     "host hardware and memory.",
     "Map only the device the service needs (`/dev/ttyUSB0`, `/dev/dri/renderD128`).",
-    peers=("compose-lint:CL-0016",))
+    peers=("compose-lint:CL-0016",),
+    example=(
+        'services:\n'
+        '  jellyfin:\n'
+        '    image: jellyfin/jellyfin:10.9.10\n'
+        '    devices:\n'
+        '      - /dev/dri/renderD128:/dev/dri/renderD128'))
 def dangerous_devices(doc, ctx):
     """Edge cases (compose-lint CL-0016): raw block devices — `/dev/sd*`, `/dev/hd*`,
     `/dev/nvme*`, `/dev/vd*`, `/dev/xvd*`, `/dev/mmcblk*`, `/dev/md*`, `/dev/dm-*`,
@@ -504,7 +617,13 @@ def dangerous_devices(doc, ctx):
     "`shared`/`rshared` propagation lets mounts made inside the container appear on the "
     "host (and the other way round).",
     "Use the default `rprivate` propagation unless a storage driver needs it.",
-    peers=("compose-lint:CL-0017", "kics:baa452f0-1f21-4a25-ace5-844e7a5f410d"))
+    peers=("compose-lint:CL-0017", "kics:baa452f0-1f21-4a25-ace5-844e7a5f410d"),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    volumes:\n'
+        '      - ./data:/data'))
 def shared_propagation(doc, ctx):
     for svc in each_service(doc.model):
         for m in mounts(svc):
@@ -517,7 +636,14 @@ def shared_propagation(doc, ctx):
     "`user: root` overrides a non-root USER the image may define.",
     "Run as the image's user, or a numeric id with the right volume ownership: "
     "`user: \"1000:1000\"`.",
-    peers=("compose-lint:CL-0018",))
+    peers=("compose-lint:CL-0018",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    user: "1000:1000"\n'
+        '    volumes:\n'
+        '      - ./data:/data'))
 def user_root(doc, ctx):
     for svc in each_service(doc.model):
         user = str(svc.get("user", "")).strip()
@@ -530,7 +656,11 @@ def user_root(doc, ctx):
     "A tag can be re-pushed; only a digest names exactly one image.",
     "Add the digest: `image: postgres:16.4@sha256:…` (Renovate keeps it fresh).",
     positive="Images pinned by digest on {count} service(s)",
-    peers=("compose-lint:CL-0019",))
+    peers=("compose-lint:CL-0019",),
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4@sha256:2b0079146a74e23bf4ae8f6a28e1b484c6292f6fb904cbb51825b4a19812fcd8'))
 def digest(doc, ctx):
     good = 0
     for svc in each_service(doc.model):
@@ -553,7 +683,17 @@ def digest(doc, ctx):
     "Use Compose `secrets:` with the image's `*_FILE` variable "
     "(`POSTGRES_PASSWORD_FILE: /run/secrets/db_password`), or at least `${VAR}` from an "
     "untracked `.env`.",
-    peers=("compose-lint:CL-0020",))
+    peers=("compose-lint:CL-0020",),
+    example=(
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    environment:\n'
+        '      POSTGRES_PASSWORD_FILE: /run/secrets/db_password\n'
+        '    secrets: [db_password]\n'
+        'secrets:\n'
+        '  db_password:\n'
+        '    file: ./secrets/db_password.txt'))
 def literal_secret(doc, ctx):
     for svc in each_service(doc.model):
         raw = svc.data.get("environment")
@@ -592,7 +732,19 @@ _CONN = lazy_re(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", re.IGNORECASE)
     "exactly like a literal secret, and is easy to miss.",
     "Build the URL from a secret file at start-up, or pass the password separately through "
     "`secrets:`.",
-    peers=("compose-lint:CL-0021",))
+    peers=("compose-lint:CL-0021",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    environment:\n'
+        '      DATABASE_HOST: db\n'
+        '      DATABASE_USER: app\n'
+        '      DATABASE_PASSWORD_FILE: /run/secrets/db_password\n'
+        '    secrets: [db_password]\n'
+        'secrets:\n'
+        '  db_password:\n'
+        '    file: ./secrets/db_password.txt'))
 def connection_string(doc, ctx):
     for svc in each_service(doc.model):
         for name, value in environment(svc).items():
@@ -610,7 +762,14 @@ def connection_string(doc, ctx):
     "A writable tmpfs that allows executables (or setuid) is the classic place to drop and "
     "run a payload.",
     "Mount tmpfs with `noexec,nosuid` (the default when no options are given).",
-    peers=("compose-lint:CL-0022",))
+    peers=("compose-lint:CL-0022",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    read_only: true\n'
+        '    tmpfs:\n'
+        '      - /tmp:noexec,nosuid,size=64m'))
 def tmpfs_exec(doc, ctx):
     for svc in each_service(doc.model):
         for i, entry in enumerate(as_list(svc.get("tmpfs"))):
@@ -624,7 +783,14 @@ def tmpfs_exec(doc, ctx):
     "`cgroup_parent` moves the container out of the runtime's resource accounting; limits "
     "and monitoring may not apply as expected.",
     "Remove `cgroup_parent` unless a host-level resource policy requires it.",
-    peers=("kics:4d9f44c6-2f4a-4317-9bb5-267adbea0232",))
+    peers=("kics:4d9f44c6-2f4a-4317-9bb5-267adbea0232",),
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    deploy:\n'
+        '      resources:\n'
+        '        limits: {cpus: "1.0", memory: 512M}'))
 def cgroup_parent(doc, ctx):
     for svc in each_service(doc.model):
         if svc.get("cgroup_parent"):
@@ -641,8 +807,16 @@ def cgroup_parent(doc, ctx):
     "Break the chain at the socket: put a socket proxy (tecnativa/docker-socket-proxy) in "
     "front with only the API sections needed; and bind the port to `127.0.0.1` or serve it "
     "through the authenticating reverse proxy.",
-    example="services:\n  dozzle:\n    image: amir20/dozzle:v8\n    ports: [\"8080:8080\"]\n"
-            "    volumes: [/var/run/docker.sock:/var/run/docker.sock]")
+    example=(
+        'services:\n'
+        '  socket-proxy:\n'
+        '    image: tecnativa/docker-socket-proxy:0.2.0\n'
+        '    environment: {CONTAINERS: 1}\n'
+        '    volumes: [/var/run/docker.sock:/var/run/docker.sock:ro]\n'
+        '  dozzle:\n'
+        '    image: amir20/dozzle:v8.4.1\n'
+        '    environment: {DOZZLE_REMOTE_HOST: "tcp://socket-proxy:2375"}\n'
+        '    ports: ["127.0.0.1:8080:8080"]'))
 def compound_remote_root(doc, ctx):
     for rule_id, svc, text in _chains(doc, ctx)[1]:
         if rule_id == "DC070":
@@ -656,8 +830,13 @@ def compound_remote_root(doc, ctx):
     "stack): there is no boundary left between the service and the host.",
     "Drop `privileged` for the capabilities and devices the service needs "
     "(`cap_add: [NET_ADMIN]`, `devices: [/dev/ttyUSB0]`), or leave the host network.",
-    example="services:\n  homeassistant:\n    image: ghcr.io/home-assistant/home-assistant:2024.9"
-            "\n    privileged: true\n    network_mode: host")
+    example=(
+        'services:\n'
+        '  homeassistant:\n'
+        '    image: ghcr.io/home-assistant/home-assistant:2024.9.3\n'
+        '    network_mode: host\n'
+        '    devices:\n'
+        '      - /dev/ttyUSB0:/dev/ttyUSB0'))
 def compound_privileged_host_network(doc, ctx):
     for rule_id, svc, text in _chains(doc, ctx)[1]:
         if rule_id == "DC071":

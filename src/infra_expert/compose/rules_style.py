@@ -18,7 +18,8 @@ rules = RuleSet("compose")
 
 def _first_char(ctx, path, line, column):
     """The source character where a YAML value starts (the loader drops quoting)."""
-    cache = ctx.cache.get("compose-files", {})
+    from infra_expert.compose import compose_files
+    cache = ctx.index(compose_files)
     text = cache.get(os.path.normpath(path)) if path else None
     if text is None or line is None or column is None:
         return ""
@@ -33,7 +34,12 @@ def _first_char(ctx, path, line, column):
     "Without `name:` the project is named after its directory: moving or renaming the "
     "folder creates new containers, networks and volumes beside the old ones.",
     "Add `name: myproject` at the top of the file.",
-    peers=("dclint:require-project-name-field",), enabled=False)
+    peers=("dclint:require-project-name-field",), enabled=False,
+    example=(
+        'name: shop\n'
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2'))
 def project_name(doc, ctx):
     root = doc.model.root
     if "name" not in root:
@@ -45,7 +51,13 @@ def project_name(doc, ctx):
     "Unquoted `ports` entries are read as numbers by YAML 1.1 tools (`22:22` becomes the "
     "base-60 number 1342); quoting keeps every tool agreeing.",
     "Quote each mapping: `- \"8080:80\"`.",
-    peers=("dclint:require-quotes-in-ports",), enabled=False)
+    peers=("dclint:require-quotes-in-ports",), enabled=False,
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:80"'))
 def ports_quoted(doc, ctx):
     for svc, i, item, quoted in _short_items(doc, ctx, "ports"):
         if not quoted:
@@ -56,7 +68,13 @@ def ports_quoted(doc, ctx):
     "DC062", "suggestion", "elegance", "Volume entry quoted",
     "Quotes around `volumes` entries are noise that the rest of the file does not use.",
     "Write `- ./data:/data` without quotes.",
-    peers=("dclint:no-quotes-in-volumes",), enabled=False)
+    peers=("dclint:no-quotes-in-volumes",), enabled=False,
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    volumes:\n'
+        '      - ./data:/data'))
 def volumes_unquoted(doc, ctx):
     for svc, i, item, quoted in _short_items(doc, ctx, "volumes"):
         if quoted:
@@ -88,7 +106,15 @@ def _unsorted(names):
     "DC063", "suggestion", "elegance", "Services not in alphabetical order",
     "A sorted list of services is easier to scan and gives smaller diffs.",
     "Sort the services by name.",
-    peers=("dclint:services-alphabetical-order",), enabled=False)
+    peers=("dclint:services-alphabetical-order",), enabled=False,
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine'))
 def services_sorted(doc, ctx):
     services = doc.model.root.get("services")
     if isinstance(services, YMap):
@@ -106,7 +132,18 @@ def services_sorted(doc, ctx):
     "compare.",
     "Reorder the keys: image/build, depends_on, volumes, environment, ports/networks, "
     "command/restart/healthcheck, labels/logging, security options, deploy.",
-    peers=("dclint:service-keys-order",), enabled=False)
+    peers=("dclint:service-keys-order",), enabled=False,
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on: [db]\n'
+        '    volumes: [./data:/data]\n'
+        '    environment: {TZ: Europe/Paris}\n'
+        '    ports: ["127.0.0.1:8080:8080"]\n'
+        '    restart: unless-stopped\n'
+        '  db:\n'
+        '    image: postgres:16.4'))
 def service_key_order(doc, ctx):
     for svc in each_service(doc.model):
         if not isinstance(svc.data, YMap):
@@ -146,7 +183,14 @@ for _i, _keys in enumerate((
     "DC065", "suggestion", "elegance", "Ports not in order",
     "Sorted port lists are easier to check for clashes.",
     "Sort the `ports` entries by host port.",
-    peers=("dclint:service-ports-alphabetical-order",), enabled=False)
+    peers=("dclint:service-ports-alphabetical-order",), enabled=False,
+    example=(
+        'services:\n'
+        '  web:\n'
+        '    image: nginx:1.27-alpine\n'
+        '    ports:\n'
+        '      - "127.0.0.1:8080:80"\n'
+        '      - "127.0.0.1:8443:443"'))
 def ports_sorted(doc, ctx):
     for svc in each_service(doc.model):
         items = [str(p) for p in as_list(svc.get("ports")) if not isinstance(p, dict)]
@@ -159,7 +203,16 @@ def ports_sorted(doc, ctx):
     "DC066", "suggestion", "elegance", "`depends_on` not in alphabetical order",
     "A sorted dependency list reads faster and diffs cleanly.",
     "Sort the `depends_on` entries.",
-    peers=("dclint:service-dependencies-alphabetical-order",), enabled=False)
+    peers=("dclint:service-dependencies-alphabetical-order",), enabled=False,
+    example=(
+        'services:\n'
+        '  app:\n'
+        '    image: ghcr.io/example/app:1.4.2\n'
+        '    depends_on: [cache, db]\n'
+        '  cache:\n'
+        '    image: redis:7.4-alpine\n'
+        '  db:\n'
+        '    image: postgres:16.4'))
 def depends_sorted(doc, ctx):
     for svc in each_service(doc.model):
         names = list(depends_on(svc))
@@ -177,7 +230,15 @@ _TOP_ORDER = ["x-", "version", "name", "include", "services", "networks", "volum
     "The conventional order (`x-*` anchors, `name`, `include`, `services`, `networks`, "
     "`volumes`, `secrets`, `configs`) puts what a reader needs first.",
     "Reorder the top-level sections.",
-    peers=("dclint:top-level-properties-order",), enabled=False)
+    peers=("dclint:top-level-properties-order",), enabled=False,
+    example=(
+        'name: shop\n'
+        'services:\n'
+        '  db:\n'
+        '    image: postgres:16.4\n'
+        '    volumes: [db-data:/var/lib/postgresql/data]\n'
+        'volumes:\n'
+        '  db-data:'))
 def top_level_order(doc, ctx):
     root = doc.model.root
     keys = sorted((k for k in root if root.key_source.get(k) is None),

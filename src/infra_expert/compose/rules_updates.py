@@ -83,7 +83,14 @@ def _scope(svc):
     "Watchtower with `--label-enable` (or `WATCHTOWER_LABEL_ENABLE=true`) and label only "
     "stateless services `com.centurylinklabs.watchtower.enable=true`, or exclude the "
     "stateful ones with `com.centurylinklabs.watchtower.enable=false`.",
-    example='services:\n  watchtower:\n    image: containrrr/watchtower:1.7.1\n    environment:\n      WATCHTOWER_LABEL_ENABLE: "true"\n  db:\n    image: postgres:16.4    # pinned, updated by hand')
+    example=(
+        'services:\n'
+        '  watchtower:\n'
+        '    image: containrrr/watchtower:1.7.1\n'
+        '    environment:\n'
+        '      WATCHTOWER_LABEL_ENABLE: "true"\n'
+        '  db:\n'
+        '    image: postgres:16.4    # pinned, updated by hand'))
 def watchtower_stateful(doc, ctx):
     services = each_service(doc.model)
     for tower in services:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure
-from infra_expert.dockerfile import rules_supply
+from infra_expert.dockerfile import rules_logging, rules_supply
 from infra_expert.dockerfile.parser import parse
 from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
@@ -14,7 +14,7 @@ from infra_expert.suppress import Pragma, read_pragma
 
 NAME = "dockerfile"
 RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules,
-            rules_compound.rules, rules_supply.rules)
+            rules_compound.rules, rules_supply.rules, rules_logging.rules)
 
 # hadolint rules with no equivalent here, and why (printed in docs/rules.md).
 NOT_COVERED = {
@@ -73,7 +73,7 @@ def load_all(docs, ctx):
                 failures.append((doc, type(exc).__name__))
                 continue
             # a cap of ARG/ENV expansion was hit: not a finding, but the user must know
-            ctx.cache.setdefault("notices", []).extend(
+            ctx.notices.extend(
                 Notice(doc.path, f"line {line}: {message}")
                 for line, code, message in doc.model.problems if code == "expansion-limit")
     return failures
@@ -247,4 +247,5 @@ DOMAIN = Domain(
     by_name=by_name, by_content=by_content, sniff=("",), alone_with=(("compose", "compose"),),
     load=load_all, reviewable=reviewable, suppressions=suppressions, column=column,
     resources=resources, show_resources=show_resources, fence="dockerfile",
-    not_covered=NOT_COVERED)
+    not_covered=NOT_COVERED,
+    example_names=("Dockerfile",))

@@ -18,21 +18,26 @@ MAX_CONTEXT_ENTRIES = 5000
 MAX_CONTEXT_DEPTH = 4
 
 
+def _contexts(ctx):
+    """{Dockerfile path: (context_dir, DockerIgnore or None, [relative file paths])}."""
+    return {}
+
+
 def build_context(doc, ctx):
     """(context_dir, DockerIgnore or None, [relative file paths]) for a Dockerfile doc."""
-    key = ("context", doc.abspath)
-    if key in ctx.cache:
-        return ctx.cache[key]
+    known = ctx.index(_contexts)
+    if doc.abspath in known:
+        return known[doc.abspath]
     context_dir = doc.context or os.path.dirname(doc.abspath)
     ignore = None
     name = os.path.basename(doc.abspath)
     if not ctx.gate.inside(context_dir):
         # a context outside the reviewed tree is neither listed nor read
-        ctx.cache.setdefault("notices", []).append(Notice(
+        ctx.notices.append(Notice(
             doc.path, f"build context `{context_dir}` is outside the reviewed tree: its "
                       "files and .dockerignore are not looked at"))
-        ctx.cache[key] = (context_dir, None, [])
-        return ctx.cache[key]
+        known[doc.abspath] = (context_dir, None, [])
+        return known[doc.abspath]
     # BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the context's
     for path in (os.path.join(os.path.dirname(doc.abspath), name + ".dockerignore"),
                  os.path.join(context_dir, ".dockerignore")):
@@ -40,12 +45,12 @@ def build_context(doc, ctx):
             try:
                 ignore = DockerIgnore(ctx.gate.read_text(path), path)
             except Refused as exc:
-                ctx.cache.setdefault("notices", []).append(
+                ctx.notices.append(
                     Notice(path, f"not read: {exc.describe()}"))
             break
     files = _list(context_dir)
-    ctx.cache[key] = (context_dir, ignore, files)
-    return ctx.cache[key]
+    known[doc.abspath] = (context_dir, ignore, files)
+    return known[doc.abspath]
 
 
 def _list(root):

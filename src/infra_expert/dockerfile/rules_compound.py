@@ -32,8 +32,12 @@ def _pushed_as(svc):
     "Take the secret out of the image: a build secret (`RUN --mount=type=secret,id=…`) "
     "for build time, an environment variable or a mounted secret at run time; rotate the "
     "one already pushed.",
-    example="FROM alpine:3.20\nENV API_TOKEN=s3cr3t-value\n# compose.yaml: build: . and "
-            "image: ghcr.io/me/app:1.0")
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM alpine:3.20\n'
+        'RUN --mount=type=secret,id=api_token \\\n'
+        '    API_TOKEN="$(cat /run/secrets/api_token)" /usr/local/bin/fetch-assets\n'
+        'USER 10001'))
 def secret_pushed(doc, ctx):
     pushed = [(svc, _pushed_as(svc)) for svc in ctx.links.builders_of(doc)]
     pushed = [(svc, image) for svc, image in pushed if image]

@@ -28,7 +28,12 @@ _ARCHIVE = lazy_re(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|gz
     "surprises (a `.tar.gz` in the context is silently extracted).",
     "Use `COPY` for files and directories; keep ADD for remote sources with `--checksum`.",
     peers=("hadolint:DL3020", "kics:9513a694-aa0d-41d8-be61-3271e056f36b"),
-    example='ADD app.py /app/\n# fix:\nCOPY app.py /app/')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py /app/\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def add_local(doc, ctx):
     for ins in each_instruction(doc.model, "ADD"):
         if ins.heredocs:
@@ -49,7 +54,12 @@ def add_local(doc, ctx):
     "Add `--checksum=sha256:…` (BuildKit), or download in a RUN and verify with "
     "`sha256sum -c`.",
     peers=("kics:4b410d24-1cbe-4430-a632-62c9a931cf1c",),
-    example='ADD https://example.com/tool.tgz /opt/\n# fix:\nADD --checksum=sha256:<sum> https://example.com/tool.tgz /opt/')
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM alpine:3.20\n'
+        'ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d \\\n'
+        '    https://example.com/tool-1.4.2.tgz /opt/\n'
+        'USER 10001'))
 def add_remote_unverified(doc, ctx):
     for ins in each_instruction(doc.model, "ADD"):
         sources, _ = copy_parts(ins)
@@ -65,7 +75,12 @@ def add_remote_unverified(doc, ctx):
     "The archive stays in the COPY layer even after extraction: the image carries it twice.",
     "Let `ADD archive.tar.gz /dest/` extract it in one layer, or use `RUN --mount=type=bind` "
     "to extract it without copying.",
-    peers=("hadolint:DL3010",))
+    peers=("hadolint:DL3010",),
+    example=(
+        'FROM debian:12-slim\n'
+        'ADD vendor.tar.gz /opt/vendor/\n'
+        'USER 10001\n'
+        'CMD ["/opt/vendor/bin/app"]'))
 def copy_then_extract(doc, ctx):
     for st in doc.model.stages:
         copied = {}
@@ -103,7 +118,13 @@ def _secret_pairs(ins):
     "who can pull the image can read them, for ever.",
     "Remove the value and rotate the secret. Pass it at run time (environment, Docker or "
     "Kubernetes secrets), or at build time with `RUN --mount=type=secret,id=…`.",
-    example="ENV DB_PASSWORD=hunter2\n# fix: provide it at run time, e.g. DB_PASSWORD_FILE=/run/secrets/db")
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'ENV DB_PASSWORD_FILE=/run/secrets/db_password\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def secret_value(doc, ctx):
     for ins in each_instruction(doc.model, "ENV", "ARG", "LABEL"):
         for name, value in _secret_pairs(ins):
@@ -125,7 +146,14 @@ def secret_value(doc, ctx):
     "Use `RUN --mount=type=secret,id=token` at build time, and runtime secrets "
     "(`*_FILE` pointing at `/run/secrets/…`) at run time.",
     peers=("hadolint:DL3064", "docker:SecretsUsedInArgOrEnv"),
-    example='ARG NPM_TOKEN\nRUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci\n# fix:\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci')
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM node:22-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'COPY package.json package-lock.json ./\n'
+        'RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci --omit=dev\n'
+        'USER 1000\n'
+        'CMD ["node", "server.js"]'))
 def secret_build_arg(doc, ctx):
     for ins in each_instruction(doc.model, "ARG", "ENV"):
         for name, value in _secret_pairs(ins):
@@ -148,7 +176,12 @@ def secret_build_arg(doc, ctx):
     "later step deletes it, and ships with every pull of the image.",
     "Do not copy it: mount it at build time (`RUN --mount=type=secret`) or provide it at "
     "run time as a secret volume.",
-    example='COPY id_rsa /root/.ssh/id_rsa\n# fix:\nRUN --mount=type=ssh git clone git@example.com:org/repo.git')
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM alpine:3.20\n'
+        'RUN apk add --no-cache git openssh-client\n'
+        'RUN --mount=type=ssh git clone git@github.com:example/repo.git /src\n'
+        'USER 10001'))
 def secret_file_copied(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         if ins.heredocs or ins.has_flag("from"):
@@ -178,7 +211,14 @@ def _context_secrets(files, ignore):
     "this context holds keys or `.env` files: they ship with the image.",
     "Add a `.dockerignore` that excludes them (`.env*`, `*.pem`, `*.key`, `.git`), and "
     "rotate anything that was already pushed.",
-    example='COPY . .     # with .env and server.key in the folder, no .dockerignore')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'COPY src/ ./src/\n'
+        'USER 10001\n'
+        'CMD ["python", "-m", "src"]'))
 def context_secrets_copied(doc, ctx):
     copies = list(_whole_context_copies(doc.model))
     if not copies:
@@ -199,7 +239,14 @@ def context_secrets_copied(doc, ctx):
     "Add a `.dockerignore` listing at least `.git`, `.env*`, `*.pem`, `*.key`, "
     "`node_modules` and build output.",
     positive="`.dockerignore` present beside the Dockerfile",
-    example='# .dockerignore\n.git\n.env*\n**/*.pem\n**/*.key\nnode_modules')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'COPY src/ ./src/\n'
+        'USER 10001\n'
+        'CMD ["python", "-m", "src"]'))
 def missing_dockerignore(doc, ctx):
     copies = list(_whole_context_copies(doc.model))
     context_dir, ignore, files = build_context(doc, ctx)
@@ -236,7 +283,15 @@ def _coverage_checks(files):
     "`node_modules` built for another platform.",
     "Add the missing entries to .dockerignore (e.g. `.git`, `.env*`, `**/*.pem`, "
     "`**/*.key`, `node_modules`).",
-    positive="`.dockerignore` excludes {covered}")
+    positive="`.dockerignore` excludes {covered}",
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'COPY src/ ./src/\n'
+        'USER 10001\n'
+        'CMD ["python", "-m", "src"]'))
 def dockerignore_coverage(doc, ctx):
     copies = list(_whole_context_copies(doc.model))
     _, ignore, files = build_context(doc, ctx)
@@ -274,7 +329,14 @@ _INSTALL = {
     "Copy the dependency manifests first, install, then copy the rest: "
     "`COPY requirements.txt .` → `RUN pip install -r requirements.txt` → `COPY . .`.",
     positive="Dependency manifests are copied and installed before the source code",
-    example='COPY . .\nRUN pip install -r requirements.txt\n# fix:\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'COPY . .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def layer_order(doc, ctx):
     for st in doc.model.stages:
         whole_copy = None
@@ -320,7 +382,15 @@ def _is_install(cmd):
     "A token or private key inside a RUN command or a heredoc is stored in the layer and "
     "in the build cache, readable by anyone with the image.",
     "Remove it and rotate it; use `RUN --mount=type=secret,id=…` to use a secret during "
-    "the build.")
+    "the build.",
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN --mount=type=secret,id=pip_index_url \\\n'
+        '    PIP_INDEX_URL="$(cat /run/secrets/pip_index_url)" pip install --no-cache-dir -r requirements.txt\n'
+        'USER 10001'))
 def secret_in_run(doc, ctx):
     for ins in each_instruction(doc.model, "RUN", "COPY", "ADD"):
         if ins.keyword == "RUN":
@@ -346,7 +416,14 @@ def secret_in_run(doc, ctx):
     "its own code. Read-only, root-owned files with execute permission are enough.",
     "Drop `--chown` for code and configuration; give the runtime user write access only "
     "to the directories it must write (data, cache, tmp).",
-    peers=("kics:aa93e17f-b6db-4162-9334-c70334e7ac28",))
+    peers=("kics:aa93e17f-b6db-4162-9334-c70334e7ac28",),
+    example=(
+        'FROM python:3.12-slim\n'
+        'RUN useradd --system --uid 10001 app && mkdir -p /app/data && chown 10001 /app/data\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def chown_to_runtime_user(doc, ctx):
     final = doc.model.final_stage
     if final is None:

@@ -73,7 +73,11 @@ def _in_shipped(df, ins):
     "aborts the install.",
     "Add `-y` (or `--yes`): `apt-get install -y --no-install-recommends …`.",
     peers=("hadolint:DL3014", "kics:77783205-c4ca-4f80-bb80-c777f267c547"),
-    example='RUN apt-get update && apt-get install curl\n# fix:\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def apt_no_yes(doc, ctx):
     """Edge cases (hadolint DL3014, apt-get(8)): `-y`, `--yes`, `--assume-yes` and combined
     short flags (`-qy`) answer the prompt; so does quiet level 2, which implies `-y`: `-qq`,
@@ -110,7 +114,12 @@ def _apt_quiet_level(args):
     "Recommended packages are pulled in by default: often tens or hundreds of MB the "
     "application never uses.",
     "Add `--no-install-recommends` and list what you really need.",
-    peers=("hadolint:DL3015", "kics:7384dfb2-fcd1-4fbf-91cd-6c44c318c33c"))
+    peers=("hadolint:DL3015", "kics:7384dfb2-fcd1-4fbf-91cd-6c44c318c33c"),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def apt_recommends(doc, ctx):
     for ins, cmd, line, pkgs in apt_installs(doc.model):
         if cmd.name == "aptitude" or not pkgs:
@@ -126,7 +135,12 @@ def apt_recommends(doc, ctx):
     "versions from its mirrors, so a pin can break a rebuild; this is a suggestion.)",
     "Pin what matters (`curl=8.5.0-2`) or pin the base image by digest and rebuild on a "
     "schedule.",
-    peers=("hadolint:DL3008", "kics:965a08d7-ef86-4f14-8792-4a3b2098937e"))
+    peers=("hadolint:DL3008", "kics:965a08d7-ef86-4f14-8792-4a3b2098937e"),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def apt_unpinned(doc, ctx):
     for ins, cmd, line, pkgs in apt_installs(doc.model):
         loose = _unpinned(pkgs, lambda p: "=" in p or p.endswith(".deb") or "/" in p,
@@ -184,7 +198,11 @@ def _mounted(ins, directory):
     "`RUN --mount=type=cache,target=/var/lib/apt/lists`.",
     positive="apt package lists are removed in the RUN that downloads them",
     peers=("hadolint:DL3009", "kics:df746b39-6564-4fed-bf85-e9c44382303c"),
-    example='RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def apt_lists(doc, ctx):
     """Edge cases (hadolint DL3009): `apt-get`, `apt` and `aptitude update`; reported only
     in the stages that ship (the final stage and the stages it is built FROM); a RUN
@@ -218,7 +236,12 @@ def apt_lists(doc, ctx):
     "`apt` is the interactive front end; its output and options are not a stable "
     "interface and it warns when used in scripts.",
     "Use `apt-get` (and `apt-cache`) in Dockerfiles.",
-    peers=("hadolint:DL3027", "kics:b84a0b47-2e99-4c9f-8933-98bcabe2b94d"))
+    peers=("hadolint:DL3027", "kics:b84a0b47-2e99-4c9f-8933-98bcabe2b94d"),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def apt_not_apt_get(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "apt"):
         yield Hit(line, f"`{' '.join(cmd.words[:3])}`")
@@ -230,7 +253,11 @@ def apt_not_apt_get(doc, ctx):
     "keeps using lists from the day the cache was made, and fails once mirrors move on.",
     "Update and install in the same RUN: `apt-get update && apt-get install -y …`.",
     peers=("kics:9bae49be-0aa3-4de5-bab2-4c3a069e40cd",),
-    example='RUN apt-get update\nRUN apt-get install -y curl\n# fix:\nRUN apt-get update && apt-get install -y curl')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def update_alone(doc, ctx):
     managers = {"apt-get": "install", "apt": "install", "apk": "add", "yum": "install",
                 "dnf": "install", "zypper": "install"}
@@ -267,7 +294,11 @@ def apk_adds(df):
     "repositories, so exact pins break rebuilds; pin loosely with `~` or pin the base "
     "image instead.)",
     "Pin what matters (`apk add curl~8.5`), or pin the base image by digest.",
-    peers=("hadolint:DL3018", "kics:d3499f6d-1651-41bb-a9a7-de925fea487b"))
+    peers=("hadolint:DL3018", "kics:d3499f6d-1651-41bb-a9a7-de925fea487b"),
+    example=(
+        'FROM alpine:3.20\n'
+        'RUN apk add --no-cache curl~8.9\n'
+        'USER 10001'))
 def apk_unpinned(doc, ctx):
     for ins, cmd, line, pkgs in apk_adds(doc.model):
         loose = _unpinned(pkgs, lambda p: any(c in p for c in "=~<>") or p.endswith(".apk"),
@@ -281,7 +312,10 @@ def apk_unpinned(doc, ctx):
     "Without `--no-cache` the package index stays in `/var/cache/apk` inside the layer.",
     "Use `apk add --no-cache …` (it also makes `apk update` unnecessary).",
     peers=("hadolint:DL3019", "kics:ae9c56a6-3ed1-4ac0-9b54-31267f51151d"),
-    example='RUN apk add --no-cache curl')
+    example=(
+        'FROM alpine:3.20\n'
+        'RUN apk add --no-cache curl\n'
+        'USER 10001'))
 def apk_cache(doc, ctx):
     """Edge cases (hadolint DL3019): `apk add --no-cache` (or `--no-network`); a cache or
     tmpfs mount at `/var/cache/apk` or `/etc/apk/cache`; an `rm -rf /var/cache/apk/*`
@@ -356,12 +390,20 @@ rules.rule(
     "DF058", "critical", "reliability", "`yum install` without `-y`",
     "There is no terminal in a build: yum asks for confirmation and the install is aborted.",
     "Use `yum install -y …`.",
-    peers=("hadolint:DL3030", "kics:6e19193a-8753-436d-8a09-76dcff91bb03"))(_no_yes(("yum",)))
+    peers=("hadolint:DL3030", "kics:6e19193a-8753-436d-8a09-76dcff91bb03"),
+    example=(
+        'FROM rockylinux:9.3\n'
+        'RUN yum install -y httpd-2.4.57 && yum clean all && rm -rf /var/cache/yum\n'
+        'USER 48'))(_no_yes(("yum",)))
 rules.rule(
     "DF059", "warning", "performance", "yum cache left in the image",
     "yum's metadata and package cache stay in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& yum clean all && rm -rf /var/cache/yum`.",
-    peers=("hadolint:DL3032", "kics:00481784-25aa-4a55-8633-3136dfcf4f37"))(
+    peers=("hadolint:DL3032", "kics:00481784-25aa-4a55-8633-3136dfcf4f37"),
+    example=(
+        'FROM rockylinux:9.3\n'
+        'RUN yum install -y httpd-2.4.57 && yum clean all && rm -rf /var/cache/yum\n'
+        'USER 48'))(
         _clean(("yum",), lambda ins, after: _runs(ins, ("yum",), "clean", after=after)
                or _removes(ins, "/var/cache/yum", after)))
 rules.rule(
@@ -369,18 +411,30 @@ rules.rule(
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
     "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `yum install -y httpd-2.4.57`.",
-    peers=("hadolint:DL3033", "kics:6452c424-1d92-4deb-bb18-a03e95d579c4"))(_unpinned_rpm(("yum",)))
+    peers=("hadolint:DL3033", "kics:6452c424-1d92-4deb-bb18-a03e95d579c4"),
+    example=(
+        'FROM rockylinux:9.3\n'
+        'RUN yum install -y httpd-2.4.57 && yum clean all && rm -rf /var/cache/yum\n'
+        'USER 48'))(_unpinned_rpm(("yum",)))
 rules.rule(
     "DF061", "critical", "reliability", "`dnf install` without `-y`",
     "There is no terminal in a build: dnf asks for confirmation and the install is aborted.",
     "Use `dnf install -y …` (`microdnf` too).",
-    peers=("hadolint:DL3038", "kics:7ebd323c-31b7-4e5b-b26f-de5e9e477af8"))(
+    peers=("hadolint:DL3038", "kics:7ebd323c-31b7-4e5b-b26f-de5e9e477af8"),
+    example=(
+        'FROM fedora:40\n'
+        'RUN dnf install -y httpd-2.4.62 && dnf clean all\n'
+        'USER 48'))(
         _no_yes(("dnf", "dnf5", "microdnf")))
 rules.rule(
     "DF062", "warning", "performance", "dnf cache left in the image",
     "dnf's metadata and package cache stay in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& dnf clean all`.",
-    peers=("hadolint:DL3040", "kics:295acb63-9246-4b21-b441-7c1f1fb62dc0"))(
+    peers=("hadolint:DL3040", "kics:295acb63-9246-4b21-b441-7c1f1fb62dc0"),
+    example=(
+        'FROM fedora:40\n'
+        'RUN dnf install -y httpd-2.4.62 && dnf clean all\n'
+        'USER 48'))(
         _clean(("dnf", "dnf5", "microdnf"),
                lambda ins, after: _runs(ins, ("dnf", "dnf5", "microdnf"), "clean", after=after)
                or _removes(ins, "/var/cache/dnf", after)
@@ -390,7 +444,11 @@ rules.rule(
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
     "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `dnf install -y httpd-2.4.57`.",
-    peers=("hadolint:DL3041", "kics:93d88cf7-f078-46a8-8ddc-178e03aeacf1"))(
+    peers=("hadolint:DL3041", "kics:93d88cf7-f078-46a8-8ddc-178e03aeacf1"),
+    example=(
+        'FROM fedora:40\n'
+        'RUN dnf install -y httpd-2.4.62 && dnf clean all\n'
+        'USER 48'))(
         _unpinned_rpm(("dnf", "dnf5", "microdnf")))
 
 
@@ -405,7 +463,11 @@ def _zypper(df):
     "DF064", "critical", "reliability", "zypper without a non-interactive switch",
     "There is no terminal in a build: zypper asks for confirmation and aborts.",
     "Use `zypper --non-interactive install …` or `zypper install -y …`.",
-    peers=("hadolint:DL3034", "kics:45e1fca5-f90e-465d-825f-c2cb63fa3944"))
+    peers=("hadolint:DL3034", "kics:45e1fca5-f90e-465d-825f-c2cb63fa3944"),
+    example=(
+        'FROM opensuse/leap:15.6\n'
+        'RUN zypper --non-interactive install apache2=2.4.58 && zypper clean --all\n'
+        'USER 10001'))
 def zypper_interactive(doc, ctx):
     for ins, cmd, line, sub, pkgs in _zypper(doc.model):
         if sub in ("install", "in", "remove", "rm", "source-install", "si", "patch", "update",
@@ -419,7 +481,11 @@ def zypper_interactive(doc, ctx):
     "A distribution upgrade inside an image build changes the base distribution under "
     "your feet; move to a newer base image instead.",
     "Use a newer base image tag instead of `zypper dup`.",
-    peers=("hadolint:DL3035",))
+    peers=("hadolint:DL3035",),
+    example=(
+        'FROM opensuse/leap:15.6\n'
+        'RUN zypper --non-interactive install apache2=2.4.58 && zypper clean --all\n'
+        'USER 10001'))
 def zypper_dup(doc, ctx):
     for ins, cmd, line, sub, pkgs in _zypper(doc.model):
         if sub in ("dist-upgrade", "dup"):
@@ -430,7 +496,11 @@ rules.rule(
     "DF066", "warning", "performance", "zypper cache left in the image",
     "zypper's cache stays in the layer unless cleaned in the same RUN.",
     "End the RUN with `&& zypper clean --all`.",
-    peers=("hadolint:DL3036", "kics:38300d1a-feb2-4a48-936a-d1ef1cd24313"))(
+    peers=("hadolint:DL3036", "kics:38300d1a-feb2-4a48-936a-d1ef1cd24313"),
+    example=(
+        'FROM opensuse/leap:15.6\n'
+        'RUN zypper --non-interactive install apache2=2.4.58 && zypper clean --all\n'
+        'USER 10001'))(
         _clean(("zypper",), lambda ins, after: _runs(ins, ("zypper",), "clean", "cc",
                                                      after=after)))
 
@@ -440,7 +510,11 @@ rules.rule(
     "Unpinned packages make rebuilds differ: the same Dockerfile built next month gets "
     "other versions, and a regression arrives without any change on your side.",
     "Pin what matters: `zypper install -y httpd=2.4.57`.",
-    peers=("hadolint:DL3037", "kics:562952e4-0348-4dea-9826-44f3a2c6117b"))
+    peers=("hadolint:DL3037", "kics:562952e4-0348-4dea-9826-44f3a2c6117b"),
+    example=(
+        'FROM opensuse/leap:15.6\n'
+        'RUN zypper --non-interactive install apache2=2.4.58 && zypper clean --all\n'
+        'USER 10001'))
 def zypper_unpinned(doc, ctx):
     for ins, cmd, line, sub, pkgs in _zypper(doc.model):
         if sub in ("install", "in"):
@@ -519,7 +593,11 @@ def _pip_packages(args):
     "Pin versions (`flask==3.0.3`), or install from a locked requirements file "
     "(`pip install -r requirements.txt` with pinned versions or hashes).",
     peers=("hadolint:DL3013", "kics:02d9c71f-3ee8-4986-9c27-1a20d0d19bfc"),
-    example='RUN pip install flask\n# fix:\nRUN pip install --no-cache-dir flask==3.0.3')
+    example=(
+        'FROM python:3.12-slim\n'
+        'RUN pip install --no-cache-dir flask==3.0.3 gunicorn==22.0.0\n'
+        'USER 10001\n'
+        'CMD ["gunicorn", "app:app"]'))
 def pip_unpinned(doc, ctx):
     """Edge cases (hadolint DL3013): pip, pip3, pip3.12, `python -m pip` and pipx; any
     version operator (`==`, `===`, `~=`, `>=`, `<=`, `<`, `>`, `!=`) or a direct reference
@@ -562,7 +640,12 @@ def _pip_no_cache_env(ins):
     "Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache: "
     "`RUN --mount=type=cache,target=/root/.cache/pip pip install …`.",
     peers=("hadolint:DL3042", "kics:f2f903fb-b977-461e-98d7-b3e2185c6118"),
-    example='RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt .\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'USER 10001'))
 def pip_cache(doc, ctx):
     """Edge cases (hadolint DL3042): `--no-cache-dir`; `PIP_NO_CACHE_DIR` set by an ENV of
     the same stage or of a stage it is built FROM (an ENV of another stage is not seen),
@@ -602,7 +685,14 @@ def _npm_pinned(p):
     "DF070", "warning", "reliability", "npm packages installed without a version",
     "`npm install -g pkg` takes the newest release on the day of the build.",
     "Pin a version (`npm install -g pkg@1.2.3`), or install from a lockfile with `npm ci`.",
-    peers=("hadolint:DL3016", "kics:e36d8880-3f78-4546-b9a1-12f0745ca0d5"))
+    peers=("hadolint:DL3016", "kics:e36d8880-3f78-4546-b9a1-12f0745ca0d5"),
+    example=(
+        'FROM node:22-bookworm-slim\n'
+        'RUN npm install -g pm2@5.4.2\n'
+        'WORKDIR /app\n'
+        'COPY package.json package-lock.json ./\n'
+        'RUN npm ci --omit=dev\n'
+        'USER 1000'))
 def npm_unpinned(doc, ctx):
     """Edge cases (hadolint DL3016): `npm install`/`i`/`add` with no package installs the
     lockfile: not judged; `pkg@1.2.3`, `@scope/pkg@^1` and `pkg@">=1 <2"` are pinned (the
@@ -627,7 +717,13 @@ def npm_unpinned(doc, ctx):
     "yarn keeps a copy of every package in its cache directory inside the layer.",
     "Run `yarn cache clean` in the same RUN, or use "
     "`RUN --mount=type=cache,target=/usr/local/share/.cache/yarn`.",
-    peers=("hadolint:DL3060",))
+    peers=("hadolint:DL3060",),
+    example=(
+        'FROM node:22-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'COPY package.json yarn.lock ./\n'
+        'RUN yarn install --frozen-lockfile && yarn cache clean\n'
+        'USER 1000'))
 def yarn_cache(doc, ctx):
     """Edge cases (hadolint DL3060): `yarn` and `yarn install` in a shipped stage need a
     `yarn cache clean` *after* them in the same RUN (before, it cleans nothing), a cache
@@ -652,7 +748,11 @@ def yarn_cache(doc, ctx):
     "DF072", "warning", "reliability", "gem installed without a version",
     "`gem install x` takes the newest release on the day of the build.",
     "Pin it: `gem install x:1.2.3` or `gem install x -v 1.2.3`, or use a Gemfile.lock.",
-    peers=("hadolint:DL3028", "kics:22cd11f7-9c6c-4f6e-84c0-02058120b341"))
+    peers=("hadolint:DL3028", "kics:22cd11f7-9c6c-4f6e-84c0-02058120b341"),
+    example=(
+        'FROM ruby:3.3-slim\n'
+        'RUN gem install bundler -v 2.5.18\n'
+        'USER 10001'))
 def gem_unpinned(doc, ctx):
     """Edge cases (hadolint DL3028): `gem install` and `gem i`; `gem:1.2` pins, so do
     `-v`/`--version`/`--version=` for the command; a local `.gem` file is not unpinned;
@@ -678,7 +778,12 @@ def gem_unpinned(doc, ctx):
     "DF073", "warning", "reliability", "`go install` without a version",
     "`go install pkg@latest` (or no version) builds whatever is newest on the day.",
     "Pin a version: `go install example.com/tool@v1.4.2`.",
-    peers=("hadolint:DL3062",))
+    peers=("hadolint:DL3062",),
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'RUN go install github.com/go-delve/delve/cmd/dlv@v1.23.1\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /go/bin/dlv /dlv'))
 def go_unpinned(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "go"):
         sub, pkgs = _subcommand(cmd, {"-o", "-C", "-ldflags", "-tags", "-gcflags", "-mod",
@@ -699,7 +804,11 @@ def go_unpinned(doc, ctx):
     "Run privileged steps before switching `USER`, and use `gosu`/`su-exec` in an "
     "entrypoint if you must drop privileges at run time.",
     peers=("hadolint:DL3004", "kics:8ada6e80-0ade-439e-b176-0b28f6bce35a"),
-    example='RUN sudo apt-get install -y curl\n# fix: run it before `USER app`\nRUN apt-get install -y curl\nUSER app')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 app\n'
+        'USER 10001'))
 def sudo(doc, ctx):
     for ins, cmd, line in each_command(doc.model):
         if cmd.sudo:
@@ -711,7 +820,13 @@ def sudo(doc, ctx):
     "A `cd` only lasts for its RUN; the next instruction is back in the WORKDIR, which "
     "is easy to forget when editing.",
     "Use `WORKDIR /path` (or a subshell `(cd dir && make)` for a one-off).",
-    peers=("hadolint:DL3003", "kics:f4a6bcd3-e231-4acf-993c-aa027be50d2e"))
+    peers=("hadolint:DL3003", "kics:f4a6bcd3-e231-4acf-993c-aa027be50d2e"),
+    example=(
+        'FROM node:22-bookworm-slim\n'
+        'WORKDIR /app/frontend\n'
+        'COPY frontend/ .\n'
+        'RUN npm ci && npm run build\n'
+        'USER 1000'))
 def cd_in_run(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "cd"):
         if cmd.sep_before == "(":
@@ -728,7 +843,12 @@ _POINTLESS = {"free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top"
     "`service`, `systemctl`, `top`, `ps`, `vim`… either do nothing at build time or only "
     "work interactively: the line does not do what it seems to.",
     "Remove it; start services through CMD/ENTRYPOINT, one process per container.",
-    peers=("hadolint:DL3001", "kics:9b6b0f38-92a2-41f9-b881-3a1083d99f1b"))
+    peers=("hadolint:DL3001", "kics:9b6b0f38-92a2-41f9-b881-3a1083d99f1b"),
+    example=(
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY nginx.conf /etc/nginx/nginx.conf\n'
+        'USER 101\n'
+        'CMD ["nginx", "-g", "daemon off;"]'))
 def pointless(doc, ctx):
     for ins, cmd, line in each_command(doc.model, *_POINTLESS):
         if cmd.name == "systemctl" and cmd.args[:1] in (["enable"], ["disable"], ["mask"]):
@@ -763,7 +883,13 @@ def _non_posix_shell(ins):
     "Add `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before the RUN (Alpine's "
     "ash supports `-o pipefail` too), or start the command with `set -o pipefail &&`.",
     peers=("hadolint:DL4006", "kics:efbf148a-67e9-42d2-ac47-02fa1c0d0b22"),
-    example='SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN wget -qO- https://example.com/tool.tgz | tar xz -C /opt')
+    example=(
+        'FROM debian:12-slim\n'
+        'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        "RUN curl -fsSL https://example.com/data.csv | grep -v '^#' > /opt/data.csv\n"
+        'USER 10001'))
 def pipefail(doc, ctx):
     for ins in each_instruction(doc.model, "RUN"):
         if ins.json is not None and not (ins.json and ins.json[0].rsplit("/", 1)[-1] in SHELLS):
@@ -787,7 +913,13 @@ def pipefail(doc, ctx):
     "still \"succeeds\".",
     "Download to a file, verify its checksum (`sha256sum -c`), then run it; or install a "
     "packaged version.",
-    example='RUN curl -fsSL https://get.example.sh | sh\n# fix:\nRUN curl -fsSLo /tmp/i.sh https://get.example.sh \\\n && echo "<sha256>  /tmp/i.sh" | sha256sum -c - && sh /tmp/i.sh')
+    example=(
+        'FROM debian:12-slim\n'
+        'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+        'COPY install.sh /tmp/install.sh\n'
+        'RUN echo "24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d  /tmp/install.sh" | sha256sum -c - \\\n'
+        ' && sh /tmp/install.sh\n'
+        'USER 10001'))
 def curl_pipe_shell(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "curl", "wget"):
         target = cmd.pipe_out
@@ -803,7 +935,11 @@ def curl_pipe_shell(doc, ctx):
     "mode of shared temporary directories, is not reported.)",
     "Give ownership to the user that needs it and use 755/644 (or 775 for a shared group).",
     peers=(),
-    example='RUN chmod -R 777 /app\n# fix:\nRUN chown -R app:app /app/data && chmod -R 750 /app/data')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN useradd --system --uid 10001 app && mkdir -p /app/data \\\n'
+        ' && chown -R app:app /app/data && chmod -R 750 /app/data\n'
+        'USER 10001'))
 def chmod_777(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "chmod"):
         for a in cmd.args:
@@ -821,7 +957,13 @@ def chmod_777(doc, ctx):
     "DF080", "suggestion", "performance", "Both curl and wget used",
     "Two HTTP clients in one image: one of them is extra weight and extra attack surface.",
     "Pick one of them for every download in the stage.",
-    peers=("hadolint:DL4001", "kics:fc775e75-fcfb-4c98-b2f2-910c5858b359"))
+    peers=("hadolint:DL4001", "kics:fc775e75-fcfb-4c98-b2f2-910c5858b359"),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'RUN curl -fsSLo /tmp/a.txt https://example.com/a.txt && curl -fsSLo /tmp/b.txt https://example.com/b.txt\n'
+        'USER 10001'))
 def curl_and_wget(doc, ctx):
     """Edge cases (hadolint DL4001): per stage (the state starts again at each FROM); once
     both tools have appeared, every RUN that uses either one is reported from that RUN on
@@ -846,7 +988,11 @@ def curl_and_wget(doc, ctx):
     "DF081", "suggestion", "elegance", "wget prints a progress bar into the build log",
     "wget's default progress output floods build logs with thousands of lines.",
     "Use `wget -q`, `-nv` or `--progress=dot:giga`.",
-    peers=("hadolint:DL3047",))
+    peers=("hadolint:DL3047",),
+    example=(
+        'FROM alpine:3.20\n'
+        'RUN wget -q -O /tmp/data.csv https://example.com/data.csv\n'
+        'USER 10001'))
 def wget_progress(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "wget"):
         if not has_option(cmd.args, "-q", "--quiet", "-nv", "--no-verbose", "--progress",
@@ -860,7 +1006,12 @@ def wget_progress(doc, ctx):
     "Re-linking `/bin/sh` changes the shell of every later RUN and of the base image's "
     "own scripts; the SHELL instruction exists for this.",
     "Use `SHELL [\"/bin/bash\", \"-c\"]`.",
-    peers=("hadolint:DL4005", "kics:8a301064-c291-4b20-adcb-403fe7fd95fd"))
+    peers=("hadolint:DL4005", "kics:8a301064-c291-4b20-adcb-403fe7fd95fd"),
+    example=(
+        'FROM debian:12-slim\n'
+        'SHELL ["/bin/bash", "-c"]\n'
+        'RUN echo "using $BASH_VERSION"\n'
+        'USER 10001'))
 def link_bin_sh(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "ln"):
         if "/bin/sh" in operands(cmd.args)[-1:]:
@@ -872,7 +1023,11 @@ def link_bin_sh(doc, ctx):
     "useradd records every UID in `/var/log/lastlog` and `faillog` as a sparse file; "
     "with a large UID that file balloons the layer (gigabytes on some storage drivers).",
     "Add `-l` (`--no-log-init`): `useradd -l -u 100001 app`.",
-    peers=("hadolint:DL3046",))
+    peers=("hadolint:DL3046",),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN useradd -l -u 100001 app\n'
+        'USER 100001'))
 def useradd_high_uid(doc, ctx):
     for ins, cmd, line in each_command(doc.model, "useradd"):
         if has_option(cmd.args, "-l", "--no-log-init"):
@@ -899,7 +1054,12 @@ def _top_level(ins):
     "Join related commands with `&&` in one RUN (heredocs make long scripts readable). "
     "Only pairs of single-command RUNs are reported: a RUN that already chains commands "
     "was split on purpose, usually for the layer cache.",
-    peers=("hadolint:DL3059", "kics:0008c003-79aa-42d8-95b8-1c2fe37dbfe6"))
+    peers=("hadolint:DL3059", "kics:0008c003-79aa-42d8-95b8-1c2fe37dbfe6"),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001'))
 def consecutive_run(doc, ctx):
     for st in doc.model.stages:
         prev = None
@@ -929,7 +1089,14 @@ _PKG_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper")
     "Use a multi-stage build: compile in a `FROM … AS build` stage and `COPY --from=build` "
     "only the result into a slim runtime stage (or remove them in the same RUN).",
     positive="Build tools stay out of the final image (multi-stage build)",
-    example='FROM golang:1.23 AS build\nRUN go build -o /out/app ./cmd/app\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/app /app')
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app ./cmd/app\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def build_tools_final(doc, ctx):
     df = doc.model
     final = df.final_stage
@@ -977,7 +1144,16 @@ def _shell_errexit(ins):
     "download or install can still produce an image.",
     "Start the heredoc with `set -eux` (or `set -euo pipefail` with bash), or chain the "
     "commands with `&&`.",
-    example='RUN <<EOF\nset -eux\napt-get update\napt-get install -y --no-install-recommends curl\nEOF')
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM debian:12-slim\n'
+        'RUN <<EOF\n'
+        'set -eux\n'
+        'apt-get update\n'
+        'apt-get install -y --no-install-recommends curl\n'
+        'rm -rf /var/lib/apt/lists/*\n'
+        'EOF\n'
+        'USER 10001'))
 def heredoc_no_errexit(doc, ctx):
     for ins in each_instruction(doc.model, "RUN"):
         if not ins.heredocs or _shell_errexit(ins) or _non_posix_shell(ins):

@@ -27,7 +27,14 @@ def _external_stages(df):
     "being reproducible and a new major version can arrive unannounced.",
     "Name a version: `FROM python:3.12-slim` (or pin a digest, `@sha256:…`).",
     peers=("hadolint:DL3006", "kics:9efb0b2d-89c9-41a3-91ca-dcc0aec911fd"),
-    example="FROM node\n# fix:\nFROM node:22-bookworm-slim")
+    example=(
+        'FROM node:22-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'COPY package.json package-lock.json ./\n'
+        'RUN npm ci --omit=dev\n'
+        'COPY src/ ./src/\n'
+        'USER 1000\n'
+        'CMD ["node", "src/server.js"]'))
 def untagged_base(doc, ctx):
     for st in _external_stages(doc.model):
         if st.unresolved:
@@ -43,7 +50,14 @@ def untagged_base(doc, ctx):
     "rollback rebuild does not bring the old image back.",
     "Pin an explicit version tag, and let a bot such as Renovate propose updates.",
     peers=("hadolint:DL3007", "kics:f45ea400-6bbe-4501-9fc7-1c3d75c32067"),
-    example='FROM node:latest\n# fix:\nFROM node:22.11-bookworm-slim')
+    example=(
+        'FROM node:22.11-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'COPY package.json package-lock.json ./\n'
+        'RUN npm ci --omit=dev\n'
+        'COPY src/ ./src/\n'
+        'USER 1000\n'
+        'CMD ["node", "src/server.js"]'))
 def latest_base(doc, ctx):
     for st in _external_stages(doc.model):
         if st.unresolved:
@@ -69,7 +83,13 @@ def registry_allowed(registry, trusted):
     "`trusted-registries`; anything else bypasses its scanning and provenance checks.",
     "Use a base image from one of the trusted registries, or add the registry to "
     "`trusted-registries` in `.infra-expert.toml` if it is approved.",
-    peers=("hadolint:DL3026",))
+    peers=("hadolint:DL3026",),
+    example=(
+        'FROM docker.io/library/python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def untrusted_registry(doc, ctx):
     trusted = ctx.config.trusted_registries
     if not trusted:
@@ -109,7 +129,12 @@ _ROOT = lazy_re(r"^(?:root|0)(?::.*)?$")
     positive="Final stage runs as non-root user `{user}`",
     peers=("hadolint:DL3002", "kics:67fd0c4a-68cf-46d7-8c41-bc9fba7e40ae",
            "kics:fd54f200-402c-4333-a5a4-36ef6709af2f"),
-    example="FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001")
+    example=(
+        'FROM alpine:3.20\n'
+        'RUN adduser -D -u 10001 app\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def final_root(doc, ctx):
     df = doc.model
     final = df.final_stage
@@ -210,7 +235,12 @@ def _nonroot_base(stage):
     "Pin the digest next to the tag, `FROM python:3.12-slim@sha256:…`, and let "
     "Renovate or Dependabot update it.",
     positive="Base image `{image}` is pinned by digest",
-    example='FROM python:3.12-slim\n# fix:\nFROM python:3.12-slim@sha256:<digest>')
+    example=(
+        'FROM python:3.12-slim@sha256:2b0079146a74e23bf4ae8f6a28e1b484c6292f6fb904cbb51825b4a19812fcd8\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def digest_pin(doc, ctx):
     df = doc.model
     shipped = {id(s) for s in df.shipped_stages()}
@@ -241,7 +271,12 @@ _MINIMAL_TAG = lazy_re(r"(?:^|[-_.])(?:slim|alpine|minimal|micro|distroless|busy
     "Use a `-slim` or `-alpine` variant, a distroless or Chainguard image, or copy the "
     "build result into a small runtime stage.",
     positive="Final stage uses a small base image (`{image}`)",
-    example='FROM python:3.12\n# fix:\nFROM python:3.12-slim')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def full_base(doc, ctx):
     final = doc.model.final_stage
     if final is None or final.unresolved:
@@ -267,7 +302,16 @@ def full_base(doc, ctx):
     "on other architectures, such as a Raspberry Pi or an ARM cloud instance.",
     "Drop `--platform`, or use `--platform=$BUILDPLATFORM` for cross-compiling build "
     "stages, and choose the target with `docker buildx build --platform`.",
-    peers=("hadolint:DL3029", "kics:b16e8501-ef3c-44e1-a543-a093238099c9"))
+    peers=("hadolint:DL3029", "kics:b16e8501-ef3c-44e1-a543-a093238099c9"),
+    example=(
+        'FROM --platform=$BUILDPLATFORM golang:1.23 AS build\n'
+        'ARG TARGETOS TARGETARCH\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app .\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def fixed_platform(doc, ctx):
     for st in doc.model.stages:
         platform = st.from_.flag("platform")
@@ -281,7 +325,15 @@ def fixed_platform(doc, ctx):
     "The target platform is already the default for every stage; spelling it out adds "
     "noise and suggests a cross-compilation setup that is not there.",
     "Remove `--platform=$TARGETPLATFORM` (keep `$BUILDPLATFORM` where you mean it).",
-    peers=("hadolint:DL3065",))
+    peers=("hadolint:DL3065",),
+    example=(
+        'FROM --platform=$BUILDPLATFORM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN CGO_ENABLED=0 go build -o /out/app .\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def redundant_platform(doc, ctx):
     for st in doc.model.stages:
         platform = st.from_.flag("platform") or ""
@@ -295,7 +347,12 @@ def redundant_platform(doc, ctx):
     "build fails (or pulls an odd image) unless every caller passes `--build-arg`.",
     "Declare it before the first FROM with a sane default: `ARG BASE=python:3.12-slim`.",
     peers=("docker:UndefinedArgInFrom",),
-    example='FROM ${BASE_IMAGE}\n# fix:\nARG BASE_IMAGE=debian:12-slim\nFROM ${BASE_IMAGE}')
+    example=(
+        'ARG BASE_IMAGE=debian:12-slim\n'
+        'FROM ${BASE_IMAGE}\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def undefined_from_arg(doc, ctx):
     df = doc.model
     for st in df.stages:
@@ -320,7 +377,15 @@ _PLATFORM_NAMES = frozenset({"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGET
     "BuildKit refuses a Dockerfile in which two stages have the same name.",
     "Give every `FROM … AS name` a unique name.",
     peers=("hadolint:DL3024", "kics:f2daed12-c802-49cd-afed-fe41d0b82fed",
-           "docker:DuplicateStageName"))
+           "docker:DuplicateStageName"),
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app .\n'
+        'FROM gcr.io/distroless/base-debian12:nonroot AS runtime\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def duplicate_stage(doc, ctx):
     seen = {}
     for st in doc.model.stages:
@@ -338,7 +403,15 @@ def duplicate_stage(doc, ctx):
     "`scratch` and `context` have a meaning of their own in `FROM` and `COPY --from`; a "
     "stage with that name is ambiguous.",
     "Rename the stage (`AS build`, `AS runtime`).",
-    peers=("hadolint:DL3063", "docker:ReservedStageName"))
+    peers=("hadolint:DL3063", "docker:ReservedStageName"),
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app .\n'
+        'FROM gcr.io/distroless/base-debian12:nonroot AS runtime\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def reserved_stage(doc, ctx):
     for st in doc.model.stages:
         if st.name in ("scratch", "context"):
@@ -353,7 +426,15 @@ def reserved_stage(doc, ctx):
     "Use the name of an earlier stage, or a full image reference with a tag "
     "(`--from=nginx:1.27`).",
     peers=("hadolint:DL3022",),
-    example='FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=biuld /out/app /app   # typo: pulls biuld:latest')
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app .\n'
+        'FROM alpine:3.20\n'
+        'COPY --from=build /out/app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def copy_from_unknown(doc, ctx):
     df = doc.model
     for ins in each_instruction(df, "COPY", "ADD"):
@@ -381,7 +462,15 @@ def copy_from_unknown(doc, ctx):
     "DF013", "critical", "reliability", "`COPY --from` refers to its own stage",
     "A stage cannot copy from itself: the build fails.",
     "Copy from an earlier stage, or use a plain `COPY` from the build context.",
-    peers=("hadolint:DL3023", "kics:cdddb86f-95f6-4fc4-b5a1-483d9afceb2b"))
+    peers=("hadolint:DL3023", "kics:cdddb86f-95f6-4fc4-b5a1-483d9afceb2b"),
+    example=(
+        'FROM node:22-bookworm-slim AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN npm ci && npm run build\n'
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY --from=build /src/dist /usr/share/nginx/html\n'
+        'USER 101'))
 def copy_from_self(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         src = ins.flag("from")
@@ -395,7 +484,15 @@ def copy_from_self(doc, ctx):
     "Stage numbers shift when a stage is added; names keep the Dockerfile readable and "
     "correct through edits.",
     "Name the stage (`FROM golang:1.23 AS build`) and copy `--from=build`.",
-    peers=("kics:68a51e22-ae5a-4d48-8e87-b01a323605c9",))
+    peers=("kics:68a51e22-ae5a-4d48-8e87-b01a323605c9",),
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app .\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def copy_from_index(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         src = ins.flag("from")
@@ -409,7 +506,14 @@ def copy_from_index(doc, ctx):
     "build tools included, defeating the purpose of a multi-stage build.",
     "Copy only the build output: `COPY --from=build /app/dist /app`.",
     peers=("hadolint:DL3067",),
-    example='COPY --from=build / /\n# fix:\nCOPY --from=build /app/dist /app')
+    example=(
+        'FROM node:22-bookworm-slim AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN npm ci && npm run build\n'
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY --from=build /src/dist /usr/share/nginx/html\n'
+        'USER 101'))
 def copy_whole_fs(doc, ctx):
     for ins in each_instruction(doc.model, "COPY"):
         if not ins.has_flag("from"):
@@ -425,7 +529,12 @@ def copy_whole_fs(doc, ctx):
     "the image and cannot be checked by the orchestrator, so the pod is refused.",
     "Use the numeric id you created: `USER 10001` (optionally `10001:10001`).",
     peers=("hadolint:DL3066",),
-    example='USER app\n# fix:\nUSER 10001')
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN useradd --system --uid 10001 app\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def named_user(doc, ctx):
     final = doc.model.final_stage
     if final is None:
@@ -453,7 +562,12 @@ def named_user(doc, ctx):
     "|| exit 1`.",
     positive="Final stage defines a HEALTHCHECK",
     peers=("hadolint:DL3057", "kics:b03a748a-542d-44f4-bb86-9199ab4fd2d5"),
-    example='HEALTHCHECK --interval=30s --timeout=3s --retries=3 \\\n  CMD wget -qO- http://localhost:8080/health || exit 1')
+    example=(
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY site/ /usr/share/nginx/html/\n'
+        'USER 101\n'
+        'HEALTHCHECK --interval=30s --timeout=3s --retries=3 \\\n'
+        '  CMD wget -qO- http://localhost:8080/ || exit 1'))
 def missing_healthcheck(doc, ctx):
     final = doc.model.final_stage
     if final is None:
@@ -537,7 +651,13 @@ def _runs_service(stage):
     "Only the last HEALTHCHECK counts; the earlier ones are dead code that readers "
     "will believe.",
     "Keep a single HEALTHCHECK per stage.",
-    peers=("hadolint:DL3012",))
+    peers=("hadolint:DL3012",),
+    example=(
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY site/ /usr/share/nginx/html/\n'
+        'USER 101\n'
+        'HEALTHCHECK --interval=30s --timeout=3s \\\n'
+        '  CMD wget -qO- http://localhost:8080/ || exit 1'))
 def multiple_healthchecks(doc, ctx):
     yield from _multiple(doc.model, "HEALTHCHECK")
 
@@ -559,7 +679,12 @@ def _multiple(df, keyword):
     "end the script with `exec`.",
     peers=("hadolint:DL3025", "kics:b86987e1-6397-4619-81d5-8807f2387c79",
            "docker:JSONArgsRecommended"),
-    example='CMD python app.py\n# fix:\nCMD ["python", "app.py"]')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def shell_form_cmd(doc, ctx):
     for ins in each_instruction(doc.model, "CMD", "ENTRYPOINT"):
         if ins.json is not None or not ins.args:
@@ -575,7 +700,14 @@ def shell_form_cmd(doc, ctx):
     "DF020", "warning", "reliability", "More than one CMD in a stage",
     "Only the last CMD takes effect; the others mislead readers.",
     "Keep a single CMD per stage.",
-    peers=("hadolint:DL4003", "kics:41c195f4-fc31-4a5c-8a1b-90605538d49f"))
+    peers=("hadolint:DL4003", "kics:41c195f4-fc31-4a5c-8a1b-90605538d49f"),
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'ENTRYPOINT ["python", "app.py"]\n'
+        'CMD ["--port", "8080"]'))
 def multiple_cmd(doc, ctx):
     yield from _multiple(doc.model, "CMD")
 
@@ -584,7 +716,14 @@ def multiple_cmd(doc, ctx):
     "DF021", "warning", "reliability", "More than one ENTRYPOINT in a stage",
     "Only the last ENTRYPOINT takes effect; the others mislead readers.",
     "Keep a single ENTRYPOINT per stage.",
-    peers=("hadolint:DL4004", "kics:6938958b-3f1a-451c-909b-baeee14bdc97"))
+    peers=("hadolint:DL4004", "kics:6938958b-3f1a-451c-909b-baeee14bdc97"),
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'ENTRYPOINT ["python", "app.py"]\n'
+        'CMD ["--port", "8080"]'))
 def multiple_entrypoint(doc, ctx):
     yield from _multiple(doc.model, "ENTRYPOINT")
 
@@ -653,7 +792,11 @@ def exposed_ports(ins):
     "first, ranges (`8000-8010`) and any case of the protocol are valid.",
     "Fix the port number or protocol: `EXPOSE 8080/tcp`.",
     peers=("hadolint:DL3011", "kics:71bf8cf8-f0a1-42fa-b9d2-d10525e0a38e"),
-    example='EXPOSE 80/http\n# fix:\nEXPOSE 80/tcp')
+    example=(
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY site/ /usr/share/nginx/html/\n'
+        'USER 101\n'
+        'EXPOSE 8080/tcp'))
 def invalid_port(doc, ctx):
     for ins in each_instruction(doc.model, "EXPOSE"):
         for text, first, last in exposed_ports(ins):
@@ -666,7 +809,15 @@ def invalid_port(doc, ctx):
     "An SSH daemon in a container is one more service to patch and brute-force, with "
     "keys baked into the image; `docker exec` / `kubectl exec` already give a shell.",
     "Remove the SSH server and port 22; use `docker exec` or `kubectl exec` to get in.",
-    peers=("kics:5907595b-5b6d-4142-b173-dbb0e73fbff8",))
+    peers=("kics:5907595b-5b6d-4142-b173-dbb0e73fbff8",),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'EXPOSE 8080\n'
+        'CMD ["app"]'))
 def ssh_server(doc, ctx):
     for ins in each_instruction(doc.model, "EXPOSE"):
         for text, first, last in exposed_ports(ins):
@@ -686,7 +837,12 @@ def ssh_server(doc, ctx):
     "Use an absolute path: `WORKDIR /app`.",
     peers=("hadolint:DL3000", "kics:6b376af8-cfe8-49ab-a08d-f32de23661a4",
            "docker:WorkdirRelativePath"),
-    example='WORKDIR app\n# fix:\nWORKDIR /app')
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def relative_workdir(doc, ctx):
     for ins in each_instruction(doc.model, "WORKDIR"):
         value, unresolved = resolve(ins.args.strip().strip("\"'"), ins)
@@ -715,7 +871,14 @@ def _copy_words(args):
     "Without WORKDIR the destination is relative to `/` (or to whatever the base image "
     "set): files land somewhere unexpected.",
     "Set `WORKDIR /app` first, or copy to an absolute path.",
-    peers=("hadolint:DL3045",))
+    peers=("hadolint:DL3045",),
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY requirements.txt app.py ./\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def copy_relative_no_workdir(doc, ctx):
     for st in doc.model.stages:
         has_workdir = any(i.keyword == "WORKDIR" for s in st.inherited()
@@ -738,7 +901,13 @@ def copy_relative_no_workdir(doc, ctx):
     "otherwise the build fails.",
     "End the destination with a slash: `COPY a.txt b.txt /app/`.",
     peers=("hadolint:DL3021", "kics:6db6e0c2-32a3-4a2e-93b5-72c35f4119db"),
-    example='COPY a.txt b.txt /app\n# fix:\nCOPY a.txt b.txt /app/')
+    example=(
+        'FROM python:3.12-slim\n'
+        'COPY requirements.txt app.py /app/\n'
+        'WORKDIR /app\n'
+        'RUN pip install --no-cache-dir -r requirements.txt\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def copy_many_no_slash(doc, ctx):
     for ins in each_instruction(doc.model, "COPY", "ADD"):
         if ins.heredocs:
@@ -754,7 +923,13 @@ def copy_many_no_slash(doc, ctx):
     "MAINTAINER has been deprecated since Docker 1.13; the OCI label is what tools read.",
     "Use `LABEL org.opencontainers.image.authors=\"name <mail>\"`.",
     peers=("hadolint:DL4000", "kics:99614418-f82b-4852-a9ae-5051402b741c",
-           "docker:MaintainerDeprecated"))
+           "docker:MaintainerDeprecated"),
+    example=(
+        'FROM alpine:3.20\n'
+        'LABEL org.opencontainers.image.authors="Ops Team <ops@example.com>"\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def maintainer(doc, ctx):
     for ins in each_instruction(doc.model, "MAINTAINER"):
         yield Hit(ins.line, "`MAINTAINER`")
@@ -768,7 +943,14 @@ _LABEL_KEY = lazy_re(r"^[a-z](?:[a-z0-9.\-/_]*[a-z0-9])?$")
     "Label keys should be lower-case reverse-DNS names (`org.opencontainers.image.source`); "
     "the `com.docker.*`, `io.docker.*` and `org.dockerproject.*` namespaces are reserved.",
     "Rename the key, ideally to an OCI annotation key (`org.opencontainers.image.*`).",
-    peers=("hadolint:DL3048",))
+    peers=("hadolint:DL3048",),
+    example=(
+        'FROM alpine:3.20\n'
+        'LABEL org.opencontainers.image.source="https://github.com/example/app" \\\n'
+        '      org.opencontainers.image.licenses="MIT"\n'
+        'COPY --chmod=755 app /usr/local/bin/app\n'
+        'USER 10001\n'
+        'CMD ["app"]'))
 def label_key(doc, ctx):
     for ins in each_instruction(doc.model, "LABEL"):
         for key, _ in label_pairs(ins.args):
@@ -785,7 +967,14 @@ def label_key(doc, ctx):
     "A (usually empty), not 1.",
     "Split it into two ENV instructions.",
     peers=("hadolint:DL3044",),
-    example='ENV APP_HOME=/app APP_BIN=$APP_HOME/bin\n# fix:\nENV APP_HOME=/app\nENV APP_BIN=$APP_HOME/bin')
+    example=(
+        'FROM python:3.12-slim\n'
+        'ENV APP_HOME=/app\n'
+        'ENV APP_BIN=$APP_HOME/bin\n'
+        'WORKDIR $APP_HOME\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def env_self_reference(doc, ctx):
     for ins in each_instruction(doc.model, "ENV"):
         pairs = env_pairs(ins.args)
@@ -801,7 +990,15 @@ def env_self_reference(doc, ctx):
     "DF033", "critical", "reliability", "Forbidden instruction inside ONBUILD",
     "`ONBUILD ONBUILD`, `ONBUILD FROM` and `ONBUILD MAINTAINER` are refused by the builder.",
     "Remove it, or move the instruction out of ONBUILD.",
-    peers=("hadolint:DL3043",))
+    peers=("hadolint:DL3043",),
+    example=(
+        'FROM node:22-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'ONBUILD COPY package.json package-lock.json ./\n'
+        'ONBUILD RUN npm ci --omit=dev\n'
+        'ONBUILD COPY . .\n'
+        'USER 1000\n'
+        'CMD ["node", "server.js"]'))
 def onbuild_forbidden(doc, ctx):
     for ins in doc.model.instructions:
         if ins.inner is not None and ins.inner.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
@@ -813,7 +1010,15 @@ def onbuild_forbidden(doc, ctx):
     "Only ARG (and comments or directives) may come before the first FROM; anything else "
     "fails the build.",
     "Start the file with `FROM` (optionally preceded by `ARG`s used in FROM).",
-    peers=("hadolint:DL3061",))
+    peers=("hadolint:DL3061",),
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'ARG NODE_VERSION=22\n'
+        'FROM node:${NODE_VERSION}-bookworm-slim\n'
+        'WORKDIR /app\n'
+        'COPY server.js .\n'
+        'USER 1000\n'
+        'CMD ["node", "server.js"]'))
 def first_instruction(doc, ctx):
     for ins in doc.model.instructions:
         if ins.keyword == "FROM":
@@ -833,7 +1038,15 @@ def _problems(doc, codes):
     "DF035", "critical", "reliability", "Unknown instruction",
     "The builder stops at an instruction it does not know.",
     "Fix the spelling, or remove the line (a continuation `\\` missing on the line "
-    "before is a common cause).")
+    "before is a common cause).",
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'RUN pip install --no-cache-dir flask==3.0.3 \\\n'
+        '    gunicorn==22.0.0\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["gunicorn", "app:app"]'))
 def unknown_instruction(doc, ctx):
     yield from _problems(doc, ("unknown-instruction",))
 
@@ -843,7 +1056,13 @@ def unknown_instruction(doc, ctx):
     "A flag the builder does not know fails the build, or needs a newer `# syntax=` "
     "frontend than the one you use. infra-expert reads on and reviews the rest.",
     "Check the spelling against the Dockerfile reference, or pin a `# syntax=` "
-    "frontend that supports the flag.")
+    "frontend that supports the flag.",
+    example=(
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY --chown=root:root --chmod=644 app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def unknown_flag(doc, ctx):
     yield from _problems(doc, ("unknown-flag",))
 
@@ -852,7 +1071,15 @@ def unknown_flag(doc, ctx):
     "DF037", "suggestion", "reliability", "Parser directive problem",
     "Directives (`# syntax=`, `# escape=`, `# check=`) only work at the very top of the "
     "file, once each; anything else is a comment that does not do what it says.",
-    "Put directives first, before any comment, blank line or instruction, once each.")
+    "Put directives first, before any comment, blank line or instruction, once each.",
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        '# escape=\\\n'
+        'FROM python:3.12-slim\n'
+        'WORKDIR /app\n'
+        'COPY app.py .\n'
+        'USER 10001\n'
+        'CMD ["python", "app.py"]'))
 def directive_problem(doc, ctx):
     yield from _problems(doc, ("unknown-directive", "duplicate-directive", "bad-escape"))
     seen_instruction = False
@@ -872,7 +1099,17 @@ def directive_problem(doc, ctx):
     "A heredoc without its terminator swallows the rest of the file, and a continuation "
     "at the end of the file joins nothing: the build fails or runs something else.",
     "Add the terminator line (exactly the delimiter, alone on its line) or remove the "
-    "trailing escape character.")
+    "trailing escape character.",
+    example=(
+        '# syntax=docker/dockerfile:1\n'
+        'FROM debian:12-slim\n'
+        'RUN <<EOF\n'
+        'set -eux\n'
+        'apt-get update\n'
+        'apt-get install -y --no-install-recommends curl\n'
+        'rm -rf /var/lib/apt/lists/*\n'
+        'EOF\n'
+        'USER 10001'))
 def unterminated(doc, ctx):
     yield from _problems(doc, ("unterminated-heredoc", "continuation-eof"))
 
@@ -884,7 +1121,15 @@ def unterminated(doc, ctx):
     "and grep.",
     "Write all instructions in upper case, and stage names in lower case.",
     peers=("docker:ConsistentInstructionCasing", "docker:FromAsCasing",
-           "docker:StageNameCasing"))
+           "docker:StageNameCasing"),
+    example=(
+        'FROM golang:1.23 AS build\n'
+        'WORKDIR /src\n'
+        'COPY . .\n'
+        'RUN go build -o /out/app .\n'
+        'FROM gcr.io/distroless/static-debian12:nonroot\n'
+        'COPY --from=build /out/app /app\n'
+        'ENTRYPOINT ["/app"]'))
 def instruction_casing(doc, ctx):
     instructions = list(doc.model.all_instructions())
     upper = sum(1 for i in instructions if i.written.isupper())
@@ -909,6 +1154,13 @@ def instruction_casing(doc, ctx):
     "BuildKit warns about empty continuation lines and a future version will refuse "
     "them; they also hide where an instruction really ends.",
     "Remove the empty line, or end the instruction before it.",
-    peers=("docker:NoEmptyContinuation",))
+    peers=("docker:NoEmptyContinuation",),
+    example=(
+        'FROM debian:12-slim\n'
+        'RUN apt-get update \\\n'
+        ' && apt-get install -y --no-install-recommends curl \\\n'
+        ' && rm -rf /var/lib/apt/lists/*\n'
+        'USER 10001\n'
+        'CMD ["bash"]'))
 def empty_continuation(doc, ctx):
     yield from _problems(doc, ("empty-continuation",))

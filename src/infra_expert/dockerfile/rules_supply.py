@@ -132,7 +132,13 @@ def _uses(cmd, saved):
     "Pin the version in the URL and check its checksum before using it: `curl -fsSLo "
     "/tmp/tool.tgz <url> && echo \"<sha256>  /tmp/tool.tgz\" | sha256sum -c - && tar …`, "
     "or use `ADD --checksum=sha256:<sha> <url>`.",
-    example='RUN curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/release/v1.31.0/bin/linux/amd64/kubectl \\\n && chmod +x /usr/local/bin/kubectl\n# fix:\nRUN curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/release/v1.31.0/bin/linux/amd64/kubectl \\\n && echo "<sha256>  /usr/local/bin/kubectl" | sha256sum -c - \\\n && chmod +x /usr/local/bin/kubectl')
+    example=(
+        'FROM debian:12-slim\n'
+        'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+        'RUN curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/release/v1.31.0/bin/linux/amd64/kubectl \\\n'
+        ' && echo "<sha256>  /usr/local/bin/kubectl" | sha256sum -c - \\\n'
+        ' && chmod +x /usr/local/bin/kubectl\n'
+        'USER 10001'))
 def unverified_download(doc, ctx):
     for ins in each_instruction(doc.model, "RUN"):
         cmds = [c for c, _ in run_commands(ins)]
@@ -212,7 +218,11 @@ def _pid1_problem(script):
     "Run one process per container in the foreground with `exec` (`CMD [\"nginx\", "
     "\"-g\", \"daemon off;\"]`, `exec app` at the end of an entrypoint script), or use "
     "an init that supervises several (`tini`, `s6-overlay`, `supervisord`).",
-    example='CMD ["sh", "-c", "worker & exec app"]\n# fix: one process per container\nCMD ["app"]')
+    example=(
+        'FROM nginxinc/nginx-unprivileged:1.27-alpine\n'
+        'COPY nginx.conf /etc/nginx/nginx.conf\n'
+        'USER 101\n'
+        'CMD ["nginx", "-g", "daemon off;"]'))
 def pid1_wrapper(doc, ctx):
     df = doc.model
     final = df.final_stage

@@ -7,7 +7,7 @@ import re
 
 from infra_expert.domain import Domain
 from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
-from infra_expert.kubernetes import rules_batch, rules_gitops
+from infra_expert.kubernetes import rules_batch, rules_gitops, rules_logging
 from infra_expert.kubernetes.model import cname, containers_of, each_container, each_pod
 from infra_expert.kubernetes.model import load_manifest
 from infra_expert.lazyre import lazy_re
@@ -17,7 +17,7 @@ from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
 RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules,
-            rules_batch.rules, rules_gitops.rules)
+            rules_batch.rules, rules_gitops.rules, rules_logging.rules)
 
 # Concepts of the reference table (polaris, kube-score, kube-linter, checkov) with no rule
 # here, and why (printed in docs/rules.md).
@@ -67,7 +67,7 @@ def load_all(docs, ctx):
     if kustomizations:
         from infra_expert.kubernetes.kustomize import render_all
         manifests = [d for d in docs if d.kind == "manifest"]
-        ctx.cache.setdefault("notices", []).extend(render_all(kustomizations, manifests, ctx))
+        ctx.notices.extend(render_all(kustomizations, manifests, ctx))
     return failures
 
 
@@ -343,4 +343,5 @@ DOMAIN = Domain(
               ("K8001", "CPU request"), ("K8002", "memory request"),
               ("K8003", "memory limit")),
     resources=resources, show_resources=show_resources, fence="yaml",
-    not_covered=NOT_COVERED)
+    not_covered=NOT_COVERED,
+    example_names=("manifest.yaml", "kustomization.yaml", "Chart.yaml"))

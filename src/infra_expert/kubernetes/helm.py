@@ -47,7 +47,16 @@ def _helm(doc, kind):
     "A range (`^1.2.0`, `*`) in `dependencies` resolves to whatever is newest at `helm "
     "dependency update`; without a committed `Chart.lock` two installs of the same chart "
     "get different subcharts.",
-    "Pin exact versions, or commit the `Chart.lock` that `helm dependency update` writes.")
+    "Pin exact versions, or commit the `Chart.lock` that `helm dependency update` writes.",
+    example=(
+        '# Chart.yaml\n'
+        'apiVersion: v2\n'
+        'name: shop\n'
+        'version: 1.4.2\n'
+        'dependencies:\n'
+        '  - name: postgresql\n'
+        '    version: 15.5.38\n'
+        '    repository: oci://registry-1.docker.io/bitnamicharts'))
 def chart_dependencies(doc, ctx):
     chart = _helm(doc, "chart")
     if chart is None or os.path.isfile(os.path.join(os.path.dirname(doc.abspath), "Chart.lock")):
@@ -79,7 +88,12 @@ def _image_blocks(node, path=()):
     "`tag: latest` in the chart's values deploys whatever was pushed last, differently on "
     "every node and every reinstall. (An empty tag usually means the chart's `appVersion`, "
     "which is pinned, and is not reported.)",
-    "Set a version tag (or leave it empty to follow `appVersion`).")
+    "Set a version tag (or leave it empty to follow `appVersion`).",
+    example=(
+        '# values.yaml\n'
+        'image:\n'
+        '  repository: ghcr.io/example/shop\n'
+        '  tag: "1.4.2"'))
 def values_latest(doc, ctx):
     values = _helm(doc, "values")
     if values is None:
@@ -93,7 +107,12 @@ def values_latest(doc, ctx):
     "K8080", "suggestion", "reliability", "Chart values set no default resources",
     "`resources: {}` in values means every install without overrides runs without requests "
     "or limits.",
-    "Give sensible default `requests` (and a memory limit) in values.yaml.")
+    "Give sensible default `requests` (and a memory limit) in values.yaml.",
+    example=(
+        '# values.yaml\n'
+        'resources:\n'
+        '  requests: {cpu: 100m, memory: 128Mi}\n'
+        '  limits: {memory: 256Mi}'))
 def values_resources(doc, ctx):
     values = _helm(doc, "values")
     if values is None:

@@ -438,10 +438,15 @@ def _reason(code, err):
 
 
 # ---------------------------------------------------------------------- the review ----
+def _entries(ctx):
+    """{id(kustomization document): its top mapping}."""
+    return {}
+
+
 def entries(doc, ctx):
     """A kustomization file's top mapping ({} when it does not parse), parsed once per
     run for the render and the rules that read it."""
-    cache = ctx.cache.setdefault("kustomization-entries", {})
+    cache = ctx.index(_entries)
     if id(doc) not in cache:
         try:
             docs = load_all(doc.text, doc.path)

@@ -42,7 +42,25 @@ def _job_spec(obj):
     "Co-locate the Job with a required `podAffinity` on the workload's labels "
     "(`topologyKey: kubernetes.io/hostname`), use a ReadWriteMany volume, or back up "
     "through the application or a volume snapshot instead.",
-    example='affinity:\n  podAffinity:\n    requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: nextcloud}}\n        topologyKey: kubernetes.io/hostname')
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: CronJob\n'
+        'metadata:\n'
+        '  name: backup\n'
+        'spec:\n'
+        '  schedule: "0 2 * * *"\n'
+        '  concurrencyPolicy: Forbid\n'
+        '  jobTemplate:\n'
+        '    spec:\n'
+        '      template:\n'
+        '        spec:\n'
+        '          restartPolicy: OnFailure\n'
+        '          affinity:\n'
+        '            podAffinity:\n'
+        '              requiredDuringSchedulingIgnoredDuringExecution:\n'
+        '                - labelSelector: {matchLabels: {app: nextcloud}}\n'
+        '                  topologyKey: kubernetes.io/hostname\n'
+        '          containers: [{name: backup, image: "ghcr.io/example/backup:1.4.2"}]'))
 def rwo_shared_with_job(doc, ctx):
     index = run_index(ctx)
 
@@ -88,7 +106,22 @@ def rwo_shared_with_job(doc, ctx):
     "retried nor failed. Jobs with neither are not reported.",
     "Set `activeDeadlineSeconds` on the Job (in `jobTemplate.spec` of a CronJob) to a "
     "generous upper bound of a normal run.",
-    example='jobTemplate:\n  spec:\n    activeDeadlineSeconds: 3600\n    backoffLimit: 2')
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: CronJob\n'
+        'metadata:\n'
+        '  name: report\n'
+        'spec:\n'
+        '  schedule: "0 3 * * *"\n'
+        '  concurrencyPolicy: Forbid\n'
+        '  jobTemplate:\n'
+        '    spec:\n'
+        '      activeDeadlineSeconds: 3600\n'
+        '      backoffLimit: 2\n'
+        '      template:\n'
+        '        spec:\n'
+        '          restartPolicy: OnFailure\n'
+        '          containers: [{name: report, image: "ghcr.io/example/report:1.4.2"}]'))
 def job_no_deadline(doc, ctx):
     for obj in doc.model.objects:
         if obj.kind not in _BATCH:

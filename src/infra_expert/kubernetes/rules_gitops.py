@@ -54,7 +54,18 @@ def _loose(version):
     "of a Git source is the normal GitOps practice and is not reported.)",
     "Pin an exact chart version (`version: 5.1.0`, `ref.tag: 5.1.0`, `targetRevision: "
     "5.1.0`) and let Renovate or Dependabot propose upgrades.",
-    example='spec:\n  chart:\n    spec:\n      chart: app-template\n      version: 4.3.0')
+    example=(
+        'apiVersion: helm.toolkit.fluxcd.io/v2\n'
+        'kind: HelmRelease\n'
+        'metadata:\n'
+        '  name: app\n'
+        'spec:\n'
+        '  interval: 1h\n'
+        '  chart:\n'
+        '    spec:\n'
+        '      chart: app-template\n'
+        '      version: 4.3.0\n'
+        '      sourceRef: {kind: HelmRepository, name: bjw-s}'))
 def chart_unpinned(doc, ctx):
     index = run_index(ctx)
     for obj in doc.model.objects:
@@ -105,7 +116,17 @@ def chart_unpinned(doc, ctx):
     "to sync an empty application by default for exactly this reason.",
     "Remove `allowEmpty: true` (the default is false); keep `prune: true` only with that "
     "safeguard.",
-    example='syncPolicy:\n  automated:\n    prune: true\n    selfHeal: true')
+    example=(
+        'apiVersion: argoproj.io/v1alpha1\n'
+        'kind: Application\n'
+        'metadata:\n'
+        '  name: shop\n'
+        'spec:\n'
+        '  project: default\n'
+        '  source: {repoURL: "https://github.com/example/deploy", path: shop, targetRevision: main}\n'
+        '  destination: {server: "https://kubernetes.default.svc", namespace: shop}\n'
+        '  syncPolicy:\n'
+        '    automated: {prune: true, selfHeal: true}'))
 def argo_prune_empty(doc, ctx):
     for obj in doc.model.objects:
         if obj.kind not in ("Application", "ApplicationSet") \
@@ -225,16 +246,13 @@ def _targets(target, obj):
              or _selects(target["annotationSelector"], notes))
 
 
-def _central(ctx):
+def _remediation(ctx):
     """Patches of the run that set remediation or drift detection on HelmReleases:
     (flux, folders, deployers). `flux`: [(retries, drift, target, outer)] from Flux
     Kustomizations, for any release of the run; `folders`: {folder: [covers]} from
     kustomize files, for the releases in that folder or below; `deployers`: [(folder,
     Kustomization)], the folder a Flux Kustomization's `spec.path` names, found as the
     nearest folder above the Kustomization's file that holds that path."""
-    cached = ctx.cache.get("flux-remediation")
-    if cached is not None:
-        return cached
     flux, folders, deployers = [], {}, []
     docs = [d for d in ctx.documents if d.domain == "kubernetes"
             and hasattr(d.model, "objects")]
@@ -284,7 +302,6 @@ def _central(ctx):
         inherited = [c for part in parts for c in own.get(part, ([], []))[0]]
         if covers or inherited:
             folders[here] = covers + inherited
-    ctx.cache["flux-remediation"] = (flux, folders, deployers)
     return flux, folders, deployers
 
 
@@ -303,16 +320,24 @@ def _central(ctx):
     "RetryOnFailure`, once for all releases: a Flux Kustomization patch with `target: "
     "{kind: HelmRelease}`. `driftDetection.mode: warn` (then `enabled`) fits in the same "
     "patch.",
-    example="spec:\n  patches:\n    - target:\n        kind: HelmRelease\n      patch: |\n"
-            "        apiVersion: helm.toolkit.fluxcd.io/v2\n        kind: HelmRelease\n"
-            "        metadata:\n          name: _\n        spec:\n          install:\n"
-            "            remediation:\n              retries: 3\n          upgrade:\n"
-            "            remediation:\n              retries: 3\n")
+    example=(
+        'apiVersion: helm.toolkit.fluxcd.io/v2\n'
+        'kind: HelmRelease\n'
+        'metadata:\n'
+        '  name: app\n'
+        'spec:\n'
+        '  interval: 1h\n'
+        '  chart:\n'
+        '    spec: {chart: app-template, version: 4.3.0, sourceRef: {kind: HelmRepository, name: bjw-s}}\n'
+        '  install:\n'
+        '    remediation: {retries: 3}\n'
+        '  upgrade:\n'
+        '    remediation: {retries: 3, remediateLastFailure: true}'))
 def release_not_retried(doc, ctx):
     releases = [o for o in doc.model.objects if _flux(o, "HelmRelease")]
     if not releases:
         return
-    flux, folders, deployers = _central(ctx)
+    flux, folders, deployers = ctx.index(_remediation)
     here = os.path.dirname(os.path.abspath(doc.abspath))
 
     def under(folder):

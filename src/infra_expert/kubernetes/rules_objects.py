@@ -39,7 +39,16 @@ def _pods_in(ctx, namespace):
     "K8040", "critical", "reliability", "Manifest cannot be read",
     "Invalid YAML or a document without `apiVersion`/`kind`: `kubectl apply` refuses the "
     "file.",
-    "Fix the reported line (`kubectl apply --dry-run=client -f FILE` shows the same).")
+    "Fix the reported line (`kubectl apply --dry-run=client -f FILE` shows the same).",
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def unreadable(doc, ctx):
     for line, message in doc.model.problems:
         yield Hit(line, message)
@@ -97,7 +106,16 @@ def _grants(rule, group, resource, verbs):
     "Bind a Role with the few verbs and resources needed, in its namespace.",
     peers=("polaris:clusterrolebindingClusterAdmin",
            "polaris:rolebindingClusterAdminClusterRole", "polaris:rolebindingClusterAdminRole",
-           "kube-linter:cluster-admin-role-binding"))
+           "kube-linter:cluster-admin-role-binding"),
+    example=(
+        'apiVersion: rbac.authorization.k8s.io/v1\n'
+        'kind: RoleBinding\n'
+        'metadata:\n'
+        '  name: deployer\n'
+        '  namespace: shop\n'
+        'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}\n'
+        'subjects:\n'
+        '  - {kind: ServiceAccount, name: deployer, namespace: shop}'))
 def cluster_admin(doc, ctx):
     """Edge cases: RoleBindings count too (a RoleBinding to the `cluster-admin`
     ClusterRole is admin of that namespace); Kubernetes' own `cluster-admin` binding to
@@ -112,7 +130,17 @@ def cluster_admin(doc, ctx):
     "K8042", "warning", "security", "Wildcard in RBAC rules",
     "`*` in verbs, resources or API groups grants everything, including kinds added later.",
     "List the verbs and resources explicitly.",
-    peers=("kube-linter:wildcard-in-rules", "checkov:CKV_K8S_49"))
+    peers=("kube-linter:wildcard-in-rules", "checkov:CKV_K8S_49"),
+    example=(
+        'apiVersion: rbac.authorization.k8s.io/v1\n'
+        'kind: Role\n'
+        'metadata:\n'
+        '  name: deployer\n'
+        '  namespace: shop\n'
+        'rules:\n'
+        '  - apiGroups: [apps]\n'
+        '    resources: [deployments]\n'
+        '    verbs: [get, list, patch]'))
 def wildcard_rules(doc, ctx):
     """Edge cases (kube-linter wildcard-in-rules, checkov CKV_K8S_49): `*` in verbs,
     resources or apiGroups, one finding per rule; the built-in ClusterRoles
@@ -133,7 +161,17 @@ def wildcard_rules(doc, ctx):
     peers=("polaris:clusterrolePodExecAttach", "polaris:rolePodExecAttach",
            "polaris:clusterrolebindingPodExecAttach",
            "polaris:rolebindingClusterRolePodExecAttach", "polaris:rolebindingRolePodExecAttach",
-           "checkov:CKV2_K8S_2"))
+           "checkov:CKV2_K8S_2"),
+    example=(
+        'apiVersion: rbac.authorization.k8s.io/v1\n'
+        'kind: Role\n'
+        'metadata:\n'
+        '  name: pod-reader\n'
+        '  namespace: shop\n'
+        'rules:\n'
+        '  - apiGroups: [""]\n'
+        '    resources: [pods, pods/log]\n'
+        '    verbs: [get, list, watch]'))
 def pod_exec(doc, ctx):
     """Edge cases (polaris *PodExecAttach, checkov CKV2_K8S_2): `pods/exec`, `pods/attach`
     and `nodes/proxy` with `create` (or `get`, which older API servers used for exec), in
@@ -154,7 +192,18 @@ def pod_exec(doc, ctx):
     "K8044", "suggestion", "security", "RBAC grants read access to Secrets",
     "Reading Secrets cluster- or namespace-wide exposes every credential stored there.",
     "Limit it with `resourceNames` to the Secrets the workload needs.",
-    peers=("kube-linter:access-to-secrets", "checkov:CKV2_K8S_5"))
+    peers=("kube-linter:access-to-secrets", "checkov:CKV2_K8S_5"),
+    example=(
+        'apiVersion: rbac.authorization.k8s.io/v1\n'
+        'kind: Role\n'
+        'metadata:\n'
+        '  name: app-secrets\n'
+        '  namespace: shop\n'
+        'rules:\n'
+        '  - apiGroups: [""]\n'
+        '    resources: [secrets]\n'
+        '    resourceNames: [app-db]\n'
+        '    verbs: [get]'))
 def read_secrets(doc, ctx):
     """Edge cases (kube-linter access-to-secrets, checkov CKV2_K8S_5): `get`, `list` or
     `watch` on `secrets` of the core API group, wildcards included (`resources: ["*"]`,
@@ -173,7 +222,17 @@ def read_secrets(doc, ctx):
     "These verbs let the holder give itself any permission.",
     "Remove them; only cluster administrators need them.",
     peers=("checkov:CKV_K8S_155", "checkov:CKV_K8S_156", "checkov:CKV_K8S_157",
-           "checkov:CKV_K8S_158"))
+           "checkov:CKV_K8S_158"),
+    example=(
+        'apiVersion: rbac.authorization.k8s.io/v1\n'
+        'kind: Role\n'
+        'metadata:\n'
+        '  name: deployer\n'
+        '  namespace: shop\n'
+        'rules:\n'
+        '  - apiGroups: [rbac.authorization.k8s.io]\n'
+        '    resources: [rolebindings]\n'
+        '    verbs: [get, list]'))
 def escalate(doc, ctx):
     """Edge cases (checkov CKV_K8S_155–158): `escalate`/`bind` on roles or clusterroles,
     `impersonate` on users, groups or serviceaccounts; `verbs: ["*"]` grants them too when
@@ -196,7 +255,20 @@ def escalate(doc, ctx):
     "Traffic to the Ingress is plain HTTP: logins and cookies cross the network in clear.",
     "Add a `tls:` section with the hosts and a certificate Secret (cert-manager issues "
     "them).",
-    peers=("polaris:tlsSettingsMissing",))
+    peers=("polaris:tlsSettingsMissing",),
+    example=(
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: Ingress\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  tls:\n'
+        '    - {hosts: [shop.example.com], secretName: shop-tls}\n'
+        '  rules:\n'
+        '    - host: shop.example.com\n'
+        '      http:\n'
+        '        paths:\n'
+        '          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}'))
 def ingress_tls(doc, ctx):
     for obj in _of(doc, "Ingress"):
         if not _spec(obj).get("tls"):
@@ -221,7 +293,28 @@ def _ingress_backends(obj):
     "The Ingress sends traffic to a Service that none of the reviewed manifests defines: a "
     "typo gives 503s. (It may exist elsewhere; the finding says what was checked.)",
     "Fix the Service name, or review it together with the manifests that define it.",
-    peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"))
+    peers=("kube-score:ingress-targets-service", "kube-linter:dangling-ingress"),
+    example=(
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: Ingress\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  tls:\n'
+        '    - {hosts: [shop.example.com], secretName: shop-tls}\n'
+        '  rules:\n'
+        '    - host: shop.example.com\n'
+        '      http:\n'
+        '        paths:\n'
+        '          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {app: web}\n'
+        '  ports: [{port: 80}]'))
 def ingress_backend(doc, ctx):
     index = run_index(ctx)
     services = index.cached("services", lambda: {(_ns(ctx, o), o.name)
@@ -242,7 +335,26 @@ def ingress_backend(doc, ctx):
     "No workload in the reviewed files has the labels the Service selects: it has no "
     "endpoints and every request fails.",
     "Make the selector match the pod template labels (or review the workload with it).",
-    peers=("kube-score:service-targets-pod", "kube-linter:dangling-service"))
+    peers=("kube-score:service-targets-pod", "kube-linter:dangling-service"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {app: web}\n'
+        '  ports: [{port: 80, targetPort: http}]\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        '  labels: {app: web}\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports: [{name: http, containerPort: 80}]'))
 def service_selects(doc, ctx):
     for obj in _of(doc, "Service"):
         selector = _spec(obj).get("selector")
@@ -260,7 +372,16 @@ def service_selects(doc, ctx):
     "bypassing the Ingress and its TLS and authentication.",
     "Use a ClusterIP Service behind the Ingress; restrict `loadBalancerSourceRanges` if a "
     "LoadBalancer is really needed.",
-    peers=("kube-score:service-type", "kube-linter:exposed-services"))
+    peers=("kube-score:service-type", "kube-linter:exposed-services"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  type: ClusterIP\n'
+        '  selector: {app: web}\n'
+        '  ports: [{port: 80, targetPort: 8080}]'))
 def exposed_service(doc, ctx):
     for obj in _of(doc, "Service"):
         kind = _spec(obj).get("type")
@@ -274,7 +395,26 @@ def exposed_service(doc, ctx):
     "A named `targetPort` must match a `ports[].name` of the selected containers; otherwise "
     "the Service has no usable endpoint.",
     "Use the container port's name or number.",
-    peers=("kube-score:container-ports-check", "kube-linter:invalid-target-ports"))
+    peers=("kube-score:container-ports-check", "kube-linter:invalid-target-ports"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {app: web}\n'
+        '  ports: [{port: 80, targetPort: http}]\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        '  labels: {app: web}\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports: [{name: http, containerPort: 80}]'))
 def target_port(doc, ctx):
     for obj in _of(doc, "Service"):
         selector = _spec(obj).get("selector")
@@ -299,7 +439,15 @@ def target_port(doc, ctx):
     "Port 22 in a container or Service means an SSH server inside the cluster: one more "
     "credential surface, usually unnecessary with `kubectl exec`.",
     "Remove the SSH server and the port.",
-    peers=("kube-linter:ssh-port",))
+    peers=("kube-linter:ssh-port",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {app: web}\n'
+        '  ports: [{name: https, port: 443, targetPort: 8443}]'))
 def ssh_port(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for c, _ in containers_of(pod, init=False):
@@ -317,7 +465,28 @@ def ssh_port(doc, ctx):
     "A StatefulSet's pods get stable DNS names only through a headless Service "
     "(`clusterIP: None`) named in `serviceName`.",
     "Create the headless Service, or fix `serviceName`.",
-    peers=("kube-score:statefulset-has-servicename",))
+    peers=("kube-score:statefulset-has-servicename",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: db\n'
+        'spec:\n'
+        '  clusterIP: None\n'
+        '  selector: {app: db}\n'
+        '  ports: [{port: 5432}]\n'
+        '---\n'
+        'apiVersion: apps/v1\n'
+        'kind: StatefulSet\n'
+        'metadata:\n'
+        '  name: db\n'
+        'spec:\n'
+        '  serviceName: db\n'
+        '  selector: {matchLabels: {app: db}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: db}}\n'
+        '    spec:\n'
+        '      containers: [{name: db, image: "postgres:16.4"}]'))
 def statefulset_service(doc, ctx):
     index = run_index(ctx)
     services = index.cached("services-by-name", lambda: {(_ns(ctx, o), o.name): o
@@ -336,7 +505,20 @@ def statefulset_service(doc, ctx):
     "`configuration-snippet`/`server-snippet` inject raw nginx configuration; they were the "
     "vector of CVE-2021-25742 (reading other tenants' secrets).",
     "Use the dedicated annotations instead, and keep `allow-snippet-annotations: false`.",
-    peers=("checkov:CKV_K8S_152", "checkov:CKV_K8S_153", "checkov:CKV_K8S_154"))
+    peers=("checkov:CKV_K8S_152", "checkov:CKV_K8S_153", "checkov:CKV_K8S_154"),
+    example=(
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: Ingress\n'
+        'metadata:\n'
+        '  name: web\n'
+        '  annotations:\n'
+        '    nginx.ingress.kubernetes.io/proxy-body-size: 10m\n'
+        'spec:\n'
+        '  ingressClassName: nginx\n'
+        '  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n'
+        '  rules:\n'
+        '    - host: shop.example.com\n'
+        '      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}'))
 def nginx_snippets(doc, ctx):
     for obj in _of(doc, "Ingress"):
         for key in obj.annotations():
@@ -355,7 +537,24 @@ def nginx_snippets(doc, ctx):
     "covering) policies count.",
     "Add a default-deny policy per namespace and allow the flows the app needs.",
     peers=("polaris:missingNetworkPolicy", "kube-score:pod-networkpolicy",
-           "kube-linter:non-isolated-pod", "checkov:CKV2_K8S_6"))
+           "kube-linter:non-isolated-pod", "checkov:CKV2_K8S_6"),
+    example=(
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: NetworkPolicy\n'
+        'metadata:\n'
+        '  name: default-deny\n'
+        'spec:\n'
+        '  podSelector: {}\n'
+        '  policyTypes: [Ingress, Egress]\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def network_policy(doc, ctx):
     index = run_index(ctx)
     policies = [p for kind in _POLICY_KINDS for p in index.of(kind)]
@@ -459,7 +658,23 @@ def _calico_selects(expr, labels, known=None):
     "label typo.",
     "Fix the podSelector labels.",
     peers=("kube-score:networkpolicy-targets-pod", "kube-linter:dangling-networkpolicy",
-           "kube-linter:dangling-networkpolicypeer-podselector"))
+           "kube-linter:dangling-networkpolicypeer-podselector"),
+    example=(
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: NetworkPolicy\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  podSelector: {matchLabels: {app: web}}\n'
+        '  ingress: [{ports: [{port: 80}]}]\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        '  labels: {app: web}\n'
+        'spec:\n'
+        '  containers: [{name: web, image: "nginx:1.27.2"}]'))
 def dangling_policy(doc, ctx):
     index = run_index(ctx)
     for obj in _of(doc, "NetworkPolicy"):
@@ -485,7 +700,15 @@ def dangling_policy(doc, ctx):
     "ConfigMaps are not secret: readable by anyone with `get configmaps`, printed in logs "
     "and dashboards.",
     "Move the value to a Secret (from a secret manager, Sealed Secrets or SOPS).",
-    peers=("polaris:sensitiveConfigmapContent",))
+    peers=("polaris:sensitiveConfigmapContent",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: ConfigMap\n'
+        'metadata:\n'
+        '  name: app\n'
+        'data:\n'
+        '  LOG_LEVEL: info\n'
+        '  DATABASE_HOST: db.shop.svc'))
 def configmap_secret(doc, ctx):
     for obj in _of(doc, "ConfigMap"):
         data = obj.data.get("data")
@@ -502,7 +725,16 @@ def configmap_secret(doc, ctx):
     "K8057", "warning", "security", "Secret values committed in the manifest",
     "A Secret's `data` is only base64, not encryption: committed to git it is readable by "
     "everyone with the repository.",
-    "Generate Secrets outside git (External Secrets, Sealed Secrets, SOPS) or from the CI.")
+    "Generate Secrets outside git (External Secrets, Sealed Secrets, SOPS) or from the CI.",
+    example=(
+        'apiVersion: bitnami.com/v1alpha1\n'
+        'kind: SealedSecret\n'
+        'metadata:\n'
+        '  name: db\n'
+        '  namespace: shop\n'
+        'spec:\n'
+        '  encryptedData:\n'
+        '    password: AgA...  # kubeseal output, safe to commit'))
 def committed_secret(doc, ctx):
     """Values encrypted with SOPS (`ENC[…]`, with the file's `sops:` metadata) are what the
     fix recommends: only plain values are said, and counted."""
@@ -540,7 +772,19 @@ def _hpa_target(hpa):
     "Run 2 or more replicas (with a PodDisruptionBudget and anti-affinity), or an HPA with "
     "`minReplicas: 2`.",
     peers=("polaris:deploymentMissingReplicas", "kube-score:deployment-replicas",
-           "kube-linter:minimum-three-replicas"))
+           "kube-linter:minimum-three-replicas"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  replicas: 3\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def single_replica(doc, ctx):
     scaled = run_index(ctx).cached("hpa-names", lambda: {(_ns(ctx, h), _hpa_target(h)[1])
                                                          for h in _hpas(ctx)})
@@ -557,7 +801,27 @@ def single_replica(doc, ctx):
     "scales.",
     "Use `minReplicas: 2` or more, and a `maxReplicas` above it.",
     peers=("polaris:hpaMinAvailability", "polaris:hpaMaxAvailability",
-           "kube-score:horizontalpodautoscaler-replicas", "kube-linter:hpa-minimum-three-replicas"))
+           "kube-score:horizontalpodautoscaler-replicas", "kube-linter:hpa-minimum-three-replicas"),
+    example=(
+        'apiVersion: autoscaling/v2\n'
+        'kind: HorizontalPodAutoscaler\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n'
+        '  minReplicas: 2\n'
+        '  maxReplicas: 6\n'
+        '---\n'
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def hpa_bounds(doc, ctx):
     for obj in _of(doc, "HorizontalPodAutoscaler"):
         spec = _spec(obj)
@@ -574,7 +838,27 @@ def hpa_bounds(doc, ctx):
     "scales nothing.",
     "Fix `scaleTargetRef` (kind and name), or review it with the workload.",
     peers=("kube-score:horizontalpodautoscaler-has-target",
-           "kube-linter:dangling-horizontalpodautoscaler"))
+           "kube-linter:dangling-horizontalpodautoscaler"),
+    example=(
+        'apiVersion: autoscaling/v2\n'
+        'kind: HorizontalPodAutoscaler\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n'
+        '  minReplicas: 2\n'
+        '  maxReplicas: 6\n'
+        '---\n'
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def hpa_target(doc, ctx):
     objects = run_index(ctx).keys
     for obj in _of(doc, "HorizontalPodAutoscaler"):
@@ -589,7 +873,27 @@ def hpa_target(doc, ctx):
     "Every `kubectl apply` resets the replica count the HPA chose: a scaled-out Deployment "
     "drops back to the manifest's number under load.",
     "Remove `spec.replicas` from workloads that an HPA manages.",
-    peers=("kube-score:deployment-targeted-by-hpa-does-not-have-replicas-configured",))
+    peers=("kube-score:deployment-targeted-by-hpa-does-not-have-replicas-configured",),
+    example=(
+        'apiVersion: autoscaling/v2\n'
+        'kind: HorizontalPodAutoscaler\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n'
+        '  minReplicas: 2\n'
+        '  maxReplicas: 6\n'
+        '---\n'
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def replicas_with_hpa(doc, ctx):
     scaled = run_index(ctx).cached("hpa-targets", lambda: {(_ns(ctx, h),) + _hpa_target(h)
                                                            for h in _hpas(ctx)})
@@ -607,7 +911,27 @@ def _pdbs(ctx):
     "Without a PDB a node drain may evict all replicas at once.",
     "Add a PodDisruptionBudget with `maxUnavailable: 1` selecting the pods.",
     peers=("polaris:missingPodDisruptionBudget", "kube-score:deployment-has-poddisruptionbudget",
-           "kube-score:statefulset-has-poddisruptionbudget"))
+           "kube-score:statefulset-has-poddisruptionbudget"),
+    example=(
+        'apiVersion: policy/v1\n'
+        'kind: PodDisruptionBudget\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  maxUnavailable: 1\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '---\n'
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  replicas: 3\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def missing_pdb(doc, ctx):
     pdbs = _pdbs(ctx)
     for obj, pod, meta in each_pod(doc.model.objects):
@@ -625,7 +949,15 @@ def missing_pdb(doc, ctx):
     "drain can never evict the pods: upgrades hang.",
     "Allow at least one disruption: `maxUnavailable: 1`.",
     peers=("polaris:pdbDisruptionsIsZero", "kube-linter:pdb-max-unavailable",
-           "kube-linter:pdb-min-available", "polaris:pdbMinAvailableGreaterThanHPAMinReplicas"))
+           "kube-linter:pdb-min-available", "polaris:pdbMinAvailableGreaterThanHPAMinReplicas"),
+    example=(
+        'apiVersion: policy/v1\n'
+        'kind: PodDisruptionBudget\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  maxUnavailable: 1\n'
+        '  selector: {matchLabels: {app: web}}'))
 def pdb_zero(doc, ctx):
     for obj in _of(doc, "PodDisruptionBudget"):
         spec = _spec(obj)
@@ -654,7 +986,15 @@ def pdb_zero(doc, ctx):
     "K8064", "warning", "reliability", "PodDisruptionBudget without a policy",
     "A PDB needs `minAvailable` or `maxUnavailable`; without either it protects nothing.",
     "Add `maxUnavailable: 1`.",
-    peers=("kube-score:poddisruptionbudget-has-policy",))
+    peers=("kube-score:poddisruptionbudget-has-policy",),
+    example=(
+        'apiVersion: policy/v1\n'
+        'kind: PodDisruptionBudget\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  maxUnavailable: 1\n'
+        '  selector: {matchLabels: {app: web}}'))
 def pdb_policy(doc, ctx):
     for obj in _of(doc, "PodDisruptionBudget"):
         spec = _spec(obj)
@@ -669,7 +1009,21 @@ def pdb_policy(doc, ctx):
     "anti-affinity).",
     peers=("kube-score:deployment-has-host-podantiaffinity",
            "kube-score:statefulset-has-host-podantiaffinity", "kube-linter:no-anti-affinity",
-           "polaris:topologySpreadConstraint"))
+           "polaris:topologySpreadConstraint"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  replicas: 3\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      topologySpreadConstraints:\n'
+        '        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}}\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def spread(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         if obj.kind not in ("Deployment", "StatefulSet") or _replicas(obj) < 2:
@@ -684,7 +1038,22 @@ def spread(doc, ctx):
     "K8066", "suggestion", "reliability", "Deployment strategy is Recreate",
     "`Recreate` stops every pod before starting the new ones: each rollout is an outage.",
     "Use `RollingUpdate` (the default), unless the app cannot run two versions at once.",
-    peers=("kube-score:deployment-strategy", "kube-linter:no-rolling-update-strategy"))
+    peers=("kube-score:deployment-strategy", "kube-linter:no-rolling-update-strategy"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  replicas: 3\n'
+        '  strategy:\n'
+        '    type: RollingUpdate\n'
+        '    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def strategy(doc, ctx):
     for obj in _of(doc, "Deployment"):
         st = _spec(obj).get("strategy")
@@ -698,7 +1067,23 @@ def strategy(doc, ctx):
     "If the controller misses a schedule (downtime, too many missed runs) the job may start "
     "much later than intended, or not at all after 100 misses.",
     "Set `startingDeadlineSeconds` (e.g. 300).",
-    peers=("kube-score:cronjob-has-deadline",))
+    peers=("kube-score:cronjob-has-deadline",),
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: CronJob\n'
+        'metadata:\n'
+        '  name: report\n'
+        'spec:\n'
+        '  schedule: "0 3 * * *"\n'
+        '  startingDeadlineSeconds: 300\n'
+        '  concurrencyPolicy: Forbid\n'
+        '  jobTemplate:\n'
+        '    spec:\n'
+        '      activeDeadlineSeconds: 3600\n'
+        '      template:\n'
+        '        spec:\n'
+        '          restartPolicy: OnFailure\n'
+        '          containers: [{name: report, image: "ghcr.io/example/report:1.4.2"}]'))
 def cron_deadline(doc, ctx):
     for obj in _of(doc, "CronJob"):
         if "startingDeadlineSeconds" not in _spec(obj):
@@ -709,7 +1094,23 @@ def cron_deadline(doc, ctx):
     "K8068", "warning", "reliability", "CronJob runs may overlap",
     "The default `concurrencyPolicy: Allow` starts a new run while the previous one is still "
     "going: backups and syncs then fight over the same data.",
-    "Set `concurrencyPolicy: Forbid` (or `Replace`).")
+    "Set `concurrencyPolicy: Forbid` (or `Replace`).",
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: CronJob\n'
+        'metadata:\n'
+        '  name: report\n'
+        'spec:\n'
+        '  schedule: "0 3 * * *"\n'
+        '  startingDeadlineSeconds: 300\n'
+        '  concurrencyPolicy: Forbid\n'
+        '  jobTemplate:\n'
+        '    spec:\n'
+        '      activeDeadlineSeconds: 3600\n'
+        '      template:\n'
+        '        spec:\n'
+        '          restartPolicy: OnFailure\n'
+        '          containers: [{name: report, image: "ghcr.io/example/report:1.4.2"}]'))
 def cron_overlap(doc, ctx):
     for obj in _of(doc, "CronJob"):
         if _spec(obj).get("concurrencyPolicy", "Allow") == "Allow":
@@ -722,7 +1123,19 @@ def cron_overlap(doc, ctx):
     "DaemonSets and ReplicaSets only `Always`: any other value is rejected by the API.",
     "Jobs: set `restartPolicy: OnFailure` (or `Never`) in the pod template; long-running "
     "workloads: remove `restartPolicy` (it defaults to `Always`).",
-    peers=("kube-score:cronjob-restartpolicy", "kube-linter:restart-policy"))
+    peers=("kube-score:cronjob-restartpolicy", "kube-linter:restart-policy"),
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: Job\n'
+        'metadata:\n'
+        '  name: migrate\n'
+        'spec:\n'
+        '  ttlSecondsAfterFinished: 86400\n'
+        '  activeDeadlineSeconds: 600\n'
+        '  template:\n'
+        '    spec:\n'
+        '      restartPolicy: OnFailure\n'
+        '      containers: [{name: migrate, image: "ghcr.io/example/app:1.4.2", args: [migrate]}]'))
 def job_restart(doc, ctx):
     """Edge cases (kube-score cronjob-restartpolicy, kube-linter restart-policy, the API's
     own validation): valid values per kind — Job and CronJob: `OnFailure` or `Never` (an
@@ -752,7 +1165,19 @@ _ALWAYS_ONLY = ("Deployment", "ReplicaSet", "ReplicationController", "DaemonSet"
     "the API server.",
     "Set `ttlSecondsAfterFinished` (e.g. 86400) on plain Jobs (CronJobs keep a history "
     "limit instead).",
-    peers=("kube-linter:job-ttl-seconds-after-finished",))
+    peers=("kube-linter:job-ttl-seconds-after-finished",),
+    example=(
+        'apiVersion: batch/v1\n'
+        'kind: Job\n'
+        'metadata:\n'
+        '  name: migrate\n'
+        'spec:\n'
+        '  ttlSecondsAfterFinished: 86400\n'
+        '  activeDeadlineSeconds: 600\n'
+        '  template:\n'
+        '    spec:\n'
+        '      restartPolicy: OnFailure\n'
+        '      containers: [{name: migrate, image: "ghcr.io/example/app:1.4.2", args: [migrate]}]'))
 def job_ttl(doc, ctx):
     for obj in _of(doc, "Job"):
         if "ttlSecondsAfterFinished" not in _spec(obj):
@@ -772,7 +1197,15 @@ _NAMESPACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "C
     "policies cleanly, and is where mistakes land. (Manifests without a namespace take the "
     "one of `kubectl apply -n`, so only an explicit `default` is reported.)",
     "Deploy into a dedicated namespace.",
-    peers=("kube-linter:use-namespace", "checkov:CKV_K8S_21"))
+    peers=("kube-linter:use-namespace", "checkov:CKV_K8S_21"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: ConfigMap\n'
+        'metadata:\n'
+        '  name: app\n'
+        '  namespace: shop\n'
+        'data:\n'
+        '  LOG_LEVEL: info'))
 def default_namespace(doc, ctx):
     for obj in doc.model.objects:
         if obj.kind in _NAMESPACED and obj.namespace == "default":
@@ -822,7 +1255,18 @@ _REMOVED = {
     "fails on any cluster newer than the version named.",
     "Move to the replacement apiVersion (and adapt the fields that changed, e.g. "
     "`spec.selector` for apps/v1, the `backend.service` form for Ingress v1).",
-    peers=("kube-score:stable-version", "kube-linter:no-extensions-v1beta"))
+    peers=("kube-score:stable-version", "kube-linter:no-extensions-v1beta"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def removed_api(doc, ctx):
     for obj in doc.model.objects:
         removed = _REMOVED.get((obj.api_version, obj.kind))
@@ -840,7 +1284,17 @@ _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)
     "Label values must be at most 63 characters of letters, digits, `-`, `_`, `.`, starting "
     "and ending with an alphanumeric: the API server rejects anything else.",
     "Fix the value (quote numbers and booleans: `\"true\"`).",
-    peers=("kube-score:label-values",))
+    peers=("kube-score:label-values",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: ConfigMap\n'
+        'metadata:\n'
+        '  name: app\n'
+        '  labels:\n'
+        '    app.kubernetes.io/name: app\n'
+        '    example.com/public: "true"\n'
+        'data:\n'
+        '  LOG_LEVEL: info'))
 def label_values(doc, ctx):
     for obj in doc.model.objects:
         metas = [obj.metadata] + [m for _, _, m in each_pod([obj]) if m is not obj.metadata]
@@ -862,7 +1316,18 @@ def label_values(doc, ctx):
     "Make `spec.selector.matchLabels` a subset of `spec.template.metadata.labels`.",
     peers=("kube-score:deployment-pod-selector-labels-match-template-metadata-labels",
            "kube-score:statefulset-pod-selector-labels-match-template-metadata-labels",
-           "kube-linter:mismatching-selector"))
+           "kube-linter:mismatching-selector"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web, tier: frontend}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def selector_mismatch(doc, ctx):
     for obj, pod, meta in each_pod(doc.model.objects):
         if obj.kind not in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
@@ -878,7 +1343,22 @@ def selector_mismatch(doc, ctx):
     "The pod names a ServiceAccount that none of the reviewed manifests creates: the pod is "
     "not created until it exists. (It may come from elsewhere, e.g. Terraform.)",
     "Add the ServiceAccount to the manifests, or review it together with them.",
-    peers=("kube-linter:non-existent-service-account",))
+    peers=("kube-linter:non-existent-service-account",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: ServiceAccount\n'
+        'metadata:\n'
+        '  name: web\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  serviceAccountName: web\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def missing_sa(doc, ctx):
     index = run_index(ctx)
     accounts = index.cached("accounts", lambda: {(_ns(ctx, o), o.name)
@@ -899,7 +1379,25 @@ def missing_sa(doc, ctx):
     "An env or volume reference to a Secret/ConfigMap that no reviewed manifest defines "
     "keeps the pod in `CreateContainerConfigError` until it exists.",
     "Create it with the app's manifests, or mark the reference `optional: true`.",
-    peers=("kube-linter:env-value-from",))
+    peers=("kube-linter:env-value-from",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      envFrom:\n'
+        '        - configMapRef: {name: web-config}\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: ConfigMap\n'
+        'metadata:\n'
+        '  name: web-config\n'
+        'data:\n'
+        '  LOG_LEVEL: info'))
 def missing_refs(doc, ctx):
     index = run_index(ctx)
     have = index.cached("refs", lambda: {k for k in index.keys
@@ -925,7 +1423,19 @@ def missing_refs(doc, ctx):
     "Remove Tiller (Helm 3 has none); run the Dashboard with a read-only account behind "
     "authentication, or not at all.",
     peers=("checkov:CKV_K8S_34", "checkov:CKV_K8S_44", "checkov:CKV_K8S_45",
-           "checkov:CKV_K8S_33"))
+           "checkov:CKV_K8S_33"),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: headlamp\n'
+        '  namespace: kube-system\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: headlamp}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: headlamp}}\n'
+        '    spec:\n'
+        '      containers: [{name: headlamp, image: "ghcr.io/headlamp-k8s/headlamp:v0.25.1"}]'))
 def legacy_components(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for c, _ in containers_of(pod, init=False):
@@ -940,7 +1450,16 @@ def legacy_components(doc, ctx):
     "With the default `unhealthyPodEvictionPolicy` a crash-looping pod counts against the "
     "budget and can block node drains for good.",
     "Set `unhealthyPodEvictionPolicy: AlwaysAllow` on the PDB.",
-    peers=("kube-linter:pdb-unhealthy-pod-eviction-policy",))
+    peers=("kube-linter:pdb-unhealthy-pod-eviction-policy",),
+    example=(
+        'apiVersion: policy/v1\n'
+        'kind: PodDisruptionBudget\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  maxUnavailable: 1\n'
+        '  unhealthyPodEvictionPolicy: AlwaysAllow\n'
+        '  selector: {matchLabels: {app: web}}'))
 def pdb_eviction_policy(doc, ctx):
     for obj in _of(doc, "PodDisruptionBudget"):
         if "unhealthyPodEvictionPolicy" not in _spec(obj):
@@ -953,7 +1472,19 @@ def pdb_eviction_policy(doc, ctx):
     "may preempt or starve the important ones. Whether it matters depends on the cluster, so "
     "the rule is off by default.",
     "Define PriorityClasses and set `priorityClassName` on important workloads.",
-    peers=("polaris:priorityClassNotSet", "kube-linter:priority-class-name"), enabled=False)
+    peers=("polaris:priorityClassNotSet", "kube-linter:priority-class-name"), enabled=False,
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      priorityClassName: shop-critical\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def priority_class(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         if obj.kind in ("Deployment", "StatefulSet", "DaemonSet") \
@@ -966,7 +1497,17 @@ def priority_class(doc, ctx):
     "The recommended labels identify an instance by its name; a mismatch (often a copied "
     "manifest) makes dashboards and selectors group the wrong objects.",
     "Make `app.kubernetes.io/instance` equal to `metadata.name` (or drop it).",
-    peers=("polaris:metadataAndInstanceMismatched",))
+    peers=("polaris:metadataAndInstanceMismatched",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: ConfigMap\n'
+        'metadata:\n'
+        '  name: shop-web\n'
+        '  labels:\n'
+        '    app.kubernetes.io/name: web\n'
+        '    app.kubernetes.io/instance: shop-web\n'
+        'data:\n'
+        '  LOG_LEVEL: info'))
 def instance_label(doc, ctx):
     for obj in doc.model.objects:
         labels = obj.labels()

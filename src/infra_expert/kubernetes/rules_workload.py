@@ -36,7 +36,19 @@ def _res_hit(obj, c, message):
     "the container gets the least CPU under contention.",
     "Set `resources.requests.cpu` to the container's usual consumption (e.g. `100m`).",
     peers=("polaris:cpuRequestsMissing", "kube-score:container-resources",
-           "kube-linter:unset-cpu-requirements", "checkov:CKV_K8S_10"))
+           "kube-linter:unset-cpu-requirements", "checkov:CKV_K8S_10"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      resources:\n'
+        '        requests: {cpu: 100m, memory: 128Mi}\n'
+        '        limits: {memory: 128Mi}'))
 def cpu_request(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if not is_init and _resources(c)[1].get("cpu") is None:
@@ -49,7 +61,19 @@ def cpu_request(doc, ctx):
     "and it is among the first evicted under memory pressure.",
     "Set `resources.requests.memory` to the usual working set (e.g. `128Mi`).",
     peers=("polaris:memoryRequestsMissing", "kube-score:container-resources",
-           "checkov:CKV_K8S_12"))
+           "checkov:CKV_K8S_12"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      resources:\n'
+        '        requests: {cpu: 100m, memory: 128Mi}\n'
+        '        limits: {memory: 128Mi}'))
 def memory_request(doc, ctx):
     """As the peers do, this fires whenever `requests.memory` is not written. With a memory
     limit set, Kubernetes makes the request equal to the limit: nothing is overcommitted,
@@ -76,7 +100,19 @@ def memory_request(doc, ctx):
     "something else; a leak in one pod takes down its neighbours.",
     "Set `resources.limits.memory` (equal to the request for predictable behaviour).",
     peers=("polaris:memoryLimitsMissing", "kube-score:container-resources",
-           "kube-linter:unset-memory-requirements", "checkov:CKV_K8S_13"))
+           "kube-linter:unset-memory-requirements", "checkov:CKV_K8S_13"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      resources:\n'
+        '        requests: {cpu: 100m, memory: 128Mi}\n'
+        '        limits: {memory: 128Mi}'))
 def memory_limit(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _resources(c)[2].get("memory") is None:
@@ -90,7 +126,19 @@ def memory_limit(doc, ctx):
     "only for batch work or on small shared nodes. Off by default for that reason.",
     "If you want one, set `resources.limits.cpu`; otherwise keep good CPU requests.",
     peers=("polaris:cpuLimitsMissing", "kube-score:container-resources", "checkov:CKV_K8S_11"),
-    enabled=False)
+    enabled=False,
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      resources:\n'
+        '        requests: {cpu: 250m, memory: 256Mi}\n'
+        '        limits: {cpu: "1", memory: 256Mi}'))
 def cpu_limit(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if not is_init and _resources(c)[2].get("cpu") is None:
@@ -100,7 +148,19 @@ def cpu_limit(doc, ctx):
 @rules.rule(
     "K8005", "critical", "reliability", "Resource limit below its request",
     "The API server rejects a container whose limit is lower than its request.",
-    "Raise the limit or lower the request.")
+    "Raise the limit or lower the request.",
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      resources:\n'
+        '        requests: {cpu: 250m, memory: 256Mi}\n'
+        '        limits: {memory: 512Mi}'))
 def limit_below_request(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         _, requests, limits = _resources(c)
@@ -122,7 +182,21 @@ def _probe(c, name):
     "Add a `readinessProbe` on the endpoint that says the app can serve (an HTTP health "
     "path, or a TCP port).",
     peers=("polaris:readinessProbeMissing", "kube-score:pod-probes",
-           "kube-linter:no-readiness-probe", "checkov:CKV_K8S_9"))
+           "kube-linter:no-readiness-probe", "checkov:CKV_K8S_9"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}\n'
+        '      readinessProbe:\n'
+        '        httpGet: {path: /healthz, port: http}\n'
+        '        periodSeconds: 5'))
 def readiness(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
         if obj.kind in _LONG_RUNNING and _probe(c, "readinessProbe") is None:
@@ -135,7 +209,22 @@ def readiness(doc, ctx):
     "too short a timeout) restarts healthy pods under load, so it is a suggestion.",
     "Add a `livenessProbe` that only fails when the process is truly stuck, with generous "
     "`timeoutSeconds` and `failureThreshold`.",
-    peers=("polaris:livenessProbeMissing", "kube-linter:no-liveness-probe", "checkov:CKV_K8S_8"))
+    peers=("polaris:livenessProbeMissing", "kube-linter:no-liveness-probe", "checkov:CKV_K8S_8"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}\n'
+        '      livenessProbe:\n'
+        '        httpGet: {path: /healthz, port: http}\n'
+        '        timeoutSeconds: 5\n'
+        '        failureThreshold: 6'))
 def liveness(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
         if obj.kind in _LONG_RUNNING and _probe(c, "livenessProbe") is None:
@@ -152,7 +241,23 @@ def _probe_action(p):
     "killed instead of being taken out of the load balancer: restarts cascade under load.",
     "Make liveness cheaper and more tolerant (a higher `failureThreshold`, a "
     "process-alive endpoint) than readiness.",
-    peers=("kube-score:pod-probes-identical",))
+    peers=("kube-score:pod-probes-identical",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}\n'
+        '      readinessProbe:\n'
+        '        httpGet: {path: /ready, port: http}\n'
+        '      livenessProbe:\n'
+        '        httpGet: {path: /healthz, port: http}\n'
+        '        failureThreshold: 6'))
 def identical_probes(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
         live, ready = _probe(c, "livenessProbe"), _probe(c, "readinessProbe")
@@ -170,7 +275,20 @@ def identical_probes(doc, ctx):
     "succeed: readiness never passes, or liveness restarts the container for ever.",
     "Name the port in `ports:` (`- name: http`), or use the port number.",
     peers=("kube-linter:liveness-port", "kube-linter:readiness-port",
-           "kube-linter:startup-port"))
+           "kube-linter:startup-port"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}\n'
+        '      readinessProbe:\n'
+        '        httpGet: {path: /healthz, port: http}'))
 def probe_port(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects, init=False):
         names = {str(p.get("name")) for p in mappings(c, "ports")}
@@ -200,7 +318,16 @@ def _images(obj, pod):
     "replicas run different versions and a rollback does not roll back.",
     "Pin a version (`nginx:1.27.2`), ideally with its digest.",
     peers=("polaris:tagNotSpecified", "kube-score:container-image-tag",
-           "kube-linter:latest-tag", "checkov:CKV_K8S_14"))
+           "kube-linter:latest-tag", "checkov:CKV_K8S_14"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def image_tag(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for c, image, ref in _images(obj, pod):
@@ -215,7 +342,17 @@ def image_tag(doc, ctx):
     "question moot.",
     "Pin by digest, or set `imagePullPolicy: Always` for tags that can move.",
     peers=("polaris:pullPolicyNotAlways", "kube-score:container-image-pull-policy",
-           "checkov:CKV_K8S_15"))
+           "checkov:CKV_K8S_15"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: ghcr.io/example/app:main\n'
+        '      imagePullPolicy: Always'))
 def pull_policy(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for c, image, ref in _images(obj, pod):
@@ -232,7 +369,16 @@ def pull_policy(doc, ctx):
     "and supply-chain tools can verify.",
     "Use `image: repo/app:1.2.3@sha256:…` (Renovate keeps it current).",
     positive="Images pinned by digest in {name}",
-    peers=("checkov:CKV_K8S_43",))
+    peers=("checkov:CKV_K8S_43",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2@sha256:2b0079146a74e23bf4ae8f6a28e1b484c6292f6fb904cbb51825b4a19812fcd8'))
 def image_digest(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         images = list(_images(obj, pod))
@@ -272,12 +418,17 @@ def _calibrate(h, pod, need, severity, c=None):
     return h
 
 
+def _chain_index(ctx):
+    """{id(document): (parts, chains)}: the compound risks of each manifest, once."""
+    return {}
+
+
 def _chains(doc, ctx):
     """Compound risks of a manifest: {(id(obj), part rule id): (chain id, what, where)} and
     [(chain id, obj, node, key, text)]. Computed once per document."""
-    key = ("k8s-chains", id(doc))
-    if key in ctx.cache:
-        return ctx.cache[key]
+    known = ctx.index(_chain_index)
+    if id(doc) in known:
+        return known[id(doc)]
     parts, chains = {}, []
     for obj, pod, _ in each_pod(doc.model.objects):
         priv = [c for c, _ in containers_of(pod) if _privileged(c)]
@@ -315,7 +466,7 @@ def _chains(doc, ctx):
             where = f"{v_at.path}:{v_at.line}"
             for part in ("K8025", "K8026", "K8013", "K8015"):
                 parts.setdefault((id(obj), part), ("K8091", "node takeover", where))
-    ctx.cache[key] = (parts, chains)
+    known[id(doc)] = (parts, chains)
     return parts, chains
 
 
@@ -346,7 +497,18 @@ def _sc_hit(obj, c, key, message):
     "node.",
     "Remove `privileged: true`; grant the specific capability or device instead.",
     peers=("polaris:runAsPrivileged", "kube-score:container-security-context-privileged",
-           "kube-linter:privileged-container", "checkov:CKV_K8S_16"))
+           "kube-linter:privileged-container", "checkov:CKV_K8S_16"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}'))
 def privileged(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _privileged(c):
@@ -362,7 +524,18 @@ def privileged(doc, ctx):
     "privileges than its user has.",
     "Set `securityContext.allowPrivilegeEscalation: false` on every container.",
     peers=("polaris:privilegeEscalationAllowed", "kube-linter:privilege-escalation-container",
-           "checkov:CKV_K8S_20", "checkov:CKV_K8S_30"))
+           "checkov:CKV_K8S_20", "checkov:CKV_K8S_30"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        allowPrivilegeEscalation: false'))
 def privilege_escalation(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         sc = _sc(c)
@@ -380,7 +553,19 @@ def privilege_escalation(doc, ctx):
     "Set `runAsNonRoot: true` and a numeric `runAsUser` (e.g. 10001) in the pod or "
     "container securityContext.",
     peers=("polaris:runAsRootAllowed", "kube-linter:run-as-non-root", "checkov:CKV_K8S_23",
-           "checkov:CKV_K8S_29"))
+           "checkov:CKV_K8S_29"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  securityContext:\n'
+        '    runAsNonRoot: true\n'
+        '    runAsUser: 10001\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def run_as_root(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         user, node = effective_security(pod, c, "runAsUser")
@@ -405,7 +590,20 @@ def run_as_root(doc, ctx):
     "Low UIDs collide with users of the node (a container escape as UID 1000 may be a real "
     "user there).",
     "Use `runAsUser`/`runAsGroup` of 10000 or more.",
-    peers=("kube-score:container-security-context-user-group-id", "checkov:CKV_K8S_40"))
+    peers=("kube-score:container-security-context-user-group-id", "checkov:CKV_K8S_40"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  securityContext:\n'
+        '    runAsNonRoot: true\n'
+        '    runAsUser: 10001\n'
+        '    runAsGroup: 10001\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def low_uid(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         for key in ("runAsUser", "runAsGroup"):
@@ -421,7 +619,23 @@ def low_uid(doc, ctx):
     "Set `readOnlyRootFilesystem: true` and mount `emptyDir` volumes where the app writes.",
     peers=("polaris:notReadOnlyRootFilesystem",
            "kube-score:container-security-context-readonlyrootfilesystem",
-           "kube-linter:no-read-only-root-fs", "checkov:CKV_K8S_22"))
+           "kube-linter:no-read-only-root-fs", "checkov:CKV_K8S_22"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        readOnlyRootFilesystem: true\n'
+        '      volumeMounts:\n'
+        '        - {name: tmp, mountPath: /tmp}\n'
+        '  volumes:\n'
+        '    - name: tmp\n'
+        '      emptyDir: {}'))
 def read_only_root(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _sc(c).get("readOnlyRootFilesystem") is not True:
@@ -435,7 +649,18 @@ def read_only_root(doc, ctx):
     "including the ones most kernel exploits need; `Unconfined` says so explicitly.",
     "Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.",
     peers=("polaris:linuxHardening", "kube-score:container-seccomp-profile",
-           "checkov:CKV_K8S_31"))
+           "checkov:CKV_K8S_31"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  securityContext:\n'
+        '    seccompProfile: {type: RuntimeDefault}\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def seccomp(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         profile, node = effective_security(pod, c, "seccompProfile")
@@ -456,7 +681,18 @@ def _unconfined(profile, obj, c):
     "K8019", "warning", "security", "Unmasked /proc",
     "`procMount: Unmasked` exposes kernel details the runtime normally hides.",
     "Remove `procMount` (the default is `Default`).",
-    peers=("polaris:procMount", "kube-linter:unsafe-proc-mount"))
+    peers=("polaris:procMount", "kube-linter:unsafe-proc-mount"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        allowPrivilegeEscalation: false'))
 def proc_mount(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _sc(c).get("procMount") == "Unmasked":
@@ -474,7 +710,19 @@ _SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
     "K8020", "warning", "security", "Unsafe sysctl",
     "Sysctls outside Kubernetes' safe set affect the whole node, not just the pod.",
     "Remove it, or set it on the node and allow it explicitly in the kubelet.",
-    peers=("kube-linter:unsafe-sysctls",))
+    peers=("kube-linter:unsafe-sysctls",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  securityContext:\n'
+        '    sysctls:\n'
+        '      - {name: net.ipv4.ip_unprivileged_port_start, value: "80"}\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def unsafe_sysctls(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         psc = pod.get("securityContext")
@@ -492,7 +740,18 @@ _CRITICAL_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "
     "escape; the first two are as good as privileged.",
     "Remove the capability, or keep only the narrow one that the app needs "
     "(`NET_BIND_SERVICE`).",
-    peers=("polaris:dangerousCapabilities", "checkov:CKV_K8S_39", "checkov:CKV_K8S_25"))
+    peers=("polaris:dangerousCapabilities", "checkov:CKV_K8S_39", "checkov:CKV_K8S_25"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}'))
 def dangerous_caps(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         if _privileged(c):
@@ -515,7 +774,18 @@ def dangerous_caps(doc, ctx):
     "Add `securityContext.capabilities.drop: [ALL]` (and `add` back only what is needed).",
     positive="All capabilities dropped in {name}",
     peers=("polaris:insecureCapabilities", "kube-linter:drop-net-raw-capability",
-           "checkov:CKV_K8S_37", "checkov:CKV_K8S_28"))
+           "checkov:CKV_K8S_37", "checkov:CKV_K8S_28"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        capabilities: {drop: [ALL]}'))
 def drop_caps(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         ok = True
@@ -542,7 +812,18 @@ def drop_caps(doc, ctx):
     "Remove them unless this is a node agent (CNI, monitoring) that needs them.",
     peers=("polaris:hostNetworkSet", "polaris:hostPIDSet", "polaris:hostIPCSet",
            "kube-linter:host-network", "kube-linter:host-pid", "kube-linter:host-ipc",
-           "checkov:CKV_K8S_19", "checkov:CKV_K8S_17", "checkov:CKV_K8S_18"))
+           "checkov:CKV_K8S_19", "checkov:CKV_K8S_17", "checkov:CKV_K8S_18"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}'))
 def host_namespaces(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for key in ("hostNetwork", "hostPID", "hostIPC"):
@@ -557,7 +838,28 @@ def host_namespaces(doc, ctx):
     "to one per node.",
     "Use a Service (ClusterIP behind an Ingress, or NodePort/LoadBalancer if it must be "
     "reached from outside).",
-    peers=("polaris:hostPortSet", "checkov:CKV_K8S_26"))
+    peers=("polaris:hostPortSet", "checkov:CKV_K8S_26"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        '  labels: {app: web}\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      ports:\n'
+        '        - {name: http, containerPort: 80}\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: Service\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  selector: {app: web}\n'
+        '  ports:\n'
+        '    - {port: 80, targetPort: http}'))
 def host_port(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         for p in mappings(c, "ports"):
@@ -583,7 +885,21 @@ def _host_paths(pod):
     "The docker/containerd socket lets the pod start privileged containers on the node: "
     "full node compromise.",
     "Remove the mount; build images with a rootless builder (BuildKit rootless, Kaniko).",
-    peers=("kube-linter:docker-sock", "checkov:CKV_K8S_27"))
+    peers=("kube-linter:docker-sock", "checkov:CKV_K8S_27"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      volumeMounts:\n'
+        '        - {name: cache, mountPath: /var/cache/nginx}\n'
+        '  volumes:\n'
+        '    - name: cache\n'
+        '      emptyDir: {}'))
 def runtime_socket(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for v, path in _host_paths(pod):
@@ -599,7 +915,21 @@ def runtime_socket(doc, ctx):
     "(`/etc`, `/proc`, `/var/lib/kubelet` …) gives the pod knowledge or control of the node.",
     "Use a PersistentVolumeClaim, a ConfigMap/Secret, or an `emptyDir`.",
     peers=("polaris:hostPathSet", "kube-linter:sensitive-host-mounts",
-           "kube-linter:writable-host-mount"))
+           "kube-linter:writable-host-mount"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      volumeMounts:\n'
+        '        - {name: data, mountPath: /usr/share/nginx/html}\n'
+        '  volumes:\n'
+        '    - name: data\n'
+        '      persistentVolumeClaim: {claimName: web-data}'))
 def host_path(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         for v, path in _host_paths(pod):
@@ -618,7 +948,17 @@ def host_path(doc, ctx):
     "K8027", "warning", "security", "Windows hostProcess container",
     "A hostProcess container runs directly on the Windows node with its privileges.",
     "Remove `hostProcess: true` unless this is a node-management DaemonSet.",
-    peers=("polaris:hostProcess",))
+    peers=("polaris:hostProcess",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  nodeSelector: {kubernetes.io/os: windows}\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022'))
 def host_process(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         win = _sc(c).get("windowsOptions")
@@ -632,7 +972,20 @@ def host_process(doc, ctx):
     "read the workload, and in every copy of the file.",
     "Store it in a Secret (from a secret manager, Sealed Secrets or SOPS) and mount it as a "
     "file, or reference it with `valueFrom.secretKeyRef`.",
-    peers=("polaris:sensitiveContainerEnvVar", "kube-linter:env-var-secret"))
+    peers=("polaris:sensitiveContainerEnvVar", "kube-linter:env-var-secret"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      env:\n'
+        '        - name: DB_PASSWORD\n'
+        '          valueFrom:\n'
+        '            secretKeyRef: {name: db, key: password}'))
 def env_literal_secret(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         for e in mappings(c, "env"):
@@ -652,7 +1005,23 @@ def env_literal_secret(doc, ctx):
     "Environment variables leak: crash dumps, `/proc/*/environ`, child processes and error "
     "pages print them. Mounted files stay in the container's filesystem.",
     "Mount the Secret as a volume and point the app at the file (`*_FILE` variables).",
-    peers=("kube-linter:read-secret-from-env-var", "checkov:CKV_K8S_35"))
+    peers=("kube-linter:read-secret-from-env-var", "checkov:CKV_K8S_35"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      env:\n'
+        '        - {name: DB_PASSWORD_FILE, value: /run/secrets/db/password}\n'
+        '      volumeMounts:\n'
+        '        - {name: db, mountPath: /run/secrets/db, readOnly: true}\n'
+        '  volumes:\n'
+        '    - name: db\n'
+        '      secret: {secretName: db}'))
 def env_secret_ref(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         for e in mappings(c, "env"):
@@ -671,7 +1040,19 @@ def env_secret_ref(doc, ctx):
     "When a name appears twice in `env`, the last one silently wins: the first value is "
     "dead and misleading.",
     "Keep one entry per name.",
-    peers=("kube-score:environment-variable-key-duplication", "kube-linter:duplicate-env-var"))
+    peers=("kube-score:environment-variable-key-duplication", "kube-linter:duplicate-env-var"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      env:\n'
+        '        - {name: LOG_LEVEL, value: info}\n'
+        '        - {name: TZ, value: Europe/Paris}'))
 def duplicate_env(doc, ctx):
     for obj, pod, c, is_init in each_container(doc.model.objects):
         seen = set()
@@ -688,7 +1069,17 @@ def duplicate_env(doc, ctx):
     "stolen token is the first step of many cluster attacks.",
     "Set `automountServiceAccountToken: false` on the pod (or its ServiceAccount) unless "
     "it talks to the Kubernetes API.",
-    peers=("polaris:automountServiceAccountToken", "checkov:CKV_K8S_38"))
+    peers=("polaris:automountServiceAccountToken", "checkov:CKV_K8S_38"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  automountServiceAccountToken: false\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2'))
 def token_automount(doc, ctx):
     sa_off = {(o.namespace or "default", o.name) for o in run_index(ctx).of("ServiceAccount")
               if o.data.get("automountServiceAccountToken") is False}
@@ -765,15 +1156,16 @@ _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"
                    "Pod", "ReplicationController"}
 
 
+def _run_index(ctx):
+    """The RunIndex of every object of the run."""
+    docs = [d for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
+            and hasattr(d.model, "objects")]
+    return RunIndex([o for d in docs for o in d.model.objects],
+                    _kustomize_namespaces(ctx, docs))
+
+
 def run_index(ctx):
-    index = ctx.cache.get("k8s-index")
-    if index is None:
-        docs = [d for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
-                and hasattr(d.model, "objects")]
-        index = RunIndex([o for d in docs for o in d.model.objects],
-                         _kustomize_namespaces(ctx, docs))
-        ctx.cache["k8s-index"] = index
-    return index
+    return ctx.index(_run_index)
 
 
 def _kustomize_namespaces(ctx, docs):
@@ -824,7 +1216,22 @@ def _kustomize_namespaces(ctx, docs):
     "All pods of the namespace share the `default` account: permissions granted for one "
     "app are given to every other.",
     "Create a ServiceAccount per application and set `serviceAccountName`.",
-    peers=("kube-linter:default-service-account", "checkov:CKV_K8S_41"))
+    peers=("kube-linter:default-service-account", "checkov:CKV_K8S_41"),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  serviceAccountName: web\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: ServiceAccount\n'
+        'metadata:\n'
+        '  name: web'))
 def default_sa(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         if str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default") == \
@@ -836,7 +1243,22 @@ def default_sa(doc, ctx):
     "K8033", "suggestion", "elegance", "Deprecated `serviceAccount` field",
     "`serviceAccount` is a deprecated alias of `serviceAccountName`.",
     "Rename it to `serviceAccountName`.",
-    peers=("kube-linter:deprecated-service-account-field",))
+    peers=("kube-linter:deprecated-service-account-field",),
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  serviceAccountName: web\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: ServiceAccount\n'
+        'metadata:\n'
+        '  name: web'))
 def deprecated_sa_field(doc, ctx):
     for obj, pod, _ in each_pod(doc.model.objects):
         if "serviceAccount" in pod:
@@ -851,8 +1273,18 @@ def deprecated_sa_field(doc, ctx):
     "compromise of this container is the node and a foothold on the cluster.",
     "Drop `privileged` for the capabilities the container needs, or leave the host "
     "network; node agents that need both (CNI, CSI) are recognised and not reported here.",
-    example="spec:\n  hostNetwork: true\n  containers:\n    - name: app\n      image: "
-            "example/app:1.0\n      securityContext: {privileged: true}")
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  hostNetwork: true\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      securityContext:\n'
+        '        capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}'))
 def compound_privileged_host_network(doc, ctx):
     for rule_id, obj, node, key, text in _chains(doc, ctx)[1]:
         if rule_id == "K8090":
@@ -867,9 +1299,23 @@ def compound_privileged_host_network(doc, ctx):
     "it (CSI, monitoring) are recognised and not reported here.",
     "Remove the hostPath; mount only the narrow path needed, read-only, and run as a "
     "non-root user (`runAsNonRoot: true`).",
-    example="spec:\n  containers:\n    - name: app\n      image: example/app:1.0\n"
-            "      volumeMounts: [{name: sock, mountPath: /var/run/docker.sock}]\n"
-            "  volumes:\n    - name: sock\n      hostPath: {path: /var/run/docker.sock}")
+    example=(
+        'apiVersion: v1\n'
+        'kind: Pod\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  containers:\n'
+        '    - name: web\n'
+        '      image: nginx:1.27.2\n'
+        '      volumeMounts:\n'
+        '        - {name: logs, mountPath: /var/log/app, readOnly: true}\n'
+        '  securityContext:\n'
+        '    runAsNonRoot: true\n'
+        '    runAsUser: 10001\n'
+        '  volumes:\n'
+        '    - name: logs\n'
+        '      hostPath: {path: /var/log/app}'))
 def compound_node_takeover(doc, ctx):
     for rule_id, obj, node, key, text in _chains(doc, ctx)[1]:
         if rule_id == "K8091":

@@ -174,11 +174,23 @@ def _locate(data, path):
     "removed is the most common manifest bug, and other linters read past it.",
     "Fix the spelling or the type (the message names the schema rule); check the field "
     "against `kubectl explain KIND.FIELD` for your Kubernetes version.",
-    peers=("kube-linter:schema-validation",))
+    peers=("kube-linter:schema-validation",),
+    example=(
+        'apiVersion: apps/v1\n'
+        'kind: Deployment\n'
+        'metadata:\n'
+        '  name: web\n'
+        'spec:\n'
+        '  replicas: 2\n'
+        '  selector: {matchLabels: {app: web}}\n'
+        '  template:\n'
+        '    metadata: {labels: {app: web}}\n'
+        '    spec:\n'
+        '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def schema_errors(doc, ctx):
     if not available():
         return
-    version = ctx.cache.get("kubernetes-version") or default_version()
+    version = ctx.kubernetes_version or default_version()
     for obj in doc.model.objects:
         found = _schema(version, obj.api_version, obj.kind)
         if found is None:

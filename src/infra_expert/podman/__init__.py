@@ -12,13 +12,13 @@ from infra_expert.fsgate import Refused
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Notice, Suppression
 from infra_expert.podman import rules
-from infra_expert.podman import rules_updates
+from infra_expert.podman import rules_logging, rules_updates
 from infra_expert.podman.model import QUADLET_KINDS
 from infra_expert.suppress import line_comment_suppressions
 from infra_expert.units import drop_in_paths, parse_unit
 
 NAME = "podman"
-RULESETS = (rules.rules, rules_updates.rules)
+RULESETS = (rules.rules, rules_updates.rules, rules_logging.rules)
 
 
 _EXTENSIONS = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
@@ -63,7 +63,7 @@ def load_all(docs, ctx):
                 try:
                     text = ctx.gate.read_text(conf)
                 except Refused as exc:
-                    ctx.cache.setdefault("notices", []).append(
+                    ctx.notices.append(
                         Notice(conf, f"drop-in not applied: {exc.describe()}"))
                     continue
                 parse_unit(text, conf, unit)
@@ -144,4 +144,6 @@ DOMAIN = Domain(
     NAME, "PM", "Podman (Quadlet)", RULESETS, noun=("Quadlet unit", "Quadlet units"),
     by_name=by_name, confirm=confirm, owner=owner, load=load_all, link=link,
     suppressions=suppressions, project=project, group_by_folder=True,
-    resources=resources, show_resources=show_resources, fence="ini")
+    resources=resources, show_resources=show_resources, fence="ini",
+    example_names=("app.container", "app.pod", "app.volume", "app.network",
+                   "app.kube", "app.image", "app.build"))

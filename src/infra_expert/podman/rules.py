@@ -38,7 +38,17 @@ def _truthy(value):
     "host to host and may prompt or pick another registry; `AutoUpdate=registry` refuses "
     "short names outright.",
     "Write the registry: `Image=docker.io/library/nginx:1.27`.",
-    peers=("quadlet-lsp:qsr004",))
+    peers=("quadlet-lsp:qsr004",),
+    example=(
+        '[Container]\n'
+        'Image=docker.io/library/nginx:1.27\n'
+        'PublishPort=127.0.0.1:8080:80\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def short_image(doc, ctx):
     unit = doc.model
     section = unit.kind if unit.kind in ("Container", "Image", "Volume") else None
@@ -59,7 +69,17 @@ def short_image(doc, ctx):
     "`PublishPort=8080:80` (or `0.0.0.0:`) listens on every interface of the host, "
     "bypassing a host firewall that only knows about the host's own services.",
     "Bind to an address: `PublishPort=127.0.0.1:8080:80`, or put the service behind the "
-    "reverse proxy's network.")
+    "reverse proxy's network.",
+    example=(
+        '[Container]\n'
+        'Image=docker.io/library/nginx:1.27\n'
+        'PublishPort=127.0.0.1:8080:80\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def published_all(doc, ctx):
     for unit, eff in _containers(doc):
         for item in eff.get("publish", []):
@@ -75,7 +95,17 @@ def published_all(doc, ctx):
     "PM003", "suggestion", "security", "`NoNewPrivileges` not set",
     "Quadlet's default is false: a setuid binary in the image can raise privileges.",
     "Add `NoNewPrivileges=true` to [Container].",
-    positive="`NoNewPrivileges=true` set")
+    positive="`NoNewPrivileges=true` set",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'NoNewPrivileges=true\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def no_new_privileges(doc, ctx):
     for unit, eff in _containers(doc):
         items = eff.get("no_new_privileges", [])
@@ -89,7 +119,18 @@ def no_new_privileges(doc, ctx):
     "PM004", "suggestion", "security", "Capabilities not dropped",
     "The container keeps Podman's default capability set; most services need none of it.",
     "Add `DropCapability=all` and `AddCapability=` only what is needed.",
-    positive="`DropCapability=all` set")
+    positive="`DropCapability=all` set",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'DropCapability=all\n'
+        'AddCapability=NET_BIND_SERVICE\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def drop_caps(doc, ctx):
     for unit, eff in _containers(doc):
         if any(i.value.lower() == "all" for i in eff.get("cap_drop", [])):
@@ -102,7 +143,18 @@ def drop_caps(doc, ctx):
     "PM005", "suggestion", "security", "Root filesystem is writable",
     "`ReadOnly=true` stops an intruder from changing the container's files (Quadlet then "
     "mounts tmpfs on /tmp, /run and friends by default).",
-    "Add `ReadOnly=true`; give writable paths a `Volume=`.")
+    "Add `ReadOnly=true`; give writable paths a `Volume=`.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'ReadOnly=true\n'
+        'Volume=app-data:/var/lib/app\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def read_only(doc, ctx):
     for unit, eff in _containers(doc):
         items = eff.get("read_only", [])
@@ -115,7 +167,17 @@ def read_only(doc, ctx):
     "`--privileged`, `SeccompProfile=unconfined`, `Unmask=ALL`, `SecurityLabelDisable=true` "
     "or a root-equivalent capability remove the protections between the container and the "
     "host.",
-    "Remove it; grant the one capability or device that is needed.")
+    "Remove it; grant the one capability or device that is needed.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/koenkk/zigbee2mqtt:1.40.1\n'
+        'AddDevice=/dev/ttyUSB0\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def privileged(doc, ctx):
     for unit, eff in _containers(doc):
         for item in eff.get("privileged", []):
@@ -140,7 +202,17 @@ def privileged(doc, ctx):
     "PM007", "critical", "security", "Secret written in `Environment=`",
     "Unit files are world-readable and end up in backups and `systemctl show`; a literal "
     "credential there is exposed.",
-    "Store it with `podman secret create` and use `Secret=name,type=env,target=VAR`.")
+    "Store it with `podman secret create` and use `Secret=name,type=env,target=VAR`.",
+    example=(
+        '[Container]\n'
+        'Image=docker.io/library/postgres:16.4\n'
+        'Secret=db-password,type=env,target=POSTGRES_PASSWORD\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def literal_secret(doc, ctx):
     for unit, eff in _containers(doc):
         for item in eff.get("env", []):
@@ -156,7 +228,19 @@ def literal_secret(doc, ctx):
     "running. With `HealthOnFailure=kill` systemd's `Restart=` brings it back.",
     "Add `HealthOnFailure=kill` (with `Restart=always` in [Service]); consider "
     "`Notify=healthy` so that dependants wait for it.",
-    positive="Healthcheck acted on (`HealthOnFailure={action}`)")
+    positive="Healthcheck acted on (`HealthOnFailure={action}`)",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'HealthCmd=wget -qO- http://localhost:8080/health\n'
+        'HealthInterval=30s\n'
+        'HealthOnFailure=kill\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def health_unused(doc, ctx):
     for unit, eff in _containers(doc):
         if not eff.get("health"):
@@ -172,7 +256,19 @@ def health_unused(doc, ctx):
     "PM009", "critical", "reliability", "`Notify=healthy` without a healthcheck",
     "With `Notify=healthy` the unit only becomes ready once the healthcheck passes; with no "
     "`HealthCmd` it never does and the start times out.",
-    "Add `HealthCmd=` (and timings), or use `Notify=true`.")
+    "Add `HealthCmd=` (and timings), or use `Notify=true`.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'HealthCmd=wget -qO- http://localhost:8080/health\n'
+        'HealthOnFailure=kill\n'
+        'Notify=healthy\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def notify_without_health(doc, ctx):
     for unit, eff in _containers(doc):
         e = unit.entry("Container", "Notify")
@@ -193,7 +289,16 @@ _RESTARTS_ON = {"on-success": "a clean exit", "on-abort": "an uncaught signal",
     "non-zero exit, which is how most crashes end. An explicit `Restart=no` is a choice and "
     "is not reported.",
     "Add `[Service]` with `Restart=always` (or `on-failure`).",
-    positive="Restart policy `{policy}` set")
+    positive="Restart policy `{policy}` set",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def restart(doc, ctx):
     unit = doc.model
     if unit.kind not in ("Container", "Kube", "Pod"):
@@ -216,7 +321,17 @@ def restart(doc, ctx):
     "PM011", "suggestion", "reliability", "Default start timeout with an image pull",
     "The first start pulls the image inside systemd's 90 s start timeout; on a Raspberry Pi "
     "or a slow line the pull is killed and the unit fails.",
-    "Add `TimeoutStartSec=900` to [Service] (or pre-pull with an `.image` unit).")
+    "Add `TimeoutStartSec=900` to [Service] (or pre-pull with an `.image` unit).",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        'TimeoutStartSec=900\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def start_timeout(doc, ctx):
     unit = doc.model
     if unit.kind not in ("Container", "Kube"):
@@ -241,7 +356,16 @@ def _rootless(path):
     "rootless unit must use `default.target` (the user manager has no "
     "`multi-user.target`), a rootful one usually `multi-user.target`.",
     "Add `[Install]` with `WantedBy=default.target` (rootless, plus `loginctl "
-    "enable-linger USER`) or `WantedBy=multi-user.target` (rootful).")
+    "enable-linger USER`) or `WantedBy=multi-user.target` (rootful).",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def install_target(doc, ctx):
     unit = doc.model
     if unit.kind not in ("Container", "Kube", "Pod"):
@@ -263,7 +387,17 @@ def install_target(doc, ctx):
     "PM013", "suggestion", "reliability", "Kube unit hides container failures",
     "`ExitCodePropagation` defaults to `none`: the service reports success even when every "
     "container in the YAML failed.",
-    "Set `ExitCodePropagation=any` (or `all`) in [Kube].")
+    "Set `ExitCodePropagation=any` (or `all`) in [Kube].",
+    example=(
+        '[Kube]\n'
+        'Yaml=app.yaml\n'
+        'ExitCodePropagation=any\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def kube_exit_code(doc, ctx):
     unit = doc.model
     if unit.kind != "Kube":
@@ -279,7 +413,17 @@ def kube_exit_code(doc, ctx):
     "PM014", "warning", "reliability", "`KubeDownForce=true` deletes volumes",
     "On `podman kube down` (each stop of the unit) force also removes the volumes: data is "
     "lost on every restart.",
-    "Remove `KubeDownForce=true` unless the volumes are disposable.")
+    "Remove `KubeDownForce=true` unless the volumes are disposable.",
+    example=(
+        '[Kube]\n'
+        'Yaml=app.yaml\n'
+        'ExitCodePropagation=any\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def kube_down_force(doc, ctx):
     unit = doc.model
     e = unit.entry("Kube", "KubeDownForce") if unit.kind == "Kube" else None
@@ -299,7 +443,17 @@ _REF_KEYS = {"Network": ".network", "Volume": ".volume", "Pod": ".pod", "Image":
     "start.",
     "Create the referenced unit beside this one, or fix the name.",
     peers=("quadlet-lsp:qsr006", "quadlet-lsp:qsr013", "quadlet-lsp:qsr014",
-           "quadlet-lsp:qsr017"))
+           "quadlet-lsp:qsr017"),
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'Volume=app-data:/var/lib/app\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def missing_reference(doc, ctx):
     unit = doc.model
     directory = os.path.dirname(doc.abspath)
@@ -317,7 +471,13 @@ def missing_reference(doc, ctx):
     "Inside a pod the network belongs to the pod: Quadlet rejects `PublishPort=` and "
     "`Network=` on a container that has `Pod=`.",
     "Move `PublishPort=`/`Network=` to the `.pod` unit.",
-    peers=("quadlet-lsp:qsr018", "quadlet-lsp:qsr019"))
+    peers=("quadlet-lsp:qsr018", "quadlet-lsp:qsr019"),
+    example=(
+        '[Pod]\n'
+        'PublishPort=127.0.0.1:8080:80\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def pod_ports(doc, ctx):
     unit = doc.model
     if unit.kind != "Container" or unit.get("Container", "Pod") is None:
@@ -331,7 +491,17 @@ def pod_ports(doc, ctx):
     "PM017", "critical", "security", "Container runtime socket mounted",
     "The Podman or Docker socket gives full control of the host's containers, and root on "
     "a rootful host.",
-    "Remove the mount; if a tool needs the API, give it a narrowly scoped socket proxy.")
+    "Remove the mount; if a tool needs the API, give it a narrowly scoped socket proxy.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'Volume=app-data:/var/lib/app\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def socket_mount(doc, ctx):
     for unit, eff in _containers(doc):
         for item in eff.get("volume", []) + eff.get("mount", []):
@@ -343,7 +513,17 @@ def socket_mount(doc, ctx):
     "PM018", "warning", "security", "Host namespace shared",
     "`Network=host`, `--pid=host`, `--ipc=host` or `UserNS=host` remove the isolation "
     "between the container and the host.",
-    "Use a Quadlet `.network` (or the default) and private namespaces.")
+    "Use a Quadlet `.network` (or the default) and private namespaces.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'PublishPort=127.0.0.1:8080:8080\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def host_namespace(doc, ctx):
     for unit, eff in _containers(doc):
         for name in ("network", "pid", "ipc", "userns", "uts"):
@@ -357,7 +537,17 @@ def host_namespace(doc, ctx):
     "PM019", "warning", "security", "Host environment passed into the container",
     "`EnvironmentHost=true` copies every variable of the service manager into the "
     "container, secrets and tokens included.",
-    "Pass the few variables needed with `Environment=` or `Secret=`.")
+    "Pass the few variables needed with `Environment=` or `Secret=`.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'Environment=TZ=Europe/Paris LOG_LEVEL=info\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def environment_host(doc, ctx):
     e = doc.model.entry("Container", "EnvironmentHost")
     if e is not None and _truthy(e.value):
@@ -370,7 +560,16 @@ def environment_host(doc, ctx):
     "`ImageTag=`; "
     "a malformed line or a missing section makes the generator skip the unit.",
     "Add the key (or fix the line) that the message names.",
-    peers=("quadlet-lsp:qsr001", "quadlet-lsp:qsr002", "quadlet-lsp:qsr025"))
+    peers=("quadlet-lsp:qsr001", "quadlet-lsp:qsr002", "quadlet-lsp:qsr025"),
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def required_keys(doc, ctx):
     unit = doc.model
     for path, line, message in unit.problems:
@@ -390,7 +589,16 @@ def required_keys(doc, ctx):
     "PM021", "warning", "security", "TLS verification disabled",
     "`TLSVerify=false` accepts any certificate from the registry: a man in the middle can "
     "serve another image.",
-    "Remove it and trust the registry's CA instead.")
+    "Remove it and trust the registry's CA instead.",
+    example=(
+        '[Container]\n'
+        'Image=registry.example.com/team/app:1.4.2\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def tls_verify(doc, ctx):
     unit = doc.model
     e = unit.entry(unit.kind, "TLSVerify")
@@ -402,7 +610,12 @@ def tls_verify(doc, ctx):
     "PM022", "critical", "security", "Credentials in volume mount options",
     "`Options=…,password=…` of an NFS/CIFS `.volume` stores the password in a readable unit "
     "file.",
-    "Use `credentials=/path/to/protected/file` for CIFS, or Kerberos/IP-based access for NFS.")
+    "Use `credentials=/path/to/protected/file` for CIFS, or Kerberos/IP-based access for NFS.",
+    example=(
+        '[Volume]\n'
+        'Type=cifs\n'
+        'Device=//nas.example.com/media\n'
+        'Options=credentials=/etc/samba/media.cred,uid=1000'))
 def volume_credentials(doc, ctx):
     unit = doc.model
     if unit.kind != "Volume":
@@ -418,7 +631,17 @@ def volume_credentials(doc, ctx):
     "A tag without `AutoUpdate=` is never refreshed, and `:latest` changes on every manual "
     "pull: pin a version and let `podman auto-update` (with rollback) move it.",
     "Pin a version tag, and add `AutoUpdate=registry` with a fully-qualified name if you "
-    "want automatic, rolled-back updates.")
+    "want automatic, rolled-back updates.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'AutoUpdate=registry\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def image_tag(doc, ctx):
     unit = doc.model
     e = unit.entry("Container", "Image") if unit.kind == "Container" else None
@@ -436,7 +659,17 @@ def image_tag(doc, ctx):
     "unit starts and stops them together, shares localhost between them and publishes "
     "ports in one place.",
     "Create `app.pod` (with the `PublishPort=` lines) and add `Pod=app.pod` to each "
-    "container.")
+    "container.",
+    example=(
+        '[Container]\n'
+        'Image=ghcr.io/example/app:1.4.2\n'
+        'Pod=app.pod\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def group_in_pod(doc, ctx):
     unit = doc.model
     if unit.kind != "Container" or unit.get("Container", "Pod"):

@@ -36,7 +36,17 @@ def _stateful(unit):
     "Pin a version tag (`Image=docker.io/library/postgres:16.4`) so that auto-update only "
     "brings rebuilds of that version, or drop `AutoUpdate=` for stateful containers and "
     "update them by hand.",
-    example='[Container]\nImage=docker.io/library/postgres:16.4\nAutoUpdate=registry\nVolume=pgdata.volume:/var/lib/postgresql/data')
+    example=(
+        '[Container]\n'
+        'Image=docker.io/library/postgres:16.4\n'
+        'AutoUpdate=registry\n'
+        'Volume=pgdata:/var/lib/postgresql/data\n'
+        '\n'
+        '[Service]\n'
+        'Restart=always\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=default.target'))
 def auto_update_stateful(doc, ctx):
     unit = doc.model
     if unit.kind != "Container":

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""infra-expert on Prometheus rule files against `promtool check rules`.
+
+    .venv/bin/python bench/prometheus_rules.py [--rounds 3]
+
+The rule files are the `spec.groups` of the corpus' `PrometheusRule` manifests, written
+out as plain rule files (a real rule file is what promtool reads), plus the bundled
+example's. infra-expert reviews them all in one process; promtool is timed once per file
+(as a pre-commit hook or a user runs it) and once over all files. promtool comes from
+Debian's prometheus package, unpacked by bench/setup.sh into bench/bin (never a project
+dependency). Prints best-of-rounds times and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared"
+
+
+def rule_files(out):
+    """Write each PrometheusRule's groups as `NAME.rules.yml` under `out`."""
+    written = []
+    for corpus in ("corpus", "corpus-homelab"):
+        for path in sorted((SHARED / corpus).rglob("*.y*ml")):
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            if "PrometheusRule" not in text:
+                continue
+            try:
+                docs = list(yaml.safe_load_all(text))
+            except yaml.YAMLError:
+                continue
+            for i, doc in enumerate(docs):
+                if isinstance(doc, dict) and doc.get("kind") == "PrometheusRule" and \
+                        isinstance(doc.get("spec"), dict) and doc["spec"].get("groups"):
+                    name = f"{len(written):03d}-{path.stem}-{i}.rules.yml"
+                    target = out / name
+                    target.write_text(yaml.safe_dump({"groups": doc["spec"]["groups"]},
+                                                     sort_keys=False))
+                    written.append(target)
+    example = ROOT / "examples" / "homelab" / "ops" / "monitoring" / "notes-alerts.yml"
+    if example.exists():
+        shutil.copy(example, out / example.name)
+        written.append(out / example.name)
+    return written
+
+
+def best(cmds, rounds):
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for cmd in cmds:
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=False)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    promtool = HERE / "bin" / "promtool"
+    if not promtool.exists():
+        sys.exit("no bench/bin/promtool: run bench/setup.sh")
+    ours = ROOT / ".venv" / "bin" / "infra-expert"
+    with tempfile.TemporaryDirectory() as tmp:
+        files = rule_files(Path(tmp))
+        if not files:
+            sys.exit("no rule files found")
+        us = best([[str(ours), "review", tmp, "--format", "json", "--fail-on", "never"]],
+                  args.rounds)
+        each = best([[str(promtool), "check", "rules", str(f)] for f in files], args.rounds)
+        once = best([[str(promtool), "check", "rules", *map(str, files)]], args.rounds)
+    print(f"{len(files)} rule files")
+    print(f"infra-expert (one process):    {us:.2f} s")
+    print(f"promtool, one run per file:    {each:.2f} s  -> infra-expert is "
+          f"{each / us:.2f}x as fast")
+    print(f"promtool, one run for all:     {once:.2f} s  -> ratio {once / us:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The systemd domain: units (`.service`, `.timer`, `.socket`, `.path`, `.mount`,
+`.target`), their drop-ins (`NAME.d/*.conf`, the type-wide `service.d/`, a template's
+`foo@.service.d/`) merged in systemd's order, templates reviewed as written."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from infra_expert.domain import Domain
+from infra_expert.fsgate import Refused
+from infra_expert.lazyre import lazy_re
+from infra_expert.model import Notice, Suppression
+from infra_expert.suppress import line_comment_suppressions
+from infra_expert.systemd import rules, timers
+from infra_expert.units import drop_in_paths, parse_unit
+
+NAME = "systemd"
+RULESETS = (rules.rules, timers.rules)
+
+EXTENSIONS = (".service", ".timer", ".socket", ".path", ".mount", ".target")
+_SECTIONS = lazy_re(r"^[ \t]*\[(?:Unit|Service|Timer|Socket|Mount|Path|Install)\][ \t]*$",
+                    re.MULTILINE)
+_DROP_IN_DIR = lazy_re(r".+\.(?:service|timer|socket|path|mount|target)\.d")
+
+
+def by_name(name):
+    if name.endswith(EXTENSIONS) and not name.startswith("."):
+        return name.rsplit(".", 1)[1]
+    return None
+
+
+def confirm(kind, text, where):
+    """A file named like a unit whose content has no systemd section is something else."""
+    return kind if _SECTIONS.search(text) else None
+
+
+def owner(abs_path):
+    """The unit a drop-in (`NAME.service.d/x.conf`) belongs to, or None (a type-wide
+    `service.d/` belongs to every unit of its type)."""
+    if not abs_path.endswith(".conf"):
+        return None
+    folder = os.path.dirname(abs_path)
+    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
+        return None
+    unit = folder[:-2]
+    return unit if os.path.isfile(unit) else None
+
+
+def load_all(docs, ctx):
+    failures = []
+    for doc in docs:
+        try:
+            kind = os.path.splitext(doc.path)[1].lstrip(".")
+            unit = parse_unit(doc.text, doc.path)
+            unit.files = [doc.path]        # the unit and the drop-ins applied to it
+            unit.texts = {}                # drop-in path -> text (for their suppressions)
+            for conf in drop_in_paths(doc.abspath, kind, ctx.gate.listdir):
+                shown = os.path.normpath(os.path.join(os.path.dirname(doc.path),
+                                                      os.path.relpath(conf, os.path.dirname(
+                                                          doc.abspath))))
+                try:
+                    text = ctx.gate.read_text(conf)
+                except Refused as exc:
+                    ctx.notices.append(
+                        Notice(shown, f"drop-in not applied: {exc.describe()}"))
+                    continue
+                parse_unit(text, shown, unit)
+                unit.files.append(shown)
+                unit.texts[shown] = text
+            unit.kind = kind
+            unit.name = os.path.basename(doc.path)
+            doc.model = unit
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            failures.append((doc, type(exc).__name__))
+    return failures
+
+
+def suppressions(doc, peer_index):
+    """`# infra-expert: ignore=SD001 reason` (or `;`) on the line before an entry, or
+    `ignore-file=` anywhere; in the unit and in each of its drop-ins."""
+    sups, unknown = line_comment_suppressions(doc.path, doc.text, peer_index, Suppression,
+                                              markers="#;", trailing=False)
+    for path, text in getattr(doc.model, "texts", {}).items():
+        more, bad = line_comment_suppressions(path, text, peer_index, Suppression,
+                                              markers="#;", trailing=False)
+        sups.extend(more)
+        unknown.extend(bad)
+    return sups, unknown
+
+
+def project(doc):
+    """Units group by folder: a timer and its service lie together."""
+    return (os.path.dirname(doc.path) or ".", [doc.path], [])
+
+
+def files_field(doc):
+    """JSON `files[].exposure`: `systemd-analyze security`'s score, for a service."""
+    unit = doc.model
+    if unit is None or unit.kind != "service":
+        return {}
+    from infra_expert.systemd.exposure import exposure
+    return {"exposure": round(exposure(unit).score, 1)}
+
+
+def resources(docs):
+    from infra_expert.systemd.exposure import exposure
+    rows = []
+    for doc in docs:
+        unit = doc.model
+        if unit.kind != "service":
+            continue
+        exp = exposure(unit)
+        user = unit.get("Service", "User") or (
+            "dynamic" if (unit.get("Service", "DynamicUser") or "").lower() in (
+                "yes", "true", "1", "on") else None)
+        rows.append({"path": doc.path, "exposure": round(exp.score, 1), "level": exp.word,
+                     "memory_max": unit.get("Service", "MemoryMax"),
+                     "memory_high": unit.get("Service", "MemoryHigh"),
+                     "cpu_quota": unit.get("Service", "CPUQuota"),
+                     "restart": unit.get("Service", "Restart"), "user": user})
+    return {"services": rows} if rows else {}
+
+
+def show_resources(res, out):
+    rows = res.get("services", [])
+    if not rows:
+        return []
+    lines = ["| systemd service | Exposure | `MemoryMax=` | `CPUQuota=` | `Restart=` | `User=` |",
+             "|---|---|---|---|---|---|"]
+
+    def val(v):
+        return out.cell(out.code(v)) if v else "—"
+
+    for row in (rows if out.full else rows[:3 * out.rows]):
+        lines.append(f"| {out.cell(out.code(row['path']))} | {row['exposure']:.1f} "
+                     f"{row['level']} | {val(row['memory_max'] or row['memory_high'])} | "
+                     f"{val(row['cpu_quota'])} | {val(row['restart'])} | "
+                     f"{val(row['user']) if row['user'] else 'root'} |")
+    lines.append("")
+    if not out.full and len(rows) > 3 * out.rows:
+        lines.extend([f"+{len(rows) - 3 * out.rows} services; `--full` lists every one.", ""])
+    lines.extend(["Exposure is `systemd-analyze security`'s score (0.0 best – 10.0 worst), "
+                  "computed by infra-expert.", ""])
+    return lines
+
+
+DOMAIN = Domain(
+    NAME, "SD", "systemd units", RULESETS, noun=("systemd unit", "systemd units"),
+    by_name=by_name, confirm=confirm, owner=owner, load=load_all,
+    suppressions=suppressions, project=project, group_by_folder=True,
+    resources=resources, show_resources=show_resources, files_field=files_field,
+    fence="ini", example_names=("app.service", "app.timer"))
