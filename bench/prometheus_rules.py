@@ -14,6 +14,7 @@ dependency). Prints best-of-rounds times and the ratios.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,18 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHARED = ROOT.parent / "shared"
+
+
+_ALERT = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: {expr}\n{more}"
+BROKEN = {
+    "broken-paren.rules.yml": _ALERT.format(expr="rate(x_total[5m] > 1", more=""),
+    "broken-for.rules.yml": _ALERT.format(expr="up == 0", more="        for: soon\n"),
+    "broken-dup-group.rules.yml": "groups:\n  - name: g\n    rules: []\n"
+                                  "  - name: g\n    rules: []\n",
+    "broken-both.rules.yml": _ALERT.format(expr="up == 0", more="        record: a:b:c\n"),
+    "broken-yaml.rules.yml": "groups:\n  - name: g\n    rules: [\n",
+    "fine-bool.rules.yml": _ALERT.format(expr="up == bool 0", more=""),
+}
 
 
 def rule_files(out):
@@ -51,6 +64,10 @@ def rule_files(out):
                     target.write_text(yaml.safe_dump({"groups": doc["spec"]["groups"]},
                                                      sort_keys=False))
                     written.append(target)
+    # and a few broken ones, to see that both refuse the same files
+    for name, text in BROKEN.items():
+        (out / name).write_text(text)
+        written.append(out / name)
     example = ROOT / "examples" / "homelab" / "ops" / "monitoring" / "notes-alerts.yml"
     if example.exists():
         shutil.copy(example, out / example.name)
@@ -85,7 +102,18 @@ def main():
                   args.rounds)
         each = best([[str(promtool), "check", "rules", str(f)] for f in files], args.rounds)
         once = best([[str(promtool), "check", "rules", *map(str, files)]], args.rounds)
-    print(f"{len(files)} rule files")
+        # agreement: the files promtool refuses against the files we call unloadable
+        refused = {f.name for f in files if subprocess.run(
+            [str(promtool), "check", "rules", str(f)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, check=False).returncode != 0}
+        report = json.loads(subprocess.run(
+            [str(ours), "review", tmp, "--format", "json", "--fail-on", "never"],
+            capture_output=True, text=True, check=False).stdout)
+        broken = {Path(f["path"]).name for f in report["findings"]
+                  if f["rule"] in ("MO001", "MO002", "MO014") and f["severity"] == "critical"}
+    print(f"{len(files)} rule files; promtool refuses {len(refused)}, infra-expert calls "
+          f"{len(broken)} unloadable; both: {len(refused & broken)}; only promtool: "
+          f"{sorted(refused - broken)}; only infra-expert: {sorted(broken - refused)}")
     print(f"infra-expert (one process):    {us:.2f} s")
     print(f"promtool, one run per file:    {each:.2f} s  -> infra-expert is "
           f"{each / us:.2f}x as fast")

@@ -91,3 +91,22 @@ def test_suppressed_rule_is_gone_and_summary_counts():
     s = result.summary()
     assert (f"1 file reviewed (dockerfile: 1) · {s['critical']} critical · "
             f"{s['warning']} warnings") in text
+
+
+def test_json_files_carry_a_domain_s_own_fields(tmp_path):
+    """A systemd service's exposure score is in `files[]`, one decimal, 0–10; other
+    files have only path and domain."""
+    import json
+
+    from conftest import run_review, write_tree
+
+    from infra_expert.report.json_report import render_json
+    write_tree(tmp_path, {
+        "app.service": "[Unit]\nDescription=app\n[Service]\nExecStart=/usr/bin/app\n"
+                       "DynamicUser=yes\nProtectSystem=strict\n[Install]\n"
+                       "WantedBy=multi-user.target\n",
+        "Dockerfile": "FROM alpine:3.20\nUSER 1000\n"})
+    files = {f["path"]: f for f in json.loads(render_json(run_review(tmp_path)))["files"]}
+    exposure = files["app.service"]["exposure"]
+    assert isinstance(exposure, float) and 0 <= exposure <= 10 and round(exposure, 1) == exposure
+    assert set(files["Dockerfile"]) == {"path", "domain"}

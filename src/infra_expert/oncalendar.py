@@ -249,7 +249,9 @@ _SHORTHANDS = {
 }
 
 
-def _valid_zone(name):
+def valid_zone(name):
+    """True for an IANA zone name this machine's tz database knows (`Europe/Paris`);
+    never a path."""
     if not name or len(name) > 255 or name.startswith("/") or ".." in name:
         return False
     if not all(ch.isascii() and (ch.isalnum() or ch in "/-_+") for ch in name):
@@ -273,7 +275,7 @@ def parse_calendar(text):
         p = p[:-4]
     else:
         sp = p.rfind(" ")
-        if sp >= 0 and _valid_zone(p[sp + 1:]):
+        if sp >= 0 and valid_zone(p[sp + 1:]):
             cal.tz = p[sp + 1:]
             p = p[:sp]
     if not p:

@@ -129,3 +129,39 @@ def drop_in_paths(unit_path, kind_suffix, listdir=os.listdir):
         except OSError:
             continue
     return [found[k] for k in sorted(found)]
+
+
+def load_unit(doc, ctx, kind_suffix):
+    """Parse a unit document with its drop-ins (read through the gate, in systemd's
+    order), found and shown beside the unit as the unit itself is shown. `unit.files` is the
+    unit and its drop-ins, `unit.texts` the drop-ins' texts (for their suppression
+    comments); a refused drop-in is a notice."""
+    from infra_expert.fsgate import Refused
+    from infra_expert.model import Notice
+    unit = parse_unit(doc.text, doc.path)
+    unit.files = [doc.path]
+    unit.texts = {}
+    for conf in drop_in_paths(doc.path, kind_suffix, ctx.gate.listdir):
+        shown = os.path.normpath(conf)
+        try:
+            text = ctx.gate.read_text(conf)
+        except Refused as exc:
+            ctx.notices.append(Notice(shown, f"drop-in not applied: {exc.describe()}"))
+            continue
+        parse_unit(text, shown, unit)
+        unit.files.append(shown)
+        unit.texts[shown] = text
+    return unit
+
+
+def drop_in_owner(abs_path, folder_pattern):
+    """The unit a drop-in given alone (`NAME.service.d/x.conf`) belongs to, or None.
+    `folder_pattern` matches the drop-in folder's name; a template's drop-in whose
+    template is not there names no unit."""
+    if not abs_path.endswith(".conf"):
+        return None
+    folder = os.path.dirname(abs_path)
+    if not folder_pattern.fullmatch(os.path.basename(folder)):
+        return None
+    unit = folder[:-2]
+    return unit if os.path.isfile(unit) else None

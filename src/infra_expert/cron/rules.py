@@ -98,8 +98,8 @@ def timer_equivalent(schedule):
 
 
 def _valid_tz(name):
-    from infra_expert.oncalendar import _valid_zone
-    return _valid_zone(name)
+    from infra_expert.oncalendar import valid_zone
+    return valid_zone(name)
 
 
 def _interval(job):

@@ -8,14 +8,13 @@ import os
 import re
 
 from infra_expert.domain import Domain
-from infra_expert.fsgate import Refused
 from infra_expert.lazyre import lazy_re
-from infra_expert.model import Notice, Suppression
+from infra_expert.model import Suppression
 from infra_expert.podman import rules
 from infra_expert.podman import rules_logging, rules_updates
 from infra_expert.podman.model import QUADLET_KINDS
 from infra_expert.suppress import line_comment_suppressions
-from infra_expert.units import drop_in_paths, parse_unit
+from infra_expert.units import drop_in_owner, load_unit
 
 NAME = "podman"
 RULESETS = (rules.rules, rules_updates.rules, rules_logging.rules)
@@ -41,15 +40,7 @@ def confirm(kind, text, where):
 
 def owner(abs_path):
     """The Quadlet unit a drop-in (`NAME.container.d/x.conf`) belongs to, or None."""
-    if not abs_path.endswith(".conf"):
-        return None
-    folder = os.path.dirname(abs_path)
-    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
-        return None
-    unit = folder[:-2]
-    if "@" in os.path.basename(unit) and not os.path.isfile(unit):
-        return None    # a template's drop-in: which instance is meant is not known
-    return unit if os.path.isfile(unit) else None
+    return drop_in_owner(abs_path, _DROP_IN_DIR)
 
 
 def load_all(docs, ctx):
@@ -57,17 +48,7 @@ def load_all(docs, ctx):
     for doc in docs:
         try:
             ext = os.path.splitext(doc.path)[1]
-            unit = parse_unit(doc.text, doc.path)
-            unit.files = [doc.path]      # the unit and the drop-ins applied to it
-            for conf in drop_in_paths(doc.path, ext.lstrip("."), ctx.gate.listdir):
-                try:
-                    text = ctx.gate.read_text(conf)
-                except Refused as exc:
-                    ctx.notices.append(
-                        Notice(conf, f"drop-in not applied: {exc.describe()}"))
-                    continue
-                parse_unit(text, conf, unit)
-                unit.files.append(conf)
+            unit = load_unit(doc, ctx, ext.lstrip("."))
             unit.kind = QUADLET_KINDS.get(ext, "Container")
             doc.model = unit
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on

@@ -8,12 +8,11 @@ import os
 import re
 
 from infra_expert.domain import Domain
-from infra_expert.fsgate import Refused
 from infra_expert.lazyre import lazy_re
-from infra_expert.model import Notice, Suppression
+from infra_expert.model import Suppression
 from infra_expert.suppress import line_comment_suppressions
 from infra_expert.systemd import rules, timers
-from infra_expert.units import drop_in_paths, parse_unit
+from infra_expert.units import drop_in_owner, load_unit
 
 NAME = "systemd"
 RULESETS = (rules.rules, timers.rules)
@@ -38,13 +37,7 @@ def confirm(kind, text, where):
 def owner(abs_path):
     """The unit a drop-in (`NAME.service.d/x.conf`) belongs to, or None (a type-wide
     `service.d/` belongs to every unit of its type)."""
-    if not abs_path.endswith(".conf"):
-        return None
-    folder = os.path.dirname(abs_path)
-    if not _DROP_IN_DIR.fullmatch(os.path.basename(folder)):
-        return None
-    unit = folder[:-2]
-    return unit if os.path.isfile(unit) else None
+    return drop_in_owner(abs_path, _DROP_IN_DIR)
 
 
 def load_all(docs, ctx):
@@ -52,22 +45,7 @@ def load_all(docs, ctx):
     for doc in docs:
         try:
             kind = os.path.splitext(doc.path)[1].lstrip(".")
-            unit = parse_unit(doc.text, doc.path)
-            unit.files = [doc.path]        # the unit and the drop-ins applied to it
-            unit.texts = {}                # drop-in path -> text (for their suppressions)
-            for conf in drop_in_paths(doc.abspath, kind, ctx.gate.listdir):
-                shown = os.path.normpath(os.path.join(os.path.dirname(doc.path),
-                                                      os.path.relpath(conf, os.path.dirname(
-                                                          doc.abspath))))
-                try:
-                    text = ctx.gate.read_text(conf)
-                except Refused as exc:
-                    ctx.notices.append(
-                        Notice(shown, f"drop-in not applied: {exc.describe()}"))
-                    continue
-                parse_unit(text, shown, unit)
-                unit.files.append(shown)
-                unit.texts[shown] = text
+            unit = load_unit(doc, ctx, kind)
             unit.kind = kind
             unit.name = os.path.basename(doc.path)
             doc.model = unit
