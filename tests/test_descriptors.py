@@ -88,3 +88,28 @@ def test_the_example_of_a_rule_is_reviewed_and_clean(tmp_path, domain, rule):
 
 def test_core_rules_are_the_engine_s():
     assert {r.id for r in core.rules} == {"IE001", "IE002"}
+
+
+def test_a_one_file_review_imports_only_its_domain_s_rules(tmp_path):
+    """Start-up: the rule modules of a domain are imported when the run has its files."""
+    import subprocess
+    import sys
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER 1000\n")
+    code = ("import sys\nfrom infra_expert.cli import main\n"
+            "try:\n    main(['review', sys.argv[1], '--format', 'json', '--fail-on', 'never'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in sys.modules if '.rules' in m or '.timers' in m))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "Dockerfile")],
+                         capture_output=True, text=True, check=True).stdout
+    loaded = out.rsplit("LOADED", 1)[1]
+    assert "infra_expert.dockerfile.rules_structure" in loaded
+    for other in ("compose", "kubernetes", "podman", "systemd", "kestra", "cron", "monitoring"):
+        assert f"infra_expert.{other}." not in loaded, loaded
+
+
+def test_a_pragma_naming_another_domain_s_rule_is_known(tmp_path):
+    write_tree(tmp_path, {"Dockerfile": "# infra-expert: ignore=K8001 copied from a manifest\n"
+                                        "FROM alpine:3.20\nUSER 1000\n"})
+    result = run_review(tmp_path)
+    assert not [f for f in result.findings if f.rule.id == "IE002"]
+    assert [f.line for f in result.findings if f.rule.id == "IE001"] == [1]

@@ -96,13 +96,26 @@ def _main(argv):
     return _review(args)
 
 
+class _KnownIds:
+    """The ids of every rule, collected the first time an id is checked: a run whose
+    config names no rule does not import every domain's rules."""
+
+    def __init__(self, all_rules):
+        self._all_rules, self._ids = all_rules, None
+
+    def __contains__(self, rule_id):
+        if self._ids is None:
+            self._ids = {r.id for r in self._all_rules()}
+        return rule_id in self._ids
+
+
 def _review(args):
     from infra_expert.config import (Config, ConfigError, apply_hadolint_config, apply_settings,
                                      find_config_file, find_hadolint_config, load_config)
     from infra_expert.engine import all_rules, exit_status, review
     from infra_expert.report import render, visible
 
-    known = {r.id for r in all_rules()}
+    known = _KnownIds(all_rules)
     try:
         if args.no_config:
             cfg, path = Config(), None

@@ -65,7 +65,7 @@ class Domain:
                  "reviewable", "related", "link", "adjust", "suppressions", "column", "project",
                  "group_by_folder", "subject_nouns", "subject_is_code",
                  "positives_per_project", "baseline", "resources", "show_resources",
-                 "noun", "files_field", "example_names")
+                 "noun", "files_field", "example_names", "_rules")
 
     def __init__(self, name, prefix, title, rulesets, *, noun, load, suppressions,
                  by_name=_none, confirm=None, by_content=_none, sniff=(), also=_none, owner=_none,
@@ -79,7 +79,8 @@ class Domain:
         self.prefix = prefix                  # two capitals: DF, DC, PM, K8, SD, …
         self.title = title                    # "Dockerfile", "systemd units"
         self.noun = noun                      # ("systemd unit", "systemd units")
-        self.rulesets = tuple(rulesets)
+        self.rulesets = rulesets if callable(rulesets) else tuple(rulesets)
+        self._rules = None
         self.fence = fence
         self.not_covered = not_covered or {}
         self.by_name = by_name
@@ -109,7 +110,13 @@ class Domain:
 
     @property
     def rules(self):
-        return [r for rs in self.rulesets for r in rs.rules]
+        """Every rule of the domain. `rulesets` may be a function returning them: the rule
+        modules are then imported when a review has files of this domain, or the
+        catalogue asks, so a one-file review does not pay for the others."""
+        if self._rules is None:
+            sets = self.rulesets() if callable(self.rulesets) else self.rulesets
+            self._rules = [r for rs in sets for r in rs.rules]
+        return self._rules
 
     def __repr__(self):
         return f"Domain({self.name!r})"

@@ -49,6 +49,12 @@ def domains():
     return {d.name: d for d in registered()}
 
 
+def _rules_of_prefix(code):
+    """The rules of the domain whose prefix starts `code` (`K8001`), or ()."""
+    dom = next((d for d in domains().values() if code.startswith(d.prefix)), None)
+    return dom.rules if dom is not None else ()
+
+
 def all_rules():
     rules = list(core.rules)
     for d in domains().values():
@@ -147,9 +153,8 @@ class _Run:
         self.ctx, self.result, self.asked = ctx, result, asked
         self.config = ctx.config
         self.domains = domains()
-        rules = all_rules()
-        self.by_id = {r.id: r for r in rules}
-        self.peer_index = PeerIndex(rules)
+        self.by_id = {r.id: r for r in core.rules}
+        self.peer_index = None
         self.failed = set()
         self.findings, self.passes, self.suppressions = [], [], []
         self.hit_keys, self.collection_stopped = set(), set()
@@ -188,9 +193,10 @@ class _Run:
     def relate(self):
         added = []
         for name, dom in self.domains.items():
-            if dom.related is not None:
+            docs = self._of(name)
+            if dom.related is not None and docs:
                 try:
-                    added.extend(dom.related(self._of(name), self.ctx))
+                    added.extend(dom.related(docs, self.ctx))
                 except Exception as exc:  # noqa: BLE001
                     self.result.notices.append(Notice(
                         name, f"internal error while following related files "
@@ -199,9 +205,10 @@ class _Run:
             self.ctx.documents.extend(added)
             self.load(added)
         for name, dom in self.domains.items():
-            if dom.link is not None:
+            docs = self._of(name)
+            if dom.link is not None and docs:
                 try:
-                    dom.link(self._of(name), self.ctx)
+                    dom.link(docs, self.ctx)
                 except Exception as exc:  # noqa: BLE001
                     self.result.notices.append(Notice(
                         name, f"internal error while linking files ({type(exc).__name__})"))
@@ -209,6 +216,12 @@ class _Run:
     # -- run: every enabled rule on every reviewable document ----------------------------
     def run_rules(self):
         config, result = self.config, self.result
+        # the rules of the domains this run has files of (a pragma naming another
+        # domain's rule loads that domain then): a one-file review imports one domain
+        present = {d.domain for d in self.ctx.documents}
+        self.peer_index = PeerIndex(
+            [*core.rules, *(r for name, dom in self.domains.items() if name in present
+                            for r in dom.rules)], more=_rules_of_prefix)
         for doc in self.ctx.documents:
             if id(doc) in self.failed:
                 continue

@@ -67,10 +67,15 @@ def read_pragma(comment):
 class PeerIndex:
     """Maps foreign codes (`hadolint:DL3008`) and our ids to the rules they name."""
 
-    def __init__(self, rules):
-        self.ids = {r.id for r in rules}
+    def __init__(self, rules, more=None):
+        self.ids = set()
         self.by_peer = {}
+        self._more = more    # more(code): the rules of the domain a code belongs to, or ()
+        self._add(rules)
+
+    def _add(self, rules):
         for r in rules:
+            self.ids.add(r.id)
             for p in r.peers:
                 self.by_peer.setdefault(p.lower(), set()).add(r.id)
 
@@ -82,6 +87,9 @@ class PeerIndex:
                 if code == "ALL":
                     ids |= self.ids
                 elif code in self.ids:
+                    ids.add(code)
+                elif self._more is not None and code in {r.id for r in self._more(code)}:
+                    self._add(self._more(code))   # a rule of a domain not in this run
                     ids.add(code)
                 else:
                     unknown.append(code)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 
-from infra_expert.compose import rules_ops, rules_security, rules_style
-from infra_expert.compose import rules_logging, rules_updates
 from infra_expert.compose.crossfile import link
 from infra_expert.compose.loader import MAIN_NAMES, OVERRIDES, load_project, project_files
 from infra_expert.domain import Domain
@@ -15,7 +13,11 @@ from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "compose"
-RULESETS = (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules,
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.compose import rules_ops, rules_security, rules_style, rules_logging, rules_updates
+    return (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules,
             rules_logging.rules)
 NOT_COVERED = {}
 
@@ -337,8 +339,8 @@ def _baseline_keys(doc, ctx, project):
         pseudo = Document(base, os.path.abspath(base), NAME, "compose", text, doc.root)
         pseudo.model = project.baseline
         keys = set()
-        for rs in RULESETS:
-            for rule in rs.rules:
+        for rule in DOMAIN.rules:
+            if True:
                 try:
                     for item in rule.fn(pseudo, ctx):
                         if type(item).__name__ == "Hit":
@@ -449,7 +451,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "DC", "Compose", RULESETS, noun=("Compose file", "Compose files"),
+    NAME, "DC", "Compose", _rulesets, noun=("Compose file", "Compose files"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=(".yml", ".yaml"),
     load=load_all, related=related_documents, link=link, adjust=adjust_findings,
     suppressions=suppressions, column=column, project=project,

@@ -8,11 +8,14 @@ import re
 from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Suppression
-from infra_expert.cron import rules
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "cron"
-RULESETS = (rules.rules,)
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.cron import rules
+    return (rules.rules,)
 
 # a job line: an @ macro, or five schedule fields, then a command
 _CRON_LINE = lazy_re(r"^[ \t]*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|"
@@ -111,7 +114,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "CR", "cron", RULESETS, noun=("crontab", "crontabs"),
+    NAME, "CR", "cron", _rulesets, noun=("crontab", "crontabs"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=("",), load=load,
     suppressions=suppressions, resources=resources, show_resources=show_resources,
     fence="crontab", example_names=("etc/cron.d/backup",))

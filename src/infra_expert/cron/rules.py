@@ -7,7 +7,12 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.oncalendar import CRON_MACROS, CalendarError, cron_field, from_cron
+
+def _cal():
+    """The calendar module, imported when a rule needs it (it brings `datetime`)."""
+    from infra_expert import oncalendar
+    return oncalendar
+
 
 rules = RuleSet("cron")
 
@@ -57,7 +62,7 @@ def _first_unescaped_percent(command):
 def _fields(job):
     """(minute, hour, dom, month, dow) of a job, a macro expanded; None for @reboot."""
     if job.macro:
-        return CRON_MACROS.get(job.macro)
+        return _cal().CRON_MACROS.get(job.macro)
     return tuple(f[0] for f in job.fields)
 
 
@@ -68,13 +73,14 @@ def _on_calendar(job):
     fields = _fields(job)
     if fields is None:
         return None
-    exact = from_cron(*fields)
+    exact = _cal().from_cron(*fields)
     if exact is not None:
         tz = job.env.get("CRON_TZ")
         return [f"{exact} {tz}" if tz and _valid_tz(tz) else exact]
     minute, hour, dom, month, dow = fields
-    by_dom, by_dow = from_cron(minute, hour, dom, month, "*"), from_cron(minute, hour, "*",
-                                                                          month, dow)
+    from_cron = _cal().from_cron
+    by_dom, by_dow = (from_cron(minute, hour, dom, month, "*"),
+                      from_cron(minute, hour, "*", month, dow))
     return [c for c in (by_dom, by_dow) if c]
 
 
@@ -84,7 +90,7 @@ def timer_equivalent(schedule):
     job = Job(0, schedule)
     if schedule.startswith("@"):
         job.macro = schedule.lower()
-        if job.macro not in CRON_MACROS and job.macro != "@reboot":
+        if job.macro not in _cal().CRON_MACROS and job.macro != "@reboot":
             return "–"
     else:
         parts = schedule.split()
@@ -112,7 +118,7 @@ def _interval(job):
     for text in cals:
         try:
             gap = typical_interval(parse_calendar(text), base, 12)
-        except CalendarError:
+        except _cal().CalendarError:
             gap = None
         if gap:
             gaps.append(gap)
@@ -153,13 +159,13 @@ def invalid_schedule(doc, ctx):
             yield Hit(job.line, job.problem[0], column=job.problem[1])
             continue
         if job.macro:
-            if job.macro not in CRON_MACROS and job.macro != "@reboot":
+            if job.macro not in _cal().CRON_MACROS and job.macro != "@reboot":
                 yield Hit(job.line, f"unknown macro `{job.macro}`", column=job.macro_col)
             continue
         for index, (text, col) in enumerate(job.fields):
             try:
-                cron_field(text, index)
-            except CalendarError as exc:
+                _cal().cron_field(text, index)
+            except _cal().CalendarError as exc:
                 yield Hit(job.line, f"`{text}`: {exc}", column=col)
                 break
 
@@ -359,7 +365,7 @@ def same_minute(doc, ctx):
         for text in _on_calendar(job) or []:
             try:
                 cal = parse_calendar(text)
-            except CalendarError:
+            except _cal().CalendarError:
                 continue
             for t in cal.elapses(base, 40):
                 if (t - base).days >= 7:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure
-from infra_expert.dockerfile import rules_logging, rules_supply
 from infra_expert.dockerfile.parser import parse
 from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
@@ -13,7 +11,11 @@ from infra_expert.model import Notice, Suppression
 from infra_expert.suppress import Pragma, read_pragma
 
 NAME = "dockerfile"
-RULESETS = (rules_structure.rules, rules_content.rules, rules_run.rules,
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure, rules_logging, rules_supply
+    return (rules_structure.rules, rules_content.rules, rules_run.rules,
             rules_compound.rules, rules_supply.rules, rules_logging.rules)
 
 # hadolint rules with no equivalent here, and why (printed in docs/rules.md).
@@ -243,7 +245,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "DF", "Dockerfile", RULESETS, noun=("Dockerfile", "Dockerfiles"),
+    NAME, "DF", "Dockerfile", _rulesets, noun=("Dockerfile", "Dockerfiles"),
     by_name=by_name, by_content=by_content, sniff=("",), alone_with=(("compose", "compose"),),
     load=load_all, reviewable=reviewable, suppressions=suppressions, column=column,
     resources=resources, show_resources=show_resources, fence="dockerfile",

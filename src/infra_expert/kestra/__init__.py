@@ -3,16 +3,21 @@ kestra-io blueprints that carry one (a flow plus an `extend:` block)."""
 
 from __future__ import annotations
 
+import os
+
 import re
 
 from infra_expert.domain import Domain
-from infra_expert.kestra import rules_ops, rules_security
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Suppression
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "kestra"
-RULESETS = (rules_ops.rules, rules_security.rules)
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.kestra import rules_ops, rules_security
+    return (rules_ops.rules, rules_security.rules)
 _YAML_EXT = (".yml", ".yaml")
 
 
@@ -96,8 +101,15 @@ def show_resources(res, out):
     return lines
 
 
+def project(doc):
+    """Flows group by folder (a repository's `flows/`, a namespace's folder): a rule that
+    fires on forty flows is one entry with forty places."""
+    return (os.path.dirname(doc.path) or ".", [doc.path], [])
+
+
 DOMAIN = Domain(
-    NAME, "KS", "Kestra flows", RULESETS, noun=("Kestra flow", "Kestra flows"),
+    NAME, "KS", "Kestra flows", _rulesets, noun=("Kestra flow", "Kestra flows"),
     load=load, suppressions=suppressions, by_content=by_content, sniff=_YAML_EXT,
     resources=resources, show_resources=show_resources, fence="yaml",
-    subject_nouns=("flow", "flows"), example_names=("flow.yaml",))
+    project=project, group_by_folder=True, subject_nouns=("flow", "flows"),
+    example_names=("flow.yaml",))

@@ -6,8 +6,7 @@ import os
 import re
 
 from infra_expert.domain import Domain
-from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema
-from infra_expert.kubernetes import rules_batch, rules_gitops, rules_logging
+from infra_expert.kubernetes import helm
 from infra_expert.kubernetes.model import cname, containers_of, each_container, each_pod
 from infra_expert.kubernetes.model import load_manifest
 from infra_expert.lazyre import lazy_re
@@ -16,7 +15,11 @@ from infra_expert.suppress import Pragma, line_comment_suppressions
 from infra_expert.yamlsafe import YMap, YSeq
 
 NAME = "kubernetes"
-RULESETS = (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules,
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema, rules_batch, rules_gitops, rules_logging
+    return (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules,
             rules_batch.rules, rules_gitops.rules, rules_logging.rules)
 
 # Concepts of the reference table (polaris, kube-score, kube-linter, checkov) with no rule
@@ -334,7 +337,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "K8", "Kubernetes", RULESETS, noun=("Kubernetes manifest", "Kubernetes manifests"),
+    NAME, "K8", "Kubernetes", _rulesets, noun=("Kubernetes manifest", "Kubernetes manifests"),
     by_name=by_name, by_content=by_content, sniff=(".yml", ".yaml"), load=load_all,
     link=link, suppressions=suppressions, column=column, project=project,
     group_by_folder=True, subject_nouns=("container", "containers"),

@@ -10,12 +10,15 @@ import re
 from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Suppression
-from infra_expert.monitoring import rules_config, rules_logging, rules_rules
 from infra_expert.monitoring.pint import pint_suppressions
 from infra_expert.suppress import line_comment_suppressions
 
 NAME = "monitoring"
-RULESETS = (rules_rules.rules, rules_config.rules, rules_logging.rules)
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.monitoring import rules_config, rules_logging, rules_rules
+    return (rules_rules.rules, rules_config.rules, rules_logging.rules)
 
 _YAML_EXT = (".yml", ".yaml")
 _TOP = {key: lazy_re(rf"^{key}[ \t]*:", re.MULTILINE) for key in (
@@ -163,7 +166,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "MO", "Monitoring and logging", RULESETS,
+    NAME, "MO", "Monitoring and logging", _rulesets,
     noun=("monitoring file", "monitoring files"),
     load=load, suppressions=suppressions, by_name=by_name, confirm=confirm,
     by_content=by_content, sniff=(".yml", ".yaml", ".conf", ""), also=also,

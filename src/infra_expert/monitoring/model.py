@@ -4,7 +4,6 @@ configs, Docker's daemon.json, journald.conf and logrotate files — all with li
 
 from __future__ import annotations
 
-import json
 
 from infra_expert.monitoring import promql
 from infra_expert.yamlsafe import YMap, YSeq, load_all
@@ -178,6 +177,7 @@ def load_yaml(text, path):
 
 def load_daemon_json(text):
     """daemon.json as a dict plus the line of each top-level key."""
+    import json   # daemon.json only: not every review pays for it
     data = json.loads(text)
     lines = {}
     if isinstance(data, dict):

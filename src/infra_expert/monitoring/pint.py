@@ -19,12 +19,11 @@ equivalent; `disable` silences the rules that are equivalents of that check.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
+from infra_expert.lazyre import lazy_re
 
 from infra_expert.model import Suppression
 
-_COMMENT = re.compile(r"#[ \t]*pint[ \t]+([A-Za-z/-]+)(?:[ \t]+(.*?))?[ \t]*$")
+_COMMENT = lazy_re(r"#[ \t]*pint[ \t]+([A-Za-z/-]+)(?:[ \t]+(.*?))?[ \t]*$")
 _IGNORE = ("ignore/file", "ignore/line", "ignore/next-line", "ignore/begin", "ignore/end")
 _KNOWN = _IGNORE + ("disable", "file/disable", "snooze", "file/snooze", "file/owner",
                     "rule/owner", "rule/set")
@@ -53,6 +52,7 @@ def _snooze_active(value, now=None):
     date, _, match = value.partition(" ")
     if not match.strip():
         return False, ""
+    from datetime import datetime, timezone
     until = None
     try:
         until = datetime.fromisoformat(date.replace("Z", "+00:00"))

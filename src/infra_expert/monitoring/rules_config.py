@@ -6,6 +6,8 @@ import fnmatch
 import os
 import re
 
+from infra_expert.lazyre import lazy_re
+
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.monitoring.model import Broken
 from infra_expert.monitoring.promql import parse_duration
@@ -178,7 +180,7 @@ def skip_verify(doc, ctx):
             yield Hit(_line(mapping, key), f"`{'.'.join(path)}: true`")
 
 
-_SD = re.compile(r"_sd_configs$")
+_SD = lazy_re(r"_sd_configs$")
 
 
 @rules.rule(
@@ -217,7 +219,7 @@ def no_sample_limit(doc, ctx):
                                               "targets with no `sample_limit`")
 
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
+_GLOB_CHARS = lazy_re(r"[*?\[]")
 
 
 @rules.rule(
@@ -412,7 +414,7 @@ def short_repeat(doc, ctx):
                                                        "every unresolved alert that often")
 
 
-_HEARTBEAT = re.compile(r"watchdog|dead.?man|heartbeat|healthchecks|snitch|always.?firing",
+_HEARTBEAT = lazy_re(r"watchdog|dead.?man|heartbeat|healthchecks|snitch|always.?firing",
                         re.IGNORECASE)
 
 
@@ -429,7 +431,7 @@ _AM_SECRET_KEYS = frozenset({
     "api_secret", "routing_key", "service_key", "bot_token", "token", "user_key",
     "password", "credentials", "bearer_token", "client_secret"})
 _AM_URL_KEYS = frozenset({"slack_api_url", "api_url", "webhook_url", "url"})
-_TOKEN_URL = re.compile(
+_TOKEN_URL = lazy_re(
     r"hooks\.slack\.com/services/|discord(?:app)?\.com/api/webhooks/|webhook\.office\.com/|"
     r"/webhookb2/|api\.telegram\.org/bot|chat\.googleapis\.com/.*key=|"
     r"[?&](?:token|key|apikey|api_key|secret|access_token|auth|sig)=[^&\s]{6,}|"

@@ -4,7 +4,7 @@ Kubernetes PrometheusRule objects)."""
 from __future__ import annotations
 
 import math
-import re
+from infra_expert.lazyre import lazy_re
 
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.monitoring import promql
@@ -25,8 +25,8 @@ def _group(items):
     return f"groups:\n  - name: example\n    rules:\n{body}".rstrip("\n")
 DEAD_MANS_SWITCH_NAMES = frozenset({"watchdog", "deadmansswitch", "deadmanswitch",
                                     "deadmanssnitch", "alwaysfiring", "heartbeat"})
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_RECORD_CONVENTION = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+$")
+_METRIC_NAME = lazy_re(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_RECORD_CONVENTION = lazy_re(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+$")
 
 
 def _rule_file(doc):

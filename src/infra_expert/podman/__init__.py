@@ -10,14 +10,16 @@ import re
 from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Suppression
-from infra_expert.podman import rules
-from infra_expert.podman import rules_logging, rules_updates
 from infra_expert.podman.model import QUADLET_KINDS
 from infra_expert.suppress import line_comment_suppressions
 from infra_expert.units import drop_in_owner, load_unit
 
 NAME = "podman"
-RULESETS = (rules.rules, rules_updates.rules, rules_logging.rules)
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.podman import rules, rules_logging, rules_updates
+    return (rules.rules, rules_updates.rules, rules_logging.rules)
 
 
 _EXTENSIONS = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
@@ -122,7 +124,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "PM", "Podman (Quadlet)", RULESETS, noun=("Quadlet unit", "Quadlet units"),
+    NAME, "PM", "Podman (Quadlet)", _rulesets, noun=("Quadlet unit", "Quadlet units"),
     by_name=by_name, confirm=confirm, owner=owner, load=load_all, link=link,
     suppressions=suppressions, project=project, group_by_folder=True,
     resources=resources, show_resources=show_resources, fence="ini",

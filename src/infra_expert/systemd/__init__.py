@@ -11,11 +11,14 @@ from infra_expert.domain import Domain
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Suppression
 from infra_expert.suppress import line_comment_suppressions
-from infra_expert.systemd import rules, timers
 from infra_expert.units import drop_in_owner, load_unit
 
 NAME = "systemd"
-RULESETS = (rules.rules, timers.rules)
+def _rulesets():
+    """The rule modules, imported when a review has files of this domain (or the
+    catalogue asks): a one-file review does not pay for the others."""
+    from infra_expert.systemd import rules, timers
+    return (rules.rules, timers.rules)
 
 EXTENSIONS = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 _SECTIONS = lazy_re(r"^[ \t]*\[(?:Unit|Service|Timer|Socket|Mount|Path|Install)\][ \t]*$",
@@ -124,7 +127,7 @@ def show_resources(res, out):
 
 
 DOMAIN = Domain(
-    NAME, "SD", "systemd units", RULESETS, noun=("systemd unit", "systemd units"),
+    NAME, "SD", "systemd units", _rulesets, noun=("systemd unit", "systemd units"),
     by_name=by_name, confirm=confirm, owner=owner, load=load_all,
     suppressions=suppressions, project=project, group_by_folder=True,
     resources=resources, show_resources=show_resources, files_field=files_field,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from infra_expert.lazyre import lazy_re
+
 TRUE = ("1", "yes", "y", "true", "t", "on")
 
 
@@ -84,7 +86,7 @@ def names(unit, section, key):
     return out
 
 
-_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zµ]*)", re.IGNORECASE)
+_SPAN = lazy_re(r"(\d+(?:\.\d+)?)\s*([a-zµ]*)", re.IGNORECASE)
 _SPAN_UNITS = {
     "": 1, "s": 1, "sec": 1, "second": 1, "seconds": 1,
     "us": 1e-6, "usec": 1e-6, "µs": 1e-6, "ms": 1e-3, "msec": 1e-3,

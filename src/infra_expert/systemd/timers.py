@@ -3,7 +3,6 @@ catch-up after downtime, boards without a real-time clock, and the timer's servi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.systemd.model import (folder_names, names, section_line, timer_target,
@@ -46,6 +45,7 @@ def _calendars(unit):
 
 
 def _now():
+    from datetime import datetime, timezone
     return datetime.now(timezone.utc)
 
 
