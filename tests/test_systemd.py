@@ -61,6 +61,8 @@ CASES = [
     ("SD007", {**web(), "dbus.service": "[Unit]\nRequires=dbus.socket\n[Service]\nExecStart=/usr/bin/dbus-daemon\n"}, []),
     ("SD008", web(replace={"[Install]\nWantedBy=multi-user.target\n": ""}), [(WEB, 7)]),
     ("SD008", {**web(replace={"[Install]\nWantedBy=multi-user.target\n": ""}),
+               "multi-user.target.wants/webapp.service": "(a link)\n"}, []),
+    ("SD008", {**web(replace={"[Install]\nWantedBy=multi-user.target\n": ""}),
                "webapp.socket": "[Socket]\nListenStream=8080\n[Install]\nWantedBy=sockets.target\n"}, []),
     ("SD009", job(service={"replace": {"OnFailure=notify-failure@%n.service": "Documentation=man:backup(8)"}}), [(JOB, 7)]),
     ("SD009", job(), []),
@@ -106,6 +108,9 @@ CASES = [
     ("SD026", job(service={"append": "\n[Install]\nAlso=backup.timer\n"}), []),
     ("SD027", job(timer={"replace": {"[Install]\nWantedBy=timers.target\n": ""}}), [(TIMER, 4)]),
     ("SD027", job(), []),
+    # a packaged timer enabled by its link in `timers.target.wants/`, as distributions ship
+    ("SD027", {**job(timer={"replace": {"[Install]\nWantedBy=timers.target\n": ""}}),
+               "timers.target.wants/backup.timer": "(a symbolic link in a real tree)\n"}, []),
 ]
 
 

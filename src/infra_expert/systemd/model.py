@@ -128,3 +128,22 @@ def folder_names(doc, ctx):
         return set(ctx.gate.listdir(os.path.dirname(doc.abspath)))
     except Exception:  # noqa: BLE001 - a refused or missing folder says nothing
         return None
+
+
+def _static_links(ctx):
+    """{folder: {unit names linked from its `*.wants/` and `*.requires/` folders}}."""
+    return {}
+
+
+def statically_enabled(doc, ctx):
+    """True when a `*.wants/` or `*.requires/` folder beside the unit links it: packaged
+    units are enabled that way (`timers.target.wants/foo.timer`), with no [Install]."""
+    folder = os.path.dirname(doc.abspath)
+    known = ctx.index(_static_links)
+    if folder not in known:
+        linked = set()
+        for entry in ctx.gate.listdir(folder):
+            if entry.endswith((".wants", ".requires")):
+                linked.update(ctx.gate.listdir(os.path.join(folder, entry)))
+        known[folder] = linked
+    return os.path.basename(doc.abspath) in known[folder]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 from infra_expert.systemd.model import (activators, long_running, names,
-                                        section_line, service_type, timer_started, timespan,
-                                        truthy)
+                                        section_line, service_type, statically_enabled,
+                                        timer_started, timespan, truthy)
 
 rules = RuleSet("systemd")
 
@@ -238,7 +238,7 @@ def no_install(doc, ctx):
         return
     if activators(doc, ctx) or "@" in unit.name or service_type(unit) == "dbus":
         return      # started by a socket or path unit, a template, D-Bus activation
-    if _wanted_by_another(unit.name, ctx):
+    if _wanted_by_another(unit.name, ctx) or statically_enabled(doc, ctx):
         return
     yield Hit(_service_line(unit), "no [Install] section: `systemctl enable` cannot make "
                                    "it start at boot")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.systemd.model import (folder_names, names, section_line, timer_target,
-                                        timespan, truthy, units)
+from infra_expert.systemd.model import (folder_names, names, section_line,
+                                        statically_enabled, timer_target, timespan, truthy,
+                                        units)
 
 rules = RuleSet("systemd")
 
@@ -267,7 +268,8 @@ def service_installed(doc, ctx):
     example="[Timer]\nOnCalendar=daily\nPersistent=true\n\n[Install]\nWantedBy=timers.target")
 def timer_install(doc, ctx):
     for unit in _timers(doc):
-        if unit.get_all("Install", "WantedBy") or unit.get_all("Install", "RequiredBy"):
+        if unit.get_all("Install", "WantedBy") or unit.get_all("Install", "RequiredBy") \
+                or statically_enabled(doc, ctx):
             continue
         if any(n == unit.name for d in units(ctx) if d is not doc
                for key in ("Wants", "Requires") for n, _ in names(d.model, "Unit", key)):
