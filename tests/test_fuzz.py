@@ -429,6 +429,33 @@ CORPUS_PICKS = {
 }
 CORPUS_PICKS["yaml"] = CORPUS_PICKS["compose"][:3] + CORPUS_PICKS["kubernetes"][:3]
 CORPUS_PICKS["shell"] = []
+# The operations domains (issue 9): seeds and fragments of their own.
+BUILTIN["calendar"] = ["Mon..Fri *-*-* 02:00", "*-*-1,15 4:30:00 Europe/Paris", "daily",
+                       "*-02~03", "Sat,Sun 08..18/2:00", "2026-12-24 18:00:00.5 UTC",
+                       "@1700000000", "*:0/15", "quarterly", "Mon *-*-* 00:00:00"]
+BUILTIN["promql"] = ['sum by (job) (rate(http_requests_total{code=~"5.."}[5m])) > 0.1',
+                     "up == 0 or absent(up{job=\"x\"})", "time() - x > 2 * 86400",
+                     "histogram_quantile(0.99, sum(rate(h_bucket[5m])) by (le)) > bool 1",
+                     "max_over_time(x[1h:5m] offset 1d) @ 1700000000 unless on(a) y"]
+BUILTIN["crontab"] = ["MAILTO=a@example.org\nPATH=/usr/bin:/bin\nCRON_TZ=Europe/Paris\n"
+                      "*/15 2-4 * jan-mar mon-fri /usr/bin/backup >> /var/log/b.log 2>&1\n"
+                      "@reboot sleep 30 && run\n0 0 1 * * date +%F > /tmp/d\n",
+                      "SHELL=/bin/bash\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"]
+BUILTIN["kestra"] = ["id: f\nnamespace: a.b\ntasks:\n  - id: p\n    type: io.kestra.plugin.core.flow.Parallel\n"
+                     "    tasks:\n      - id: s\n        type: io.kestra.plugin.scripts.shell.Commands\n"
+                     "        commands: ['echo {{ secret(\"X\") }} >> /data/out']\n"
+                     "        retry: {type: constant, interval: PT1M}\n"
+                     "triggers:\n  - id: t\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+                     "    cron: '0 7 * * *'\nerrors:\n  - id: e\n    type: io.kestra.plugin.core.log.Log\n"
+                     "    message: x\n"]
+BUILTIN["promrules"] = ["groups:\n  - name: g\n    interval: 1m\n    rules:\n      - alert: A\n"
+                        "        expr: rate(x_total[1m]) > 1\n        for: 5m\n        labels: {severity: page}\n"
+                        "        annotations: {summary: s}\n      - record: job:x:rate5m\n"
+                        "        expr: sum by (job) (rate(x_total[5m]))\n# pint disable promql/rate\n"]
+for kind in ("calendar", "promql", "crontab", "kestra", "promrules"):
+    CORPUS_PICKS[kind] = []
+CORPUS_PICKS["crontab"] = ["corpus-homelab/matejkosiarcik__homelab/docker-images/certbot/crontab.cron"]
+CORPUS_PICKS["kestra"] = ["corpus/kestra-io__blueprints/flows/advanced-scheduling.yaml"]
 
 
 def _seeds(kind):
@@ -440,7 +467,6 @@ def _seeds(kind):
     return found
 
 
-SEEDS = {kind: _seeds(kind) for kind in BUILTIN}
 FRAGMENTS = {
     "dockerfile": DF_ARGS + DF_DIRECTIVES + DF_KEYWORDS + ["\\\n", "\n"],
     "shell": SH_WORDS + SH_OPERATORS + VARS + QUOTES,
@@ -452,6 +478,19 @@ FRAGMENTS["compose"] = FRAGMENTS["yaml"] + COMPOSE_KEYS + OUTSIDE_REFS
 FRAGMENTS["env"] += [f"COMPOSE_FILE={ref}" for ref in OUTSIDE_REFS[1:3]]
 FRAGMENTS["unit"] += OUTSIDE_REFS
 FRAGMENTS["kubernetes"] = FRAGMENTS["yaml"] + K8S_KEYS + K8S_KINDS
+SEEDS = {kind: _seeds(kind) for kind in BUILTIN}
+FRAGMENTS["calendar"] = ["*", "..", "~", "/", ",", ":", "-", " ", "Mon", "Sun", "UTC",
+                         "Europe/Paris", "999999", "0", "60", "24", ".5", "@", "hourly"]
+FRAGMENTS["promql"] = ["(", ")", "[5m]", "[1h:5m]", "{", "}", "=~", "!=", '"', "'", "`",
+                       " by ", " on ", " ignoring(", " group_left", " bool ", " offset ",
+                       " @ ", "rate(", "sum(", " > ", " and ", " unless ", "1e309", "#"]
+FRAGMENTS["crontab"] = ["*", "*/0", "1-", "61", ",", "%", "\\%", "@yearly", "@bogus",
+                        "MAILTO=", "CRON_TZ=Mars/Base", "root", "\n", "\t", "flock -n"]
+FRAGMENTS["kestra"] = FRAGMENTS["yaml"] + ["tasks:", "- id: x", "type: io.kestra.core.tasks.log.Log",
+                                           "then:", "cases:", "retry:", "timeout: PT", "{{ secret('", "errors:"]
+FRAGMENTS["promrules"] = FRAGMENTS["yaml"] + FRAGMENTS["promql"] + [
+    "groups:", "rules:", "- alert: X", "expr: ", "for: ", "record: ", "# pint ignore/line",
+    "# pint ignore/begin", "# pint disable "]
 
 
 # ----------------------------------------------------------------------- mutations ----
@@ -547,6 +586,55 @@ def _check_env(text):
 @given(texts("env", ENV_TEXT))
 def test_env_parser(text):
     bounded("env", _check_env, text)
+
+
+def _check_calendar(text):
+    from datetime import datetime, timezone
+
+    from infra_expert.oncalendar import CalendarError, parse_calendar
+    try:
+        cal = parse_calendar(text)
+    except CalendarError as exc:
+        assert str(exc)
+        return
+    assert isinstance(cal.normalized, str)
+    nxt = cal.next_after(datetime(2026, 11, 30, tzinfo=timezone.utc))
+    assert nxt is None or nxt.tzinfo is not None
+
+
+@fuzz(1)
+@given(st.one_of(st.sampled_from(BUILTIN["calendar"]), mutated("calendar").map(as_text),
+                 joined(FRAGMENTS["calendar"], 12, ("", " "))))
+def test_calendar_parser(text):
+    bounded("calendar", _check_calendar, text)
+
+
+def _check_promql(text):
+    from infra_expert.monitoring.promql import PromQLError, parse
+    try:
+        parse(text)
+    except PromQLError as exc:
+        assert str(exc)
+
+
+@fuzz(1)
+@given(st.one_of(mutated("promql").map(as_text), joined(FRAGMENTS["promql"], 16, ("", " "))))
+def test_promql_reader(text):
+    bounded("promql", _check_promql, text)
+
+
+def _check_crontab(text):
+    from infra_expert.cron.model import parse_crontab
+    tab = parse_crontab(text, "/p/crontab")
+    n = text.count("\n") + 1
+    for job in getattr(tab, "jobs", ()):
+        assert 1 <= job.line <= n
+
+
+@fuzz(1)
+@given(texts("crontab", joined(FRAGMENTS["crontab"], 20, (" ", "\n"))))
+def test_crontab_parser(text):
+    bounded("crontab", _check_crontab, text)
 
 
 @fuzz(1)
@@ -708,3 +796,23 @@ def test_engine_quadlet(unit, drop_in):
 @given(source("kubernetes", st.lists(K8S_DATA, min_size=1, max_size=3).map(_dump)))
 def test_engine_kubernetes(manifest):
     engine("kubernetes", {"deploy.yaml": manifest})
+
+
+@fuzz(0.2, ENGINE_DEADLINE)
+@given(source("unit", UNIT_TEXT), source("calendar", joined(FRAGMENTS["calendar"], 8, ("", " "))),
+       st.one_of(st.none(), mutated("unit", 2)))
+def test_engine_systemd(service, calendar, drop_in):
+    timer = b"[Timer]\nOnCalendar=" + calendar.replace(b"\n", b" ") + b"\nPersistent=true\n"
+    files = {"backup.service": service, "backup.timer": timer}
+    if drop_in is not None:
+        files["backup.service.d/10-x.conf"] = drop_in
+    engine("systemd", files)
+
+
+@fuzz(0.2, ENGINE_DEADLINE)
+@given(mutated("crontab"), mutated("kestra"), mutated("promrules"))
+def test_engine_operations(crontab, flow, rules):
+    engine("operations", {"etc/cron.d/backup": crontab, "crontab": crontab,
+                          "flows/flow.yaml": flow, "monitoring/rules.yml": rules,
+                          "monitoring/prometheus.yml": b"global: {scrape_interval: 30s}\n"
+                                                      b"rule_files: [rules.yml]\n"})
