@@ -11,8 +11,14 @@ from infra_expert.engine import all_rules, domains
 
 
 
+def _ordered():
+    """Every rule, domain by domain (core first, then the registry's order), by id."""
+    order = {name: i for i, name in enumerate(["core", *domains()])}
+    return sorted(all_rules(), key=lambda r: (order.get(r.domain, len(order)), r.id))
+
+
 def render_catalogue(fmt):
-    rules = all_rules()
+    rules = _ordered()
     if fmt == "json":
         return json.dumps([r.as_dict() for r in rules], indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":
