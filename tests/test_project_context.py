@@ -320,3 +320,20 @@ def test_container_name_emptied_by_an_unset_variable_is_the_variables_finding(tm
     result = run_review(tmp_path)
     assert [f.line for f in result.findings if f.rule.id == "DC047"] == [7]
     assert [f.line for f in result.findings if f.rule.id == "DC026"] == [4]
+
+
+def test_rule_file_given_alone_is_judged_with_the_prometheus_yml_beside_it(tmp_path):
+    write_tree(tmp_path, {
+        "monitoring/prometheus.yml": "global:\n  scrape_interval: 1m\nrule_files: [app.rules.yml]\n"
+                                     "scrape_configs:\n  - job_name: app\n"
+                                     "    static_configs: [{targets: ['app:8080']}]\n",
+        "monitoring/app.rules.yml": "groups:\n  - name: app\n    rules:\n      - alert: Errors\n"
+                                    "        expr: rate(errors_total[1m]) > 1\n        for: 5m\n"
+                                    "        labels: {severity: warning}\n"
+                                    "        annotations: {summary: errors}\n"})
+    (tmp_path / ".git").mkdir()
+    result = run_review(tmp_path, ["monitoring/app.rules.yml"])
+    assert [p for p, _ in result.files] == ["monitoring/app.rules.yml"]
+    assert [(f.path, f.line) for f in result.findings if f.rule.id == "MO009"] == [
+        ("monitoring/app.rules.yml", 5)]
+    assert {f.path for f in result.findings} == {"monitoring/app.rules.yml"}

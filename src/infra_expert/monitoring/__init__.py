@@ -172,6 +172,8 @@ DOMAIN = Domain(
     by_content=by_content, sniff=(".yml", ".yaml", ".conf", ""), also=also,
     reviewable=reviewable, resources=resources, show_resources=show_resources,
     fence="yaml", group_by_folder=False,
+    # a rule file given alone (pre-commit) is judged with the prometheus.yml that loads it
+    alone_with=(("monitoring", "prometheus"), ("monitoring", "alertmanager")),
     example_names=("alerts.rules.yml", "prometheus.yml", "alertmanager.yml", "daemon.json",
                    "journald.conf", "app.logrotate"),
     not_covered={
