@@ -13,7 +13,7 @@ from infra_expert.engine import all_rules, domains
 
 def _ordered():
     """Every rule, domain by domain (core first, then the registry's order), by id."""
-    order = {name: i for i, name in enumerate(["core", *domains()])}
+    order = {name: i for i, name in enumerate(["core", *domains(), "resources"])}
     return sorted(all_rules(), key=lambda r: (order.get(r.domain, len(order)), r.id))
 
 
@@ -58,7 +58,9 @@ def _markdown(rules):
     descriptors = domains()
     for domain, items in by_domain.items():
         d = descriptors.get(domain)
-        out.append(f"## {d.title if d else 'Core (suppressions)'} ({len(items)} rules)")
+        title = d.title if d else {"core": "Core (suppressions)",
+                                   "resources": "Resources (against a host)"}.get(domain, domain)
+        out.append(f"## {title} ({len(items)} rules)")
         out.append("")
         out.append("| id | severity | category | title | peers |")
         out.append("|---|---|---|---|---|")

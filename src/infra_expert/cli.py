@@ -44,6 +44,14 @@ def _parser():
                    help="skip paths matching GLOB (gitignore syntax; repeatable)")
     r.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
                    help="allow base images only from these registries (repeatable)")
+    r.add_argument("--host", metavar="PROFILE",
+                   help="the machine the stack should fit on: rpi3-1gb, rpi4-2gb, rpi4-4gb, "
+                        "rpi4-8gb, rpi5-4gb, rpi5-8gb, zimaboard-2gb, zimaboard-8gb, "
+                        "nuc-16gb or vm-<memory>-<cpus> (vm-4g-2)")
+    r.add_argument("--host-memory", metavar="SIZE", help="host memory (4GiB, 512MiB)")
+    r.add_argument("--host-cpus", metavar="N", help="host CPUs")
+    r.add_argument("--host-arch", metavar="ARCH", help="amd64, arm64 or arm")
+    r.add_argument("--host-storage", metavar="KIND", help="sd, ssd or hdd")
     r.add_argument("--kubernetes-version", metavar="1.NN",
                    help="Kubernetes version for schema validation (default: newest known)")
     r.add_argument("--max-file-size", type=int, metavar="BYTES",
@@ -153,6 +161,9 @@ def _review(args):
             overrides["max-file-size"] = args.max_file_size
         if args.kubernetes_version:
             overrides["kubernetes-version"] = args.kubernetes_version
+        for key in ("host", "host_memory", "host_cpus", "host_arch", "host_storage"):
+            if getattr(args, key) is not None:
+                overrides[key.replace("_", "-")] = getattr(args, key)
         apply_settings(cfg, overrides, known, "command line")
     except ConfigError as exc:
         sys.stderr.write(f"infra-expert: configuration error: {visible(exc)}\n")

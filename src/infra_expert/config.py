@@ -15,7 +15,8 @@ from infra_expert.model import SEVERITIES
 FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 KEYS = ("ignore", "enable", "severity", "exclude", "fail-on", "trusted-registries",
-        "max-file-size", "kubernetes-version")
+        "max-file-size", "kubernetes-version", "host", "host-memory", "host-cpus",
+        "host-arch", "host-storage")
 
 
 class ConfigError(Exception):
@@ -24,7 +25,8 @@ class ConfigError(Exception):
 
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
-                 "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma")
+                 "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma",
+                 "host")
 
     def __init__(self):
         self.ignore = set()
@@ -37,6 +39,7 @@ class Config:
         self.kubernetes_version = None   # schema version; None: newest the package knows
         self.source = None
         self.disable_ignore_pragma = False   # `.hadolint.yaml`: `# hadolint …` pragmas off
+        self.host = None          # hosts.Host: the machine the stack should fit on
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
@@ -163,6 +166,15 @@ def apply_settings(cfg, data, known_rule_ids, where):
         if not re.fullmatch(r"1\.\d{1,2}(?:\.\d+)?", version):
             raise ConfigError(f"{where}: `kubernetes-version` must look like 1.31")
         cfg.kubernetes_version = version
+    host_keys = ("host", "host-memory", "host-cpus", "host-arch", "host-storage")
+    if any(k in data for k in host_keys):
+        from infra_expert.hosts import custom_host, parse_host
+        try:
+            base = parse_host(data["host"]) if "host" in data else cfg.host
+            cfg.host = custom_host(base, data.get("host-memory"), data.get("host-cpus"),
+                                   data.get("host-arch"), data.get("host-storage"))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
     return cfg
 
 

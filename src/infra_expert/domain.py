@@ -41,7 +41,12 @@ each descriptor; none of them names a domain. A descriptor says:
 - resources: `resources(docs) -> dict` (JSON's `resources[name]`) and
   `show_resources(resources, out) -> [lines]` for the review (`out` is the reporter's
   writer: `out.code()`, `out.inline()`, `out.cell()`, `out.mib()`, `out.full`, `out.rows`);
-- `files_field(doc) -> dict`: extra per-file fields for JSON `files[]` (systemd's exposure).
+- `files_field(doc) -> dict`: extra per-file fields for JSON `files[]` (systemd's exposure);
+- `consumers(resources) -> [dict]`: what runs, from the domain's own `resources`, in one
+  shape for the host totals (core `fit`): `name`, `path`, `line`, `group` (what runs
+  together: a Compose project, a namespace, the host's units), `memory_limit` and
+  `memory_request` (bytes, for every replica together, or None), `cpu_limit`, `schedule`
+  (`steady`, `per-node` or `batch`) and `optional` (a Compose profile: not run by default).
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ class Domain:
                  "reviewable", "related", "link", "adjust", "suppressions", "column", "project",
                  "group_by_folder", "subject_nouns", "subject_is_code",
                  "positives_per_project", "baseline", "resources", "show_resources",
-                 "noun", "files_field", "example_names", "_rules")
+                 "noun", "files_field", "example_names", "_rules", "consumers")
 
     def __init__(self, name, prefix, title, rulesets, *, noun, load, suppressions,
                  by_name=_none, confirm=None, by_content=_none, sniff=(), also=_none, owner=_none,
@@ -74,7 +79,7 @@ class Domain:
                  subject_nouns=("place", "places"), subject_is_code=False,
                  positives_per_project=False, baseline=(), resources=None,
                  show_resources=None, fence="", not_covered=None, files_field=None,
-                 example_names=()):
+                 example_names=(), consumers=None):
         self.name = name
         self.prefix = prefix                  # two capitals: DF, DC, PM, K8, SD, …
         self.title = title                    # "Dockerfile", "systemd units"
@@ -107,6 +112,7 @@ class Domain:
         self.show_resources = show_resources
         self.files_field = files_field
         self.example_names = tuple(example_names)   # file names a rule's example is read as
+        self.consumers = consumers
 
     @property
     def rules(self):

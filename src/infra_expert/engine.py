@@ -56,7 +56,8 @@ def _rules_of_prefix(code):
 
 
 def all_rules():
-    rules = list(core.rules)
+    from infra_expert.fit import rules as fit_rules
+    rules = list(core.rules) + list(fit_rules.rules)
     for d in domains().values():
         rules.extend(d.rules)
     return rules
@@ -130,10 +131,10 @@ def review_documents(documents, notices, config, gate=None, asked=None):
     run = _Run(ctx, result, asked)
     run.load()
     run.relate()
+    run.resources()
     run.run_rules()
     run.suppress()
     run.positives()
-    run.resources()
     result.notices.extend(ctx.notices)
     result.notices.extend(Notice(path, "folder not listed: outside the reviewed tree")
                           for path in gate.unlisted)
@@ -219,9 +220,11 @@ class _Run:
         # the rules of the domains this run has files of (a pragma naming another
         # domain's rule loads that domain then): a one-file review imports one domain
         present = {d.domain for d in self.ctx.documents}
+        from infra_expert.fit import rules as fit_rules
         self.peer_index = PeerIndex(
-            [*core.rules, *(r for name, dom in self.domains.items() if name in present
-                            for r in dom.rules)], more=_rules_of_prefix)
+            [*core.rules, *fit_rules.rules, *(r for name, dom in self.domains.items()
+                                              if name in present for r in dom.rules)],
+            more=_rules_of_prefix)
         for doc in self.ctx.documents:
             if id(doc) in self.failed:
                 continue
@@ -257,7 +260,25 @@ class _Run:
             if self.asked is not None:
                 self.findings[first:] = [f for f in self.findings[first:]
                                          if self.asked(f.path)]
+        self._fit()
         _calibrate_fixtures(self.findings, config)
+
+    def _fit(self):
+        """What runs together, totalled (`resources.total`), and judged against the host
+        when the user named one."""
+        from infra_expert import fit
+        found = fit.consumers(self.result.resources, self.domains.values())
+        if not found:
+            return
+        host = self.config.host
+        self.result.resources["total"] = fit.totals(found, host)
+        if host is None:
+            return
+        for rule, hit in fit.judge(found, host):
+            if rule.id in self.config.ignore:
+                continue
+            self.findings.append(Finding(rule, _severity(rule, self.config, hit),
+                                         hit.path, hit.line, None, hit.message))
 
     def _run_rule(self, rule, dom, doc):
         hit_counts = self.hit_counts

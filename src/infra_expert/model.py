@@ -16,9 +16,9 @@ CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
 
 
 def _rule_id_pattern():
-    """A domain's prefix and three digits; IE is the engine's own."""
+    """A domain's prefix and three digits; IE is the engine's own, RS the host totals'."""
     from infra_expert.registry import domains
-    prefixes = "|".join([d.prefix for d in domains()] + ["IE"])
+    prefixes = "|".join([d.prefix for d in domains()] + ["IE", "RS"])
     return rf"^(?:{prefixes})\d{{3}}$"
 
 

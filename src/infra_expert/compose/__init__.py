@@ -402,12 +402,22 @@ def resources(docs):
             continue      # its services are its base's, counted once there
         rows = []
         for svc in project.services.values():
+            path, line = svc.where()
             rows.append({"service": svc.name, "profiles": svc.profiles,
                          "memory_limit_bytes": memory_limit_bytes(svc),
-                         "cpus": cpu_limit(svc)})
+                         "cpus": cpu_limit(svc), "file": path, "line": line})
         if rows:
             projects.append({"path": doc.path, "services": rows})
     return {"projects": projects} if projects else {}
+
+
+def consumers(res):
+    return [{"name": f"service `{row['service']}`", "path": row.get("file") or p["path"],
+             "group": f"Compose project `{p['path']}`",
+             "line": row.get("line"), "memory_limit": row["memory_limit_bytes"],
+             "memory_request": None, "cpu_limit": row["cpus"], "schedule": "steady",
+             "optional": bool(row["profiles"])}
+            for p in res.get("projects", []) for row in p["services"]]
 
 
 def show_resources(res, out):
@@ -459,6 +469,6 @@ DOMAIN = Domain(
     baseline=(("DC003", "no-new-privileges"), ("DC006", "cap_drop ALL"),
               ("DC007", "read-only root"), ("DC031", "memory limit"),
               ("DC032", "CPU limit"), ("DC033", "pids limit"), ("DC041", "logging")),
-    resources=resources, show_resources=show_resources, fence="yaml",
+    resources=resources, show_resources=show_resources, consumers=consumers, fence="yaml",
     not_covered=NOT_COVERED,
     example_names=("compose.yaml",))

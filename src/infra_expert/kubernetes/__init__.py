@@ -285,6 +285,7 @@ def resources(docs):
                     totals[f"cpu_{suffix}"] += quantity_cpu(values.get("cpu")) or 0
                     totals[f"memory_{suffix}"] += quantity_bytes(values.get("memory")) or 0
             rows.append({"path": doc.path, "kind": obj.kind, "name": obj.name,
+                         "namespace": namespace_of(obj) or "default",
                          "replicas": replicas, "schedule": schedule,
                          "autoscaled": autoscaled,
                          **{k: v * replicas for k, v in totals.items()}})
@@ -311,6 +312,15 @@ def _totals(workloads):
         text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB more "
                     "while they run (not in the total above).")
     return " ".join(text)
+
+
+def consumers(res):
+    return [{"name": f"{w['kind']} `{w['name']}`", "path": w["path"], "line": None,
+             "group": f"namespace `{w.get('namespace', 'default')}`",
+             "memory_limit": w["memory_limit"] or None,
+             "memory_request": w["memory_request"] or None,
+             "cpu_limit": w["cpu_limit"] or None, "schedule": w.get("schedule", "steady"),
+             "optional": False} for w in res.get("workloads", [])]
 
 
 def show_resources(res, out):
@@ -345,6 +355,6 @@ DOMAIN = Domain(
               ("K8017", "read-only root"), ("K8022", "drop ALL"),
               ("K8001", "CPU request"), ("K8002", "memory request"),
               ("K8003", "memory limit")),
-    resources=resources, show_resources=show_resources, fence="yaml",
+    resources=resources, show_resources=show_resources, consumers=consumers, fence="yaml",
     not_covered=NOT_COVERED,
     example_names=("manifest.yaml", "kustomization.yaml", "Chart.yaml"))

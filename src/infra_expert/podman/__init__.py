@@ -103,6 +103,17 @@ def _memory(value):
     return size_bytes(value) if value else None
 
 
+def consumers(res):
+    out = []
+    for row in res.get("containers", []):
+        limits = [b for b in (_memory(row["memory"]), _memory(row["memory_max"])) if b]
+        out.append({"name": f"container `{os.path.basename(row['path'])}`",
+                    "path": row["path"], "line": None, "group": "the host's units",
+                    "memory_limit": min(limits) if limits else None, "memory_request": None,
+                    "cpu_limit": None, "schedule": "steady", "optional": False})
+    return out
+
+
 def show_resources(res, out):
     rows = res.get("containers", [])
     if not rows:
@@ -127,6 +138,6 @@ DOMAIN = Domain(
     NAME, "PM", "Podman (Quadlet)", _rulesets, noun=("Quadlet unit", "Quadlet units"),
     by_name=by_name, confirm=confirm, owner=owner, load=load_all, link=link,
     suppressions=suppressions, project=project, group_by_folder=True,
-    resources=resources, show_resources=show_resources, fence="ini",
+    resources=resources, show_resources=show_resources, consumers=consumers, fence="ini",
     example_names=("app.container", "app.pod", "app.volume", "app.network",
                    "app.kube", "app.image", "app.build"))

@@ -344,9 +344,62 @@ class _Writer:
         return _inline(text, self.markdown)
 
 
+def _bar(share, width=10):
+    filled = min(width, round(share * width))
+    return "█" * filled + "░" * (width - filled)
+
+
+def _fit_lines(total, markdown, full=False):
+    """What runs together, one row a group; against the host when there is one."""
+    groups = total.get("groups") or {}
+    if not groups:
+        return []
+    host = total.get("host")
+    out = []
+    if not host and len(groups) > PROJECTS_SHOWN and not full:
+        # a large repository, no host named: the domains' own tables say it per project
+        return ["Name the machine with `--host` (`rpi4-4gb`, `vm-4g-2` …) to see what "
+                "fits.", ""]
+    if host:
+        out.append(f"**Will it fit?** {_inline(host['label'], markdown)}: "
+                   f"{_mib(host['usable_memory_bytes'])} usable of {_mib(host['memory_bytes'])}"
+                   + (f", {host['cpus']:g} CPU" if host.get("cpus") else "") + ".")
+        out.append("")
+    head = "| What runs together | Running | Memory limits | Without a limit |"
+    rule = "|---|---|---|---|"
+    if host:
+        head += " Share of the host |"
+        rule += "---|"
+    out.extend([head, rule])
+    shown = list(groups.items()) if full else list(groups.items())[:ROWS_SHOWN]
+    for name, g in shown:
+        row = (f"| {_cell(_inline(name, markdown))} | {g['running']} | "
+               f"{_mib(g['memory_limit_bytes'] or None)} | {len(g['unbounded'])} |")
+        if host:
+            share = g.get("share_of_usable_memory") or 0
+            row += f" {_bar(share)} {share:.0%} |"
+        out.append(row)
+    out.append("")
+    if len(shown) < len(groups):
+        out.extend([f"+{len(groups) - len(shown)} more; `--full` lists every one.", ""])
+    extra = []
+    if total.get("batch"):
+        extra.append(f"{total['batch']} job(s) that run to completion (Jobs, CronJobs, "
+                     "one-shot units) are counted apart, at their own times")
+    if total.get("optional"):
+        extra.append(f"{total['optional']} Compose service(s) behind a profile are not counted")
+    if extra:
+        out.extend(["; ".join(extra) + ".", ""])
+    if not host:
+        out.extend(["Name the machine with `--host` (`rpi4-4gb`, `vm-4g-2` …) to see what fits.",
+                    ""])
+    return out
+
+
 def _resources(review, markdown, full=False):
     from infra_expert.registry import domains
     out, writer = [], _Writer(markdown, full)
+    out.extend(_fit_lines(review.resources.get("total") or {}, markdown, full))
     for d in domains():
         res = review.resources.get(d.name)
         if res and d.show_resources is not None:

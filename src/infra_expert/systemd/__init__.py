@@ -99,8 +99,29 @@ def resources(docs):
                      "memory_max": unit.get("Service", "MemoryMax"),
                      "memory_high": unit.get("Service", "MemoryHigh"),
                      "cpu_quota": unit.get("Service", "CPUQuota"),
-                     "restart": unit.get("Service", "Restart"), "user": user})
+                     "restart": unit.get("Service", "Restart"), "user": user,
+                     "type": (unit.get("Service", "Type") or "simple").lower()})
     return {"services": rows} if rows else {}
+
+
+def consumers(res):
+    from infra_expert.quantities import size_bytes
+
+    def limit(value):
+        if not value or value.strip().lower() == "infinity" or value.strip().endswith("%"):
+            return None       # a percentage of the host's memory: not a size here
+        return size_bytes(value.strip())
+
+    out = []
+    for row in res.get("services", []):
+        caps = [b for b in (limit(row["memory_max"]), limit(row["memory_high"])) if b]
+        out.append({"name": f"unit `{row['path'].rsplit('/', 1)[-1]}`", "path": row["path"],
+                    "line": None, "group": "the host's units",
+                    "memory_limit": min(caps) if caps else None,
+                    "memory_request": None, "cpu_limit": None,
+                    "schedule": "batch" if row.get("type") == "oneshot" else "steady",
+                    "optional": False})
+    return out
 
 
 def show_resources(res, out):
@@ -130,5 +151,6 @@ DOMAIN = Domain(
     NAME, "SD", "systemd units", _rulesets, noun=("systemd unit", "systemd units"),
     by_name=by_name, confirm=confirm, owner=owner, load=load_all,
     suppressions=suppressions, project=project, group_by_folder=True,
-    resources=resources, show_resources=show_resources, files_field=files_field,
+    resources=resources, show_resources=show_resources, consumers=consumers,
+    files_field=files_field,
     fence="ini", example_names=("app.service", "app.timer"))

@@ -1,0 +1,115 @@
+"""Will it fit? What the reviewed files run together, totalled, and judged against the
+host the user named (`--host rpi4-4gb`).
+
+Each domain says what runs through its descriptor's `consumers(resources)` (nothing here
+reads a domain's files). What runs together is everything that runs by default: Compose
+services outside profiles, workloads (replicas and a DaemonSet's one pod per node
+included; Jobs and CronJobs are peaks, counted apart), Quadlet containers and systemd
+services. Memory *guaranteed* is the sum of declared limits; a consumer without one is
+*unbounded*: it can take whatever is left.
+"""
+
+from __future__ import annotations
+
+from infra_expert.model import Hit, RuleSet
+
+rules = RuleSet("resources")
+WARN_SHARE = 0.80
+
+
+@rules.rule(
+    "RS001", "warning", "reliability", "Memory limits do not fit the host",
+    "When the declared limits add up to more than the host can give, the kernel's OOM "
+    "killer decides which service dies, at the worst moment; above 80 % there is no room "
+    "left for the page cache, a build or an upgrade that runs two versions side by side.",
+    "Lower the limits of what can live with less, move a service to another host, or pick a "
+    "bigger host; keep the total under 80 % of the usable memory.",
+    example='services:\n  app:\n    image: ghcr.io/example/app:1.4.2\n    mem_limit: 256m\n')
+def over_capacity(doc, ctx):
+    return ()   # judged once per run by `judge`, from the totals
+
+
+@rules.rule(
+    "RS002", "warning", "reliability", "Unbounded memory on a small host",
+    "On a host of a few GiB one service without a memory limit (a leak, a cache that "
+    "grows, a heavy query) takes the memory of all the others, and the OOM killer picks "
+    "who dies.",
+    "Give it a limit (`mem_limit:`/`deploy.resources.limits.memory`, `MemoryMax=`, "
+    "`Memory=`, `resources.limits.memory`) sized from what it uses under load, plus a "
+    "margin.",
+    example='services:\n  app:\n    image: ghcr.io/example/app:1.4.2\n    mem_limit: 256m\n')
+def unbounded(doc, ctx):
+    return ()   # judged once per run by `judge`
+
+
+def consumers(resources, domains):
+    """Every consumer the domains report, in the registry's order."""
+    found = []
+    for dom in domains:
+        res = resources.get(dom.name)
+        if res and dom.consumers is not None:
+            for c in dom.consumers(res):
+                found.append({**c, "domain": dom.name})
+    return found
+
+
+def _running(found):
+    return [c for c in found if c["schedule"] != "batch" and not c["optional"]]
+
+
+def _group_total(members, host):
+    limited = [c for c in members if c["memory_limit"]]
+    guaranteed = sum(c["memory_limit"] for c in limited)
+    out = {"running": len(members), "memory_limit_bytes": guaranteed,
+           "unbounded": [c["name"] for c in members if not c["memory_limit"]],
+           "cpu_limit": sum(c["cpu_limit"] or 0 for c in members), "estimated": False}
+    if host is not None and host.usable_memory:
+        out["share_of_usable_memory"] = round(guaranteed / host.usable_memory, 3)
+    return out
+
+
+def groups(found):
+    """{group: [running consumers]}: what runs together, in the order found."""
+    out = {}
+    for c in _running(found):
+        out.setdefault(c.get("group") or c["path"], []).append(c)
+    return out
+
+
+def totals(found, host=None):
+    """The JSON `resources.total`: per group of what runs together, numbers in bytes and
+    CPUs; Jobs, CronJobs and one-shot units (`batch`) and Compose profiles (`optional`)
+    are counted apart."""
+    out = {"groups": {g: _group_total(members, host) for g, members in groups(found).items()},
+           "batch": len([c for c in found if c["schedule"] == "batch"]),
+           "optional": len([c for c in found if c["optional"]])}
+    if host is not None:
+        out["host"] = host.as_dict()
+    return out
+
+
+def judge(found, host):
+    """(rule, Hit) pairs for the run, given the host: each group of what runs together
+    against the host's usable memory, and every unbounded consumer on a small host."""
+    by_id = {r.id: r for r in rules.rules}
+    out = []
+    for group, members in groups(found).items():
+        total = _group_total(members, host)
+        share = total.get("share_of_usable_memory") or 0
+        if share > WARN_SHARE:
+            biggest = max((c for c in members if c["memory_limit"]),
+                          key=lambda c: c["memory_limit"])
+            out.append((by_id["RS001"], Hit(
+                biggest["line"], f"{group}: declared memory limits add up to "
+                                 f"{total['memory_limit_bytes'] / 2**20:.0f} MiB, {share:.0%} "
+                                 f"of the {host.usable_memory / 2**20:.0f} MiB usable on "
+                                 f"{host.label} (the largest: {biggest['name']}, "
+                                 f"{biggest['memory_limit'] / 2**20:.0f} MiB)",
+                path=biggest["path"], severity="critical" if share > 1 else "warning")))
+        if host.small:
+            for c in members:
+                if not c["memory_limit"]:
+                    out.append((by_id["RS002"], Hit(
+                        c["line"], f"{c['name']} has no memory limit on {host.label}",
+                        path=c["path"])))
+    return out

@@ -1,0 +1,167 @@
+"""Will it fit? Host profiles, the totals of what runs together, and RS001/RS002."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_review, write_tree
+
+from infra_expert.config import Config, ConfigError, apply_settings
+from infra_expert.hosts import GIB, MIB, custom_host, parse_host, parse_size
+from infra_expert.report.json_report import render_json
+from infra_expert.report.markdown import render_review
+
+COMPOSE = """services:
+  db:
+    image: postgres:16.4
+    mem_limit: 1g
+  app:
+    image: ghcr.io/example/app:1.4.2
+    deploy:
+      resources:
+        limits: {memory: 1.5g, cpus: "0.5"}
+  cache:
+    image: valkey/valkey:8.0
+  tools:
+    image: alpine:3.20
+    profiles: [tools]
+"""
+K8S = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apps}
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/example/web:1.0.0
+          resources: {limits: {memory: 512Mi, cpu: 500m}, requests: {memory: 256Mi}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: apps}
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          image: ghcr.io/example/agent:1.0.0
+          resources: {limits: {memory: 128Mi}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: apps}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: report
+              image: ghcr.io/example/report:1.0.0
+              resources: {limits: {memory: 2Gi}}
+"""
+
+
+def _config(host=None, **more):
+    cfg = Config()
+    data = {"host": host} if host else {}
+    data.update(more)
+    return apply_settings(cfg, data, set(), "test")
+
+
+def _rs(result):
+    return sorted((f.rule.id, f.severity, f.path, f.line) for f in result.findings
+                  if f.rule.id.startswith("RS"))
+
+
+def test_profiles_and_sizes():
+    pi = parse_host("rpi4-4gb")
+    assert (pi.memory, pi.cpus, pi.arch, pi.storage) == (4 * GIB, 4, "arm64", "sd")
+    assert pi.usable_memory == 4 * GIB - int(4 * GIB * 0.10)
+    assert parse_host("rpi3-1gb").usable_memory == 1 * GIB - 256 * MIB   # the floor
+    vm = parse_host("vm-512m-1")
+    assert (vm.memory, vm.cpus) == (512 * MIB, 1)
+    assert parse_host("VM-4g-2").memory == 4 * GIB
+    for bad in ("rpi9", "vm-4g", "vm-1m-1", "vm-4g-0"):
+        with pytest.raises(ValueError):
+            parse_host(bad)
+    assert parse_size("1.5GiB") == int(1.5 * GIB) and parse_size("512M") == 512 * MIB
+    assert parse_size("2048MiB") == 2 * GIB
+    with pytest.raises(ValueError):
+        parse_size("4")      # a bare small number is not a memory size
+    host = custom_host(parse_host("rpi4-4gb"), memory="3GiB", arch="arm64", storage="ssd")
+    assert (host.memory, host.storage) == (3 * GIB, "ssd")
+
+
+def test_host_settings_are_validated():
+    assert _config("zimaboard-2gb").host.memory == 2 * GIB
+    assert _config(**{"host-memory": "6GiB", "host-cpus": 2}).host.memory == 6 * GIB
+    for data in ({"host": "rpi9"}, {"host-cpus": 2}, {"host": "rpi4-4gb", "host-arch": "sparc"},
+                 {"host": "rpi4-4gb", "host-storage": "tape"}):
+        with pytest.raises(ConfigError):
+            apply_settings(Config(), data, set(), "test")
+
+
+def test_totals_count_what_runs_together(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": COMPOSE, "k8s/apps.yaml": K8S})
+    result = run_review(tmp_path)
+    total = result.resources["total"]
+    compose = total["groups"]["Compose project `compose.yaml`"]
+    # db 1 GiB + app 1.5 GiB; cache is unbounded; tools is behind a profile
+    assert compose["memory_limit_bytes"] == GIB + int(1.5 * GIB)
+    assert compose["unbounded"] == ["service `cache`"] and compose["running"] == 3
+    assert compose["cpu_limit"] == 0.5
+    apps = total["groups"]["namespace `apps`"]
+    # 3 replicas × 512 MiB, plus the DaemonSet's pod on this node; the CronJob apart
+    assert apps["memory_limit_bytes"] == 3 * 512 * MIB + 128 * MIB
+    assert total["batch"] == 1 and total["optional"] == 1
+    assert "host" not in total and not _rs(result)
+
+
+def test_over_the_host_is_critical_near_it_a_warning(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": COMPOSE})
+    # 2.5 GiB of limits: 3.6 GiB usable on a 4 GiB Pi (69 %), 1.75 on a 2 GiB one (143 %)
+    assert _rs(run_review(tmp_path, config=_config("rpi4-4gb"))) == [
+        ("RS002", "warning", "compose.yaml", 10)]
+    assert _rs(run_review(tmp_path, config=_config("rpi4-2gb"))) == [
+        ("RS001", "critical", "compose.yaml", 5), ("RS002", "warning", "compose.yaml", 10)]
+    assert ("RS001", "warning", "compose.yaml", 5) in _rs(
+        run_review(tmp_path, config=_config(**{"host-memory": "3.3GiB", "host-cpus": 4})))
+    # a big host: everything fits and one unbounded service is not a finding
+    assert _rs(run_review(tmp_path, config=_config("nuc-16gb"))) == []
+
+
+def test_units_and_quadlet_containers_are_the_host_s(tmp_path):
+    write_tree(tmp_path, {
+        "app.service": "[Service]\nExecStart=/usr/bin/app\nMemoryMax=300M\n[Install]\n"
+                       "WantedBy=multi-user.target\n",
+        "job.service": "[Service]\nType=oneshot\nExecStart=/usr/bin/job\n",
+        "web.container": "[Container]\nImage=docker.io/library/nginx:1.27\n"})
+    result = run_review(tmp_path, config=_config("rpi3-1gb"))
+    units = result.resources["total"]["groups"]["the host's units"]
+    assert units["memory_limit_bytes"] == 300 * MIB and units["running"] == 2
+    assert units["unbounded"] == ["container `web.container`"]
+    assert _rs(result) == [("RS002", "warning", "web.container", None)]
+
+
+def test_the_review_answers_the_question(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": COMPOSE})
+    result = run_review(tmp_path, config=_config("rpi4-2gb"))
+    text = render_review(result)
+    assert "**Will it fit?** Raspberry Pi 4 (2 GiB): 1792 MiB usable of 2048 MiB" in text
+    assert "| Compose project `compose.yaml` | 3 | 2560 MiB | 1 | ██████████ 143% |" in text
+    data = json.loads(render_json(result))
+    assert data["resources"]["total"]["host"]["usable_memory_bytes"] == 1792 * MIB
+    assert data["resources"]["total"]["groups"]["Compose project `compose.yaml`"][
+        "share_of_usable_memory"] == 1.429
+
+
+def test_an_ignored_rule_is_not_judged(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": COMPOSE})
+    cfg = _config("rpi4-2gb")
+    cfg.ignore = {"RS001", "RS002"}
+    assert _rs(run_review(tmp_path, config=cfg)) == []
