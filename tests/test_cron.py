@@ -62,6 +62,9 @@ CASES = [
     ("CR012", {"crontab": "CRON_TZ=Europe/Paris\n" + GOOD}, []),
 ]
 
+from test_storage import CRON_STORAGE  # noqa: E402
+CASES += CRON_STORAGE   # rclone run by cron: tests/test_storage.py
+
 
 @pytest.mark.parametrize("rule,files,expected", CASES,
                          ids=[f"{c[0]}-{'fires' if c[2] else 'quiet'}-{i}"

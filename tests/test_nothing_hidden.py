@@ -346,6 +346,20 @@ BAD_SIBLINGS = {
     "monitoring": {"zzbad/rules.yml": "groups:\n  - name: x\n    rules:\n      - alert: A\n"
                                       "        expr: rate(x[5m]\n        for: soon\n"
                                       "      - 7\n  - rules: {}\n"},
+    "burst": {"zzbad.sh": "#!/bin/bash\nhcloud server create $(\ntrap\n'open\n",
+              "zzbad/Makefile": "\tterraform apply\n$(\n.ONESHELL:\n.SHELLFLAGS =\n"},
+    "storage": {"zzbad/rclone.conf": "[a]\ntype = sftp\npass\n= x\n[\n[b]\ntype = s3\n"
+                                     "secret_access_key =\n",
+                "zzbad/policy.json": '{"Statement": [{"Effect": 3, "Principal": {"AWS": 1},'
+                                     ' "Action": [null, {}], "Resource": 7}, 5, "x"',
+                "zzbad/rules.json": '{"Rules": {"Status": "Enabled", "Expiration": 5}, '
+                                    '"Transitions": [1]}',
+                "zzbad/cors.json": '{"CORSRules": [{"AllowedOrigins": "*", '
+                                   '"AllowedMethods": [1, null]}, 2]}',
+                "zzbad/lc.json": '{"Rules": [{"Status": 1, "Transitions": [{"Days": "7", '
+                                 '"StorageClass": 3}, 4], "Expiration": {"Days": true}}]}',
+                "zzbad/mc.json": '{"aliases": {"a": {"secretKey": 5}, "b": []}, '
+                                 '"accessKey": 1}'},
 }
 
 

@@ -113,6 +113,9 @@ CASES = [
                "timers.target.wants/backup.timer": "(a symbolic link in a real tree)\n"}, []),
 ]
 
+from test_storage import SYSTEMD_STORAGE  # noqa: E402
+CASES += SYSTEMD_STORAGE   # rclone run by systemd: tests/test_storage.py
+
 
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])

@@ -12,6 +12,8 @@ PACKAGES = (
     "kestra",
     "cron",
     "monitoring",
+    "burst",
+    "storage",
 )
 
 _loaded = []

@@ -14,8 +14,8 @@ NAME = "cron"
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.cron import rules
-    return (rules.rules,)
+    from infra_expert.cron import rules, rules_storage
+    return (rules.rules, rules_storage.rules)
 
 # a job line: an @ macro, or five schedule fields, then a command
 _CRON_LINE = lazy_re(r"^[ \t]*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|"

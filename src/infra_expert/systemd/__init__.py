@@ -17,8 +17,8 @@ NAME = "systemd"
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.systemd import rules, timers
-    return (rules.rules, timers.rules)
+    from infra_expert.systemd import rules, rules_storage, timers
+    return (rules.rules, timers.rules, rules_storage.rules)
 
 EXTENSIONS = (".service", ".timer", ".socket", ".path", ".mount", ".target")
 _SECTIONS = lazy_re(r"^[ \t]*\[(?:Unit|Service|Timer|Socket|Mount|Path|Install)\][ \t]*$",

@@ -1,0 +1,180 @@
+"""What a senior reviewer says about one rclone command line (rclone.org/docs, `rclone help
+flags`, rclone 1.60 defaults verified): shared by the domains that run commands (systemd
+`ExecStart=`, crontab jobs).
+
+`analyse(words)` takes the words of a command (split, quotes removed; shell words such as
+`||`, `>` and `2>&1` may follow) and returns [(message, severity)]. Defaults are not
+reported: `--retries` (3), `--low-level-retries` (10), `--timeout` (5m) and `--contimeout`
+(1m) are sound when absent; only values that switch them off are. Messages quote flags and
+remote names, never a value of a secret (rclone takes none on the command line we judge).
+"""
+
+from __future__ import annotations
+
+# global flags that take a value as the next word (when written without `=`)
+_TAKES_VALUE = frozenset({
+    "--config", "--log-file", "--log-level", "--retries", "--retries-sleep",
+    "--low-level-retries", "--timeout", "--contimeout", "--transfers", "--checkers",
+    "--bwlimit", "--tpslimit", "--backup-dir", "--suffix", "--max-delete", "--cache-dir",
+    "--vfs-cache-mode", "--vfs-cache-max-size", "--vfs-cache-max-age", "--vfs-write-back",
+    "--vfs-read-chunk-size", "--vfs-read-chunk-size-limit", "--buffer-size",
+    "--dir-cache-time", "--poll-interval", "--umask", "--uid", "--gid", "--filter",
+    "--filter-from", "--include", "--include-from", "--exclude", "--exclude-from",
+    "--min-age", "--max-age", "--min-size", "--max-size", "--stats", "--password-command",
+    "--order-by", "--max-transfer", "--cutoff-mode", "--compare-dest", "--copy-dest",
+    "--max-duration", "--user-agent", "--stats-log-level",
+    "--volname", "--attr-timeout", "--daemon-timeout", "--max-backlog", "--dump",
+    "--bind", "--rc-addr", "--files-from", "--multi-thread-streams",
+    "--drive-chunk-size", "--s3-chunk-size", "--log-format",
+    "--track-renames-strategy", "--exclude-if-present",
+    "-o", "--option", "--fuse-flag", "--devname",
+})
+_SHORT_VALUE = frozenset({"-o"})
+_TRANSFER = frozenset({"sync", "copy", "move", "bisync", "copyto", "moveto"})
+_MOUNT = frozenset({"mount", "cmount", "nfsmount"})
+_SHELL_OPS = frozenset({"||", "&&", ";", "|", "&"})
+
+
+def _flags(args):
+    """({flag: value or True}, operands) of rclone's arguments up to a shell operator."""
+    flags, operands, i = {}, [], 0
+    while i < len(args):
+        a = args[i]
+        if a in _SHELL_OPS or a.startswith((">", "2>", "&>", "1>")):
+            break
+        if a.startswith("--") and len(a) > 2:
+            name, eq, value = a.partition("=")
+            if eq:
+                flags[name] = value
+            elif name in _TAKES_VALUE and i + 1 < len(args):
+                flags[name] = args[i + 1]
+                i += 1
+            else:
+                flags[name] = True
+        elif a.startswith("-") and len(a) > 1 and a != "-":
+            if a in _SHORT_VALUE and i + 1 < len(args):
+                i += 1
+            else:
+                for ch in a[1:]:
+                    flags["-" + ch] = True
+        else:
+            operands.append(a)
+        i += 1
+    return flags, operands
+
+
+def _number(value):
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _zero_duration(value):
+    v = str(value).strip().lower()
+    return v in ("0", "0s", "0ms", "0m", "0h", "off")
+
+
+def is_remote(path):
+    """`name:path` or `:backend:path` (not `C:\\`, not `./a:b`, not `/a:b`)."""
+    if path.startswith(("/", "./", "../", "~")) or ":" not in path:
+        return False
+    head = path.split(":", 1)[0] if not path.startswith(":") else path[1:].split(":", 1)[0]
+    if len(head) == 1 and path[1:3] in (":\\", ":/"):
+        return False                     # a Windows drive
+    return bool(head) and all(c.isalnum() or c in "_-. " for c in head)
+
+
+def rclone_index(words):
+    """The index of the `rclone` word, or -1."""
+    for i, w in enumerate(words):
+        if w.rsplit("/", 1)[-1] == "rclone":
+            return i
+        if w in _SHELL_OPS:
+            continue
+    return -1
+
+
+def subcommand(words):
+    """(subcommand, flags, operands) of the rclone invocation in `words`, or None."""
+    at = rclone_index(words)
+    if at < 0:
+        return None
+    flags, operands = _flags(words[at + 1:])
+    if not operands:
+        return None
+    return operands[0], flags, operands[1:]
+
+
+def _discarded(words, flags):
+    """Output sent to /dev/null (both streams) and no `--log-file`."""
+    if "--log-file" in flags:
+        return False
+    joined = " ".join(words)
+    return ("&>/dev/null" in joined.replace(" ", "") or
+            (">/dev/null" in joined.replace(" ", "") and "2>&1" in joined))
+
+
+def analyse(words):
+    """[(message, severity)] about the rclone invocation in `words` ([] if none)."""
+    found = subcommand(words)
+    if found is None:
+        return []
+    sub, flags, operands = found
+    out = []
+    if "--dry-run" in flags or "-n" in flags:
+        out.append((f"`rclone {sub} --dry-run` left in: the job reports success and "
+                    "transfers nothing", "warning"))
+    if "--interactive" in flags or "-i" in flags:
+        out.append((f"`rclone {sub} --interactive` waits for an answer nobody gives in "
+                    "an unattended run", "warning"))
+    retries = _number(flags.get("--retries", ""))
+    if retries is not None and retries <= 1:
+        out.append((f"`--retries {retries}` switches off rclone's whole-run retries "
+                    "(default 3): one flaky moment fails the run", "warning"))
+    low = _number(flags.get("--low-level-retries", ""))
+    if low is not None and low <= 1:
+        out.append((f"`--low-level-retries {low}` switches off per-request retries "
+                    "(default 10)", "warning"))
+    for flag, what in (("--timeout", "an idle transfer"), ("--contimeout", "a connection")):
+        if flag in flags and _zero_duration(flags[flag]):
+            out.append((f"`{flag} 0` disables the timeout: {what} to an unreachable remote "
+                        "hangs forever", "warning"))
+    if sub in _MOUNT:
+        mode = flags.get("--vfs-cache-mode")
+        if mode in (None, True, "off"):
+            out.append((f"`rclone {sub}` with `--vfs-cache-mode "
+                        f"{'off (the default)' if mode is None else 'off'}`: programs that "
+                        "open a file for read and write or seek while writing fail; use "
+                        "`--vfs-cache-mode writes` (or `full`)", "warning"))
+        elif mode in ("writes", "full", "minimal") and "--vfs-cache-max-size" not in flags:
+            out.append((f"`--vfs-cache-mode {mode}` without `--vfs-cache-max-size`: the "
+                        "local cache is unbounded and can fill the disk (`--cache-dir` "
+                        "decides which)", "warning"))
+    if sub == "sync" and len(operands) >= 2:
+        src, dst = operands[0], operands[1]
+        guarded = any(f in flags for f in ("--backup-dir", "--max-delete", "--dry-run", "-n"))
+        if not guarded and is_remote(src) and not is_remote(dst):
+            backup = any(w in dst.lower() for w in ("backup", "archive", "snapshot"))
+            out.append((f"`rclone sync {src} {dst}` makes the local folder a mirror of the "
+                        "remote: local files missing there are deleted, so a wiped or "
+                        "wrong remote path empties it"
+                        + (" — and this looks like the backup copy" if backup else "")
+                        + "; use `copy`, or `--backup-dir`/`--max-delete`",
+                        "warning" if backup else "suggestion"))
+    if sub in _TRANSFER and _discarded(words, flags):
+        out.append((f"`rclone {sub}` output goes to /dev/null and there is no "
+                    "`--log-file`: a failed transfer leaves no trace", "warning"))
+    return out
+
+
+_RANK = {"critical": 0, "warning": 1, "suggestion": 2}
+
+
+def combined(found):
+    """One (message, severity) for several findings about one command line: the messages
+    joined, the highest severity; None for none."""
+    if not found:
+        return None
+    severity = min((s for _m, s in found), key=_RANK.__getitem__)
+    return "; ".join(m for m, _s in found), severity
