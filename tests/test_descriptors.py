@@ -103,7 +103,8 @@ def test_a_one_file_review_imports_only_its_domain_s_rules(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     loaded = out.rsplit("LOADED", 1)[1]
     assert "infra_expert.dockerfile.rules_structure" in loaded
-    for other in ("compose", "kubernetes", "podman", "systemd", "kestra", "cron", "monitoring"):
+    for other in ("compose", "kubernetes", "podman", "systemd", "kestra", "cron", "monitoring",
+                  "storage", "burst"):
         assert f"infra_expert.{other}." not in loaded, loaded
 
 
