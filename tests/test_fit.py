@@ -153,7 +153,8 @@ def test_the_review_answers_the_question(tmp_path):
     result = run_review(tmp_path, config=_config("rpi4-2gb"))
     text = render_review(result)
     assert "**Will it fit?** Raspberry Pi 4 (2 GiB): 1792 MiB usable of 2048 MiB" in text
-    assert "| Compose project `compose.yaml` | 3 | 2560 MiB | 1 | ██████████ 143% |" in text
+    assert ("| Compose project `compose.yaml` | 3 | 2560 MiB | 1 | ~85 MiB (estimate) | "
+            "██████████ 143% (~148% with the estimates) |") in text
     data = json.loads(render_json(result))
     assert data["resources"]["total"]["host"]["usable_memory_bytes"] == 1792 * MIB
     assert data["resources"]["total"]["groups"]["Compose project `compose.yaml`"][
@@ -165,3 +166,137 @@ def test_an_ignored_rule_is_not_judged(tmp_path):
     cfg = _config("rpi4-2gb")
     cfg.ignore = {"RS001", "RS002"}
     assert _rs(run_review(tmp_path, config=cfg)) == []
+
+
+# --- estimates from the footprint table (issue 10) ---------------------------------------
+
+ESTIMATED = """services:
+  cache:
+    image: docker.io/valkey/valkey:8.0
+  dash:
+    image: grafana/grafana:11.2.0
+  db:
+    image: postgres:16.4
+  nc:
+    image: nextcloud:29.0
+    mem_limit: 1g
+"""
+
+
+def test_the_footprint_table_cites_every_figure():
+    from infra_expert.footprints import ALIASES, TABLE, estimate
+    assert TABLE, "the table is empty"
+    for name, fp in TABLE.items():
+        assert fp.image == name == name.lower()
+        assert fp.source.startswith("https://"), name
+        assert fp.kind in ("typical", "minimum", "recommended"), name
+        assert fp.scope in ("service", "host"), name
+        assert fp.idle_bytes > 0 and fp.memory_bytes >= fp.idle_bytes, name
+        assert fp.note, name
+    for alias, target in ALIASES.items():
+        assert target in TABLE, alias
+    # looked up by base name, whatever the registry, tag or digest
+    assert estimate("valkey/valkey:8.0") is TABLE["redis"]
+    assert estimate("ghcr.io/home-assistant/home-assistant:2024.9") is TABLE["home-assistant"]
+    assert estimate("codeberg.org/forgejo/forgejo:9@sha256:" + "a" * 64) is TABLE["gitea"]
+    # no documented figure, no estimate: never a guess
+    for image in ("postgres:16", "ghcr.io/example/app:1.0", "", None, "${IMAGE}"):
+        assert estimate(image) is None
+
+
+def test_estimates_only_where_nothing_is_declared_and_apart(tmp_path):
+    from infra_expert.footprints import TABLE
+    write_tree(tmp_path, {"compose.yaml": ESTIMATED})
+    result = run_review(tmp_path, config=_config("rpi4-2gb"))
+    group = result.resources["total"]["groups"]["Compose project `compose.yaml`"]
+    # the declared limits are the declared limits: nextcloud's own 1 GiB, no estimate
+    assert group["memory_limit_bytes"] == GIB
+    assert group["memory_estimated_bytes"] == (TABLE["redis"].memory_bytes
+                                               + TABLE["grafana"].memory_bytes)
+    assert group["estimated"] is True
+    assert [e["name"] for e in group["estimates"]] == ["service `cache`", "service `dash`"]
+    assert group["unbounded"] == ["service `cache`", "service `dash`", "service `db`"]
+    first = group["estimates"][0]["figures"][0]
+    assert first["source"] == TABLE["redis"].source and first["kind"] == "typical"
+    # RS002 keeps its places and says the estimate with its source; postgres has none
+    found = {f.line: f.message for f in result.findings if f.rule.id == "RS002"}
+    assert sorted(found) == [2, 4, 6]
+    assert TABLE["redis"].source in found[2] and "estimated ~85 MiB" in found[2]
+    assert "estimated" not in found[6]
+    data = json.loads(render_json(result))
+    jgroup = data["resources"]["total"]["groups"]["Compose project `compose.yaml`"]
+    assert jgroup["estimated"] is True and jgroup["memory_limit_bytes"] == GIB
+    assert jgroup["memory_estimated_bytes"] == group["memory_estimated_bytes"]
+
+
+def test_nothing_estimated_when_everything_is_declared(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": "services:\n  cache:\n    image: redis:7.4\n"
+                                          "    mem_limit: 64m\n"})
+    group = run_review(tmp_path).resources["total"]["groups"][
+        "Compose project `compose.yaml`"]
+    assert group["estimated"] is False and group["memory_estimated_bytes"] == 0
+    assert group["estimates"] == [] and group["memory_limit_bytes"] == 64 * MIB
+
+
+def test_rs001_stays_on_declared_limits(tmp_path):
+    # 1.5 GiB declared on a 2 GiB Pi (1792 MiB usable): 86 %, a warning; with the
+    # estimate it would pass 100 %, but an estimate never makes it critical
+    write_tree(tmp_path, {"compose.yaml": "services:\n  app:\n    image: ghcr.io/x/app:1\n"
+                                          "    mem_limit: 1.5g\n  photos:\n"
+                                          "    image: ghcr.io/immich-app/immich-server:v1.120\n"})
+    result = run_review(tmp_path, config=_config("rpi4-2gb"))
+    rs001 = [f for f in result.findings if f.rule.id == "RS001"]
+    assert [(f.severity, f.line) for f in rs001] == [("warning", 2)]
+    assert "estimated, not declared: ~6144 MiB more for 1 service(s)" in rs001[0].message
+    group = result.resources["total"]["groups"]["Compose project `compose.yaml`"]
+    assert group["share_of_usable_memory"] == 0.857
+    assert group["share_with_estimates"] > 1
+
+
+def test_kubernetes_estimates_per_container_times_replicas(tmp_path):
+    from infra_expert.footprints import TABLE
+    write_tree(tmp_path, {"k8s/cache.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: apps}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.4
+        - name: dash
+          image: grafana/grafana:11.2.0
+        - name: sidecar
+          image: ghcr.io/example/exporter:1.0
+"""})
+    group = run_review(tmp_path).resources["total"]["groups"]["namespace `apps`"]
+    (est,) = group["estimates"]
+    assert est["replicas"] == 2 and est["partial"] is True
+    assert est["memory_bytes"] == 2 * (TABLE["redis"].memory_bytes
+                                       + TABLE["grafana"].memory_bytes)
+    assert [f["image"] for f in est["figures"]] == ["redis:7.4", "grafana/grafana:11.2.0"]
+    assert group["memory_estimated_bytes"] == est["memory_bytes"]
+
+
+def test_quadlet_image_is_estimated(tmp_path):
+    from infra_expert.footprints import TABLE
+    write_tree(tmp_path, {"dns.container":
+                          "[Container]\nImage=docker.io/pihole/pihole:2024.07.0\n"})
+    group = run_review(tmp_path).resources["total"]["groups"]["the host's units"]
+    assert group["memory_estimated_bytes"] == TABLE["pihole"].memory_bytes
+    assert group["estimates"][0]["figures"][0]["scope"] == "host"
+
+
+def test_the_review_marks_estimates_as_estimates(tmp_path):
+    from infra_expert.footprints import TABLE
+    write_tree(tmp_path, {"compose.yaml": ESTIMATED})
+    result = run_review(tmp_path)
+    for markdown in (True, False):
+        text = render_review(result, markdown=markdown)
+        assert "| Estimated (not declared) |" in text
+        assert "| Compose project `compose.yaml` | 4 | 1024 MiB | 3 | ~340 MiB (estimate) |" \
+            in text
+        assert "Estimated, not declared:" in text
+        assert TABLE["grafana"].source in text
+        assert "service `dash` in `compose.yaml`: ~255 MiB (minimum, " in text

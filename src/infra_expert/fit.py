@@ -7,6 +7,11 @@ services outside profiles, workloads (replicas and a DaemonSet's one pod per nod
 included; Jobs and CronJobs are peaks, counted apart), Quadlet containers and systemd
 services. Memory *guaranteed* is the sum of declared limits; a consumer without one is
 *unbounded*: it can take whatever is left.
+
+An unbounded consumer whose image is in the footprint table (`infra_expert.footprints`)
+gets an *estimate*: the documented figure, with its source, counted apart in
+`memory_estimated_bytes` and never mixed into the declared limits. RS001 judges the
+declared limits only; the estimates are said next to them, as estimates.
 """
 
 from __future__ import annotations
@@ -57,14 +62,44 @@ def _running(found):
     return [c for c in found if c["schedule"] != "batch" and not c["optional"]]
 
 
+def estimate(consumer):
+    """The estimate of an unbounded consumer from the footprint table, or None: its
+    memory in bytes (per image, summed over a pod's containers, times its replicas) and
+    the figures it rests on. A consumer with a declared limit is never estimated."""
+    if consumer.get("memory_limit"):
+        return None
+    from infra_expert.footprints import estimate as footprint
+    images = consumer.get("images") or ([consumer["image"]] if consumer.get("image") else [])
+    figures = []
+    for image in images:
+        fp = footprint(image)
+        if fp is not None:
+            figures.append({"image": image, "memory_bytes": fp.memory_bytes,
+                            "kind": fp.kind, "scope": fp.scope, "what": fp.what,
+                            "source": fp.source})
+    if not figures:
+        return None
+    replicas = max(int(consumer.get("replicas") or 1), 1)
+    return {"name": consumer["name"], "path": consumer["path"],
+            "memory_bytes": sum(f["memory_bytes"] for f in figures) * replicas,
+            "replicas": replicas, "figures": figures,
+            "partial": len(figures) < len(images), "estimated": True}
+
+
 def _group_total(members, host):
     limited = [c for c in members if c["memory_limit"]]
     guaranteed = sum(c["memory_limit"] for c in limited)
+    estimates = [e for e in (estimate(c) for c in members) if e]
+    guessed = sum(e["memory_bytes"] for e in estimates)
     out = {"running": len(members), "memory_limit_bytes": guaranteed,
            "unbounded": [c["name"] for c in members if not c["memory_limit"]],
-           "cpu_limit": sum(c["cpu_limit"] or 0 for c in members), "estimated": False}
+           "cpu_limit": sum(c["cpu_limit"] or 0 for c in members),
+           "memory_estimated_bytes": guessed, "estimates": estimates,
+           "estimated": bool(estimates)}
     if host is not None and host.usable_memory:
         out["share_of_usable_memory"] = round(guaranteed / host.usable_memory, 3)
+        if estimates:
+            out["share_with_estimates"] = round((guaranteed + guessed) / host.usable_memory, 3)
     return out
 
 
@@ -99,17 +134,29 @@ def judge(found, host):
         if share > WARN_SHARE:
             biggest = max((c for c in members if c["memory_limit"]),
                           key=lambda c: c["memory_limit"])
+            guessed = total["memory_estimated_bytes"]
+            extra = (f"; estimated, not declared: ~{guessed / 2**20:.0f} MiB more for "
+                     f"{len(total['estimates'])} service(s) without a limit, from "
+                     "documented footprints" if guessed else "")
             out.append((by_id["RS001"], Hit(
                 biggest["line"], f"{group}: declared memory limits add up to "
                                  f"{total['memory_limit_bytes'] / 2**20:.0f} MiB, {share:.0%} "
                                  f"of the {host.usable_memory / 2**20:.0f} MiB usable on "
                                  f"{host.label} (the largest: {biggest['name']}, "
-                                 f"{biggest['memory_limit'] / 2**20:.0f} MiB)",
+                                 f"{biggest['memory_limit'] / 2**20:.0f} MiB){extra}",
                 path=biggest["path"], severity="critical" if share > 1 else "warning")))
         if host.small:
             for c in members:
                 if not c["memory_limit"]:
+                    guess = estimate(c)
                     out.append((by_id["RS002"], Hit(
-                        c["line"], f"{c['name']} has no memory limit on {host.label}",
+                        c["line"], f"{c['name']} has no memory limit on {host.label}"
+                                   + (_estimate_note(guess) if guess else ""),
                         path=c["path"])))
     return out
+
+
+def _estimate_note(guess):
+    first = guess["figures"][0]
+    return (f" (estimated ~{guess['memory_bytes'] / 2**20:.0f} MiB, its documented "
+            f"{first['what']}: {first['source']})")

@@ -405,7 +405,9 @@ def resources(docs):
             path, line = svc.where()
             rows.append({"service": svc.name, "profiles": svc.profiles,
                          "memory_limit_bytes": memory_limit_bytes(svc),
-                         "cpus": cpu_limit(svc), "file": path, "line": line})
+                         "cpus": cpu_limit(svc), "file": path, "line": line,
+                         "image": svc.get("image") if isinstance(svc.get("image"), str)
+                         else None})
         if rows:
             projects.append({"path": doc.path, "services": rows})
     return {"projects": projects} if projects else {}
@@ -416,7 +418,7 @@ def consumers(res):
              "group": f"Compose project `{p['path']}`",
              "line": row.get("line"), "memory_limit": row["memory_limit_bytes"],
              "memory_request": None, "cpu_limit": row["cpus"], "schedule": "steady",
-             "optional": bool(row["profiles"])}
+             "optional": bool(row["profiles"]), "image": row.get("image")}
             for p in res.get("projects", []) for row in p["services"]]
 
 

@@ -277,7 +277,9 @@ def resources(docs):
                     replicas, autoscaled = hpa[key], True
             totals = {"cpu_request": 0.0, "cpu_limit": 0.0, "memory_request": 0,
                       "memory_limit": 0}
+            images = []     # one per container, whatever its limits
             for c, is_init in containers_of(pod, init=False):
+                images.append(str(c.get("image") or ""))
                 res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
                 for kind in ("requests", "limits"):
                     values = res.get(kind) if isinstance(res.get(kind), dict) else {}
@@ -287,7 +289,7 @@ def resources(docs):
             rows.append({"path": doc.path, "kind": obj.kind, "name": obj.name,
                          "namespace": namespace_of(obj) or "default",
                          "replicas": replicas, "schedule": schedule,
-                         "autoscaled": autoscaled,
+                         "autoscaled": autoscaled, "images": images,
                          **{k: v * replicas for k, v in totals.items()}})
     return {"workloads": rows} if rows else {}
 
@@ -320,7 +322,9 @@ def consumers(res):
              "memory_limit": w["memory_limit"] or None,
              "memory_request": w["memory_request"] or None,
              "cpu_limit": w["cpu_limit"] or None, "schedule": w.get("schedule", "steady"),
-             "optional": False} for w in res.get("workloads", [])]
+             "optional": False, "images": w.get("images") or [],
+             "image": (w.get("images") or [None])[0], "replicas": w.get("replicas", 1)}
+            for w in res.get("workloads", [])]
 
 
 def show_resources(res, out):

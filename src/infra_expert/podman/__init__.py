@@ -89,7 +89,8 @@ def resources(docs):
         if unit.kind != "Container":
             continue
         rows.append({"path": doc.path, "memory": unit.get("Container", "Memory"),
-                     "memory_max": unit.get("Service", "MemoryMax")})
+                     "memory_max": unit.get("Service", "MemoryMax"),
+                     "image": unit.get("Container", "Image")})
     return {"containers": rows} if rows else {}
 
 
@@ -110,7 +111,8 @@ def consumers(res):
         out.append({"name": f"container `{os.path.basename(row['path'])}`",
                     "path": row["path"], "line": None, "group": "the host's units",
                     "memory_limit": min(limits) if limits else None, "memory_request": None,
-                    "cpu_limit": None, "schedule": "steady", "optional": False})
+                    "cpu_limit": None, "schedule": "steady", "optional": False,
+                    "image": row.get("image")})
     return out
 
 

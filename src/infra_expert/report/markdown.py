@@ -365,23 +365,31 @@ def _fit_lines(total, markdown, full=False):
                    f"{_mib(host['usable_memory_bytes'])} usable of {_mib(host['memory_bytes'])}"
                    + (f", {host['cpus']:g} CPU" if host.get("cpus") else "") + ".")
         out.append("")
-    head = "| What runs together | Running | Memory limits | Without a limit |"
-    rule = "|---|---|---|---|"
+    head = ("| What runs together | Running | Memory limits | Without a limit | "
+            "Estimated (not declared) |")
+    rule = "|---|---|---|---|---|"
     if host:
         head += " Share of the host |"
         rule += "---|"
     out.extend([head, rule])
     shown = list(groups.items()) if full else list(groups.items())[:ROWS_SHOWN]
     for name, g in shown:
+        guessed = g.get("memory_estimated_bytes") or 0
         row = (f"| {_cell(_inline(name, markdown))} | {g['running']} | "
-               f"{_mib(g['memory_limit_bytes'] or None)} | {len(g['unbounded'])} |")
+               f"{_mib(g['memory_limit_bytes'] or None)} | {len(g['unbounded'])} | "
+               f"{'~' + _mib(guessed) + ' (estimate)' if guessed else '—'} |")
         if host:
             share = g.get("share_of_usable_memory") or 0
-            row += f" {_bar(share)} {share:.0%} |"
+            row += (f" {_bar(share)} {share:.0%}" if g["memory_limit_bytes"]
+                    else " — (no limit declared)")
+            if g.get("share_with_estimates") is not None:
+                row += f" (~{g['share_with_estimates']:.0%} with the estimates)"
+            row += " |"
         out.append(row)
     out.append("")
     if len(shown) < len(groups):
         out.extend([f"+{len(groups) - len(shown)} more; `--full` lists every one.", ""])
+    out.extend(_estimate_lines([g for _, g in shown], markdown, full))
     extra = []
     if total.get("batch"):
         extra.append(f"{total['batch']} job(s) that run to completion (Jobs, CronJobs, "
@@ -394,6 +402,30 @@ def _fit_lines(total, markdown, full=False):
         out.extend(["Name the machine with `--host` (`rpi4-4gb`, `vm-4g-2` …) to see what fits.",
                     ""])
     return out
+
+
+def _estimate_lines(groups, markdown, full):
+    """Each estimate with the documentation it comes from: estimates, never limits."""
+    estimates = [e for g in groups for e in g.get("estimates") or ()]
+    if not estimates:
+        return []
+    out = ["Estimated, not declared: typical footprints from each project's own "
+           "documentation, for services without a memory limit:", ""]
+    for e in (estimates if full else estimates[:ROWS_SHOWN]):
+        figures = "; ".join(
+            f"{f['what']}, {_source(f['source'], markdown)}" for f in e["figures"])
+        times = f" for {e['replicas']} replicas" if e.get("replicas", 1) > 1 else ""
+        partial = ", other containers not estimated" if e.get("partial") else ""
+        out.append(f"- {_inline(e['name'], markdown)} in {_code(e['path'])}: "
+                   f"~{_mib(e['memory_bytes'])}{times} ({figures}{partial})")
+    if not full and len(estimates) > ROWS_SHOWN:
+        out.append(f"- +{len(estimates) - ROWS_SHOWN} more; `--full` lists every one.")
+    out.append("")
+    return out
+
+
+def _source(url, markdown):
+    return f"<{url}>" if markdown else url
 
 
 def _resources(review, markdown, full=False):
