@@ -300,3 +300,21 @@ def test_the_review_marks_estimates_as_estimates(tmp_path):
         assert "Estimated, not declared:" in text
         assert TABLE["grafana"].source in text
         assert "service `dash` in `compose.yaml`: ~255 MiB (minimum, " in text
+
+
+def test_the_bundled_example_on_a_raspberry_pi_4(monkeypatch):
+    """The 📊 section a homelab user reads for `infra-expert review examples/ --host
+    rpi4-4gb` (snapshot: tests/snapshots/example-rpi4-4gb-resources.md)."""
+    from pathlib import Path
+
+    from test_reporters import check_snapshot
+
+    from infra_expert.engine import review
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    result = review(["examples"], _config("rpi4-4gb"))
+    text = render_review(result)
+    section = text[text.index("### 📊 Estimated resources"):]
+    section = section[:section.index("#### Notices")] if "#### Notices" in section else section
+    check_snapshot("example-rpi4-4gb-resources.md", section)
+    assert "**Will it fit?** Raspberry Pi 4 (4 GiB): 3686 MiB usable of 4096 MiB" in section
