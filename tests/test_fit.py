@@ -126,9 +126,10 @@ def test_over_the_host_is_critical_near_it_a_warning(tmp_path):
     write_tree(tmp_path, {"compose.yaml": COMPOSE})
     # 2.5 GiB of limits: 3.6 GiB usable on a 4 GiB Pi (69 %), 1.75 on a 2 GiB one (143 %)
     assert _rs(run_review(tmp_path, config=_config("rpi4-4gb"))) == [
-        ("RS002", "warning", "compose.yaml", 10)]
+        ("RS002", "warning", "compose.yaml", 10), ("RS003", "suggestion", "compose.yaml", 2)]
     assert _rs(run_review(tmp_path, config=_config("rpi4-2gb"))) == [
-        ("RS001", "critical", "compose.yaml", 5), ("RS002", "warning", "compose.yaml", 10)]
+        ("RS001", "critical", "compose.yaml", 5), ("RS002", "warning", "compose.yaml", 10),
+        ("RS003", "warning", "compose.yaml", 2)]
     assert ("RS001", "warning", "compose.yaml", 5) in _rs(
         run_review(tmp_path, config=_config(**{"host-memory": "3.3GiB", "host-cpus": 4})))
     # a big host: everything fits and one unbounded service is not a finding
@@ -164,7 +165,7 @@ def test_the_review_answers_the_question(tmp_path):
 def test_an_ignored_rule_is_not_judged(tmp_path):
     write_tree(tmp_path, {"compose.yaml": COMPOSE})
     cfg = _config("rpi4-2gb")
-    cfg.ignore = {"RS001", "RS002"}
+    cfg.ignore = {"RS001", "RS002", "RS003"}
     assert _rs(run_review(tmp_path, config=cfg)) == []
 
 
@@ -318,3 +319,42 @@ def test_the_bundled_example_on_a_raspberry_pi_4(monkeypatch):
     section = section[:section.index("#### Notices")] if "#### Notices" in section else section
     check_snapshot("example-rpi4-4gb-resources.md", section)
     assert "**Will it fit?** Raspberry Pi 4 (4 GiB): 3686 MiB usable of 4096 MiB" in section
+
+
+def test_a_database_without_an_oom_priority(tmp_path):
+    # COMPOSE: postgres `db` among others, `cache` unbounded: at risk on any small host
+    write_tree(tmp_path, {"compose.yaml": COMPOSE})
+    assert ("RS003", "warning", "compose.yaml", 2) in _rs(
+        run_review(tmp_path, config=_config("rpi4-2gb")))          # over 80 %: a warning
+    assert ("RS003", "suggestion", "compose.yaml", 2) in _rs(
+        run_review(tmp_path, config=_config("rpi4-4gb")))
+    protected = COMPOSE.replace("    mem_limit: 1g\n", "    mem_limit: 1g\n    oom_score_adj: -500\n")
+    write_tree(tmp_path, {"compose.yaml": protected})
+    assert not [r for r in _rs(run_review(tmp_path, config=_config("rpi4-2gb")))
+                if r[0] == "RS003"]
+
+
+def test_oom_priority_of_units_and_guaranteed_pods(tmp_path):
+    units = {"postgresql.service": "[Service]\nExecStart=/usr/lib/postgresql/16/bin/postgres\n"
+                                   "MemoryMax=1G\n",
+             "app.service": "[Service]\nExecStart=/usr/bin/app\n"}
+    write_tree(tmp_path / "a", units)
+    assert [r[:3] for r in _rs(run_review(tmp_path / "a", config=_config("rpi4-4gb")))
+            if r[0] == "RS003"] == [("RS003", "suggestion", "postgresql.service")]
+    units["postgresql.service"] += "OOMScoreAdjust=-500\n"
+    write_tree(tmp_path / "b", units)
+    assert not [r for r in _rs(run_review(tmp_path / "b", config=_config("rpi4-4gb")))
+                if r[0] == "RS003"]
+    pods = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  template:\n"
+            "    spec:\n      containers:\n        - name: db\n          image: postgres:16.4\n"
+            "          resources: {requests: {memory: 1Gi, cpu: 500m}, limits: {memory: 1Gi, "
+            "cpu: 500m}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\n"
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: app\n"
+            "          image: ghcr.io/example/app:1.0.0\n")
+    write_tree(tmp_path / "c", {"db.yaml": pods})
+    assert not [r for r in _rs(run_review(tmp_path / "c", config=_config("rpi4-4gb")))
+                if r[0] == "RS003"]        # Guaranteed QoS: the last the kubelet kills
+    write_tree(tmp_path / "d", {"db.yaml": pods.replace("requests: {memory: 1Gi, cpu: 500m}, ",
+                                                        "")})
+    assert [r[0] for r in _rs(run_review(tmp_path / "d", config=_config("rpi4-4gb")))
+            if r[0] == "RS003"] == ["RS003"]

@@ -47,6 +47,42 @@ def unbounded(doc, ctx):
     return ()   # judged once per run by `judge`
 
 
+@rules.rule(
+    "RS003", "suggestion", "reliability", "Database not protected from the OOM killer",
+    "When memory runs out the kernel kills the process with the highest OOM score, "
+    "roughly the largest: on a small host that is often the database, mid-write, while a "
+    "cache or a batch job that could have gone keeps running. Telling the kernel who goes "
+    "first keeps the state safe.",
+    "Lower the database's score (`oom_score_adj: -500` in Compose, `OOMScoreAdjust=-500` "
+    "in its unit) or give it Guaranteed QoS in Kubernetes (requests equal to limits); "
+    "raise it on what can be restarted (`oom_score_adj: 500` on a cache).",
+    example='services:\n  db:\n    image: postgres:16.4\n    mem_limit: 512m\n'
+            '    oom_score_adj: -500\n')
+def unprotected_database(doc, ctx):
+    return ()   # judged once per run by `judge`
+
+
+# Stores whose typical use here is a cache: the process to let go first, not to protect.
+_CACHES = frozenset({"redis", "valkey", "memcached", "keydb", "dragonfly"})
+
+
+def _database(c):
+    """The database a consumer runs (`postgres`), or None."""
+    from infra_expert.images import DATABASES, ImageRef
+    for image in c.get("images") or [c.get("image")]:
+        if image and "$" not in image:
+            name = ImageRef(image).base_name.lower()
+            if name in DATABASES and name not in _CACHES:
+                return name
+    if c.get("domain") == "systemd":
+        unit = c["name"].strip("`").split("`")[-1] if "`" in c["name"] else c["name"]
+        stem = unit.replace("unit ", "").split("@")[0].split(".")[0].lower()
+        for db in ("postgresql", "mariadb", "mysql", "mongod", "influxdb"):
+            if stem.startswith(db):
+                return db
+    return None
+
+
 def consumers(resources, domains):
     """Every consumer the domains report, in the registry's order."""
     found = []
@@ -145,6 +181,17 @@ def judge(found, host):
                                  f"{host.label} (the largest: {biggest['name']}, "
                                  f"{biggest['memory_limit'] / 2**20:.0f} MiB){extra}",
                 path=biggest["path"], severity="critical" if share > 1 else "warning")))
+        # near the limit, or a small host where an unbounded neighbour can take it all
+        at_risk = share > 0.5 or (host.small and any(not c["memory_limit"] for c in members))
+        if len(members) > 1 and at_risk:
+            for c in members:
+                db = _database(c)
+                if db and not c.get("oom_protected"):
+                    out.append((by_id["RS003"], Hit(
+                        c["line"], f"{group}: {c['name']} ({db}) has no OOM priority: when "
+                                   f"memory runs out on {host.label} the kernel may kill it "
+                                   "first, mid-write",
+                        path=c["path"], severity="warning" if share > WARN_SHARE else None)))
         if host.small:
             for c in members:
                 if not c["memory_limit"]:

@@ -407,10 +407,17 @@ def resources(docs):
                          "memory_limit_bytes": memory_limit_bytes(svc),
                          "cpus": cpu_limit(svc), "file": path, "line": line,
                          "image": svc.get("image") if isinstance(svc.get("image"), str)
-                         else None})
+                         else None, "oom_score_adj": _int_or_none(svc.get("oom_score_adj"))})
         if rows:
             projects.append({"path": doc.path, "services": rows})
     return {"projects": projects} if projects else {}
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def consumers(res):
@@ -418,7 +425,8 @@ def consumers(res):
              "group": f"Compose project `{p['path']}`",
              "line": row.get("line"), "memory_limit": row["memory_limit_bytes"],
              "memory_request": None, "cpu_limit": row["cpus"], "schedule": "steady",
-             "optional": bool(row["profiles"]), "image": row.get("image")}
+             "optional": bool(row["profiles"]), "image": row.get("image"),
+             "oom_protected": (row.get("oom_score_adj") or 0) < 0}
             for p in res.get("projects", []) for row in p["services"]]
 
 

@@ -323,7 +323,10 @@ def consumers(res):
              "memory_request": w["memory_request"] or None,
              "cpu_limit": w["cpu_limit"] or None, "schedule": w.get("schedule", "steady"),
              "optional": False, "images": w.get("images") or [],
-             "image": (w.get("images") or [None])[0], "replicas": w.get("replicas", 1)}
+             "image": (w.get("images") or [None])[0], "replicas": w.get("replicas", 1),
+             # Guaranteed QoS (requests equal to limits) is the last the kubelet kills
+             "oom_protected": bool(w["memory_limit"]) and w["memory_request"] ==
+             w["memory_limit"] and bool(w["cpu_limit"]) and w["cpu_request"] == w["cpu_limit"]}
             for w in res.get("workloads", [])]
 
 

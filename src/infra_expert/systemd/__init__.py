@@ -100,7 +100,8 @@ def resources(docs):
                      "memory_high": unit.get("Service", "MemoryHigh"),
                      "cpu_quota": unit.get("Service", "CPUQuota"),
                      "restart": unit.get("Service", "Restart"), "user": user,
-                     "type": (unit.get("Service", "Type") or "simple").lower()})
+                     "type": (unit.get("Service", "Type") or "simple").lower(),
+                     "oom_score_adjust": unit.get("Service", "OOMScoreAdjust")})
     return {"services": rows} if rows else {}
 
 
@@ -120,7 +121,9 @@ def consumers(res):
                     "memory_limit": min(caps) if caps else None,
                     "memory_request": None, "cpu_limit": None,
                     "schedule": "batch" if row.get("type") == "oneshot" else "steady",
-                    "optional": False})
+                    "optional": False, "image": None,
+                    "oom_protected": str(row.get("oom_score_adjust") or "0").strip()
+                    .startswith("-")})
     return out
 
 
