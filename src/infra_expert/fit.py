@@ -75,8 +75,7 @@ def _database(c):
             if name in DATABASES and name not in _CACHES:
                 return name
     if c.get("domain") == "systemd":
-        unit = c["name"].strip("`").split("`")[-1] if "`" in c["name"] else c["name"]
-        stem = unit.replace("unit ", "").split("@")[0].split(".")[0].lower()
+        stem = c["path"].rsplit("/", 1)[-1].split("@")[0].split(".")[0].lower()
         for db in ("postgresql", "mariadb", "mysql", "mongod", "influxdb"):
             if stem.startswith(db):
                 return db

@@ -50,16 +50,16 @@ PROFILES = {
 ARCHES = ("amd64", "arm64", "arm")
 STORAGES = ("sd", "ssd", "hdd")
 _VM = re.compile(r"vm-(\d+(?:\.\d+)?)([mg])(?:i?b)?-(\d+(?:\.\d+)?)", re.IGNORECASE)
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.IGNORECASE)
 
 
 def parse_size(text):
-    """`4GiB`, `4g`, `512M`, `2048MiB` -> bytes (binary units); ValueError otherwise."""
-    m = _SIZE.fullmatch(str(text))
-    if not m or not m.group(2) and float(m.group(1)) < 1024:
+    """`4GiB`, `4g`, `512M`, `2048MiB` -> bytes (binary units, as Compose reads them);
+    ValueError otherwise, and for a bare small number (`4` is not 4 GiB)."""
+    from infra_expert.quantities import size_bytes
+    size = size_bytes(text)
+    if size is None or size < 1024 * 1024:
         raise ValueError(f"`{text}` is not a memory size (write it like `4GiB` or `512MiB`)")
-    return int(float(m.group(1)) * {"": 1, "k": 1 << 10, "m": MIB, "g": GIB,
-                                    "t": 1 << 40}[m.group(2).lower()])
+    return size
 
 
 def parse_host(spec):

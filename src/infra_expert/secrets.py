@@ -245,6 +245,16 @@ def _cut_url_password(m):
     return f"{m.group(1)}{m.group(2)}:{MASK}"
 
 
+# A chat webhook URL carries its token in the path: anyone holding it can post as you.
+WEBHOOK_URL = lazy_re(r"https://(?:hooks\.slack\.com/services|discord(?:app)?\.com/api/webhooks"
+                      r"|[\w.-]+\.webhook\.office\.com/webhookb2)/([^\s\"'{}]+)")
+
+
+def is_secret_key(name):
+    """is_secret_name() that also reads camelCase (`dbPassword`) and flag names."""
+    return _secret_key(name)
+
+
 def _secret_key(name):
     """is_secret_name() that also reads camelCase (`dbPassword`) and flag names."""
     name = _CAMEL.sub(r"\1_\2", name).replace("-", "_")

@@ -340,15 +340,14 @@ def _baseline_keys(doc, ctx, project):
         pseudo.model = project.baseline
         keys = set()
         for rule in DOMAIN.rules:
-            if True:
-                try:
-                    for item in rule.fn(pseudo, ctx):
-                        if type(item).__name__ == "Hit":
-                            path = os.path.normpath(item.path or base)
-                            keys.add((rule.id, _at_origin(project.baseline, path,
-                                                          item.line, item.message)))
-                except Exception:  # noqa: BLE001 - the engine reports rule errors
-                    continue
+            try:
+                for item in rule.fn(pseudo, ctx):
+                    if type(item).__name__ == "Hit":
+                        path = os.path.normpath(item.path or base)
+                        keys.add((rule.id, _at_origin(project.baseline, path,
+                                                      item.line, item.message)))
+            except Exception:  # noqa: BLE001 - the engine reports rule errors
+                continue
         cache[base] = keys
     return cache[base]
 

@@ -7,10 +7,10 @@ import re
 from infra_expert.kestra.model import strings, text_line
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
+from infra_expert.secrets import WEBHOOK_URL
 
 rules = RuleSet("kestra")
 
-_CAMEL = lazy_re(r"([a-z0-9])([A-Z])")
 # Properties that hold code (a script, commands, SQL): only token shapes and URL
 # credentials are judged there, not `password = …` assignments, which scripts read
 # from the environment as often as not.
@@ -18,18 +18,15 @@ CODE_KEYS = frozenset({"script", "commands", "beforeCommands", "sql", "query", "
                        "inputFiles", "code", "command", "cmd", "statements", "expression",
                        "arguments", "args", "description", "prompt", "systemMessage"})
 _SKIP = ("extend", "description")
-_WEBHOOK_URL = lazy_re(r"https://(?:hooks\.slack\.com/services|discord(?:app)?\.com/api/webhooks"
-                       r"|[\w.-]+\.webhook\.office\.com/webhookb2)/([^\s\"'{}]+)")
 _PLACEHOLDER_PART = lazy_re(r"x{4,}|0{6,}|your|example|placeholder|dummy|changeme|\*{3,}|<|\.\.\.",
                             re.IGNORECASE)
 
 
 def _secret_key(key):
-    from infra_expert.secrets import is_secret_name
-    if not isinstance(key, str):
-        return False
-    name = _CAMEL.sub(r"\1_\2", key).replace("-", "_")
-    return is_secret_name(name) and not name.lower().endswith(("_ref", "_name", "_id"))
+    """A secret-named key (`password`, `apiToken`), not a reference to one."""
+    from infra_expert.secrets import is_secret_key
+    return isinstance(key, str) and is_secret_key(key) and not re.sub(
+        r"([a-z0-9])([A-Z])", r"\1_\2", key).lower().endswith(("_ref", "_name", "_id"))
 
 
 def _placeholder(value):
@@ -107,7 +104,7 @@ def literal_secret(doc, ctx):
                 what = "a URL with a password in it"
                 value = _url_password(value)
             else:
-                hook = _WEBHOOK_URL.search(value)
+                hook = WEBHOOK_URL.search(value)
                 if hook and not _placeholder(hook.group(1)):
                     what = "a webhook URL (whoever has it can post)"
                 elif key not in CODE_KEYS and _secret_key(key) and not _placeholder(value) \

@@ -15,7 +15,7 @@ def _env(doc, judge):
     for obj, _, c, _ in each_container(doc.model.objects):
         for e in mappings(c, "env"):
             value = e.get("value")
-            if isinstance(value, (str, int, bool)) and not isinstance(value, dict):
+            if isinstance(value, (str, int, bool)):
                 name = str(e.get("name", ""))
                 found = judge(name, str(value).lower() if isinstance(value, bool)
                               else str(value))

@@ -12,7 +12,7 @@ from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.monitoring.model import Broken
 from infra_expert.monitoring.promql import parse_duration
 from infra_expert.monitoring.run import all_alerts, matches_rule_file, near, rule_file_patterns
-from infra_expert.secrets import is_literal_secret_value
+from infra_expert.secrets import WEBHOOK_URL, is_literal_secret_value
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("monitoring")
@@ -431,9 +431,9 @@ _AM_SECRET_KEYS = frozenset({
     "api_secret", "routing_key", "service_key", "bot_token", "token", "user_key",
     "password", "credentials", "bearer_token", "client_secret"})
 _AM_URL_KEYS = frozenset({"slack_api_url", "api_url", "webhook_url", "url"})
+# beyond the chat webhooks of core `secrets.WEBHOOK_URL`: tokens in the path or query
 _TOKEN_URL = lazy_re(
-    r"hooks\.slack\.com/services/|discord(?:app)?\.com/api/webhooks/|webhook\.office\.com/|"
-    r"/webhookb2/|api\.telegram\.org/bot|chat\.googleapis\.com/.*key=|"
+    r"webhook\.office\.com/|/webhookb2/|api\.telegram\.org/bot|chat\.googleapis\.com/.*key=|"
     r"[?&](?:token|key|apikey|api_key|secret|access_token|auth|sig)=[^&\s]{6,}|"
     r"://[^/@\s:]+:[^/@\s]+@", re.IGNORECASE)
 
@@ -467,7 +467,7 @@ def am_inline_secret(doc, ctx):
         if key in _AM_URL_KEYS:
             if "${" in value or "{{" in value or "<" in value:
                 continue
-            if _TOKEN_URL.search(value):
+            if WEBHOOK_URL.search(value) or _TOKEN_URL.search(value):
                 yield Hit(_line(mapping, key), f"`{where}` is a URL that carries its token; "
                                                f"use `{key}_file`")
             continue
