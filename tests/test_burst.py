@@ -84,6 +84,16 @@ CASES = [
     ("CB008", {"b.sh": LINEAR.replace("MAX_COST_EUR=3\n", "")}, [("b.sh", 3)]),
     ("CB008", {"b.sh": GOOD, "c.sh": LINEAR,
                "d.sh": "#!/bin/bash\nset -euo pipefail\nhcloud server create --name web --type cx22 --image d\n"}, []),
+    ("CB009", {"b.sh": LINEAR.replace("timeout 1h", "rclone copy ./in b2:in || true\ntimeout 1h")},
+     [("b.sh", 5)]),
+    # CB010 needs ShellCheck (the `test` extra installs it): tests/test_shellcheck.py
+    ("CB010", {"b.sh": LINEAR.replace("timeout 1h", "if [ -n \"$X\" ]; then\ntimeout 1h")},
+     [("b.sh", 5)]),
+    ("CB010", {"b.sh": GOOD, "c.sh": LINEAR}, []),
+    ("CB009", {"b.sh": LINEAR.replace("timeout 1h", "rclone copy ./in b2:in --log-level INFO\n"
+                                                    "timeout 1h"),
+               "c.sh": LINEAR.replace("set -euo pipefail\n", "").replace(
+                   "timeout 1h", "rclone copy ./in b2:in || exit 1\ntimeout 1h")}, []),
 ]
 
 
@@ -116,6 +126,12 @@ def test_fixtures():
     assert sev[("CB002", 13)] == "warning" and sev[("CB004", 7)] == "suggestion"
     text = " ".join(f.message for f in result.findings)
     assert "Zq8xv2" not in text
+
+
+def test_rclone_fixture():
+    result = run_review(FIXTURES.parent / "burst-rclone")
+    assert sorted(f.line for f in result.findings if f.rule.id == "CB009") == [11, 15, 16]
+    assert not [n for n in result.notices if "internal error" in n.message]
 
 
 def test_gpu_without_runtime_cap_is_a_warning(tmp_path):

@@ -210,6 +210,31 @@ CASES += COMPOSE_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 from test_logging_rules import COMPOSE_LOGGING  # noqa: E402
 CASES += COMPOSE_LOGGING   # what services log: tests/test_logging_rules.py
 
+from test_minio import COMPOSE_MINIO  # noqa: E402
+CASES += COMPOSE_MINIO   # MinIO server settings: tests/test_minio.py
+
+# rclone run by Compose (DC086): a realistic mount + sync + serve stack, and its fix.
+from pathlib import Path as _Path  # noqa: E402
+from infra_expert.compose.rules_rclone import EXAMPLE as _RCLONE_OK  # noqa: E402
+_RCLONE = (_Path(__file__).parent / "fixtures" / "compose-rclone" / "compose.yaml").read_text()
+_RCLONE_CONSUMER = _RCLONE_OK.replace("/mnt/media:/media:ro,rslave", "/mnt/media:/media:ro")
+CASES += [
+    ("DC086", {"compose.yaml": _RCLONE}, [("compose.yaml", 7), ("compose.yaml", 16),
+                                          ("compose.yaml", 33)]),
+    ("DC086", {"compose.yaml": _RCLONE_OK}, []),
+    ("DC086", {"compose.yaml": _RCLONE_CONSUMER}, [("compose.yaml", 20)]),
+    ("DC086", {"compose.yaml": "services:\n  b:\n    image: rclone/rclone:1.68.2\n"
+                               "    command: rclone copy /srv/a b2:a\n"}, [("compose.yaml", 4)]),
+    ("DC086", {"compose.yaml": "services:\n  b:\n    image: rclone/rclone:1.68.2\n"
+                               "    command: [copy, /srv/a, \"b2:a\"]\n"}, []),
+    ("DC086", {"compose.yaml": "services:\n  b:\n    image: alpine:3.20\n    command: [\"sh\", "
+                               "\"-c\", \"rclone copy /a b2:a --dry-run && sleep 3600\"]\n"},
+     [("compose.yaml", 4)]),
+    ("DC086", {"compose.yaml": "services:\n  m:\n    image: rclone/rclone:1.68.2\n"
+                               "    command: mount nas:m /data --read-only\n    volumes:\n"
+                               "      - /mnt/m:/data:rshared\n"}, []),
+]
+
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):

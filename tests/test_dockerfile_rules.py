@@ -241,6 +241,9 @@ CASES = [
     ("DF086", "FROM debian:12\nSHELL [\"/bin/bash\", \"-euo\", \"pipefail\", \"-c\"]\nRUN <<EOF\na\nb\nEOF\n", [], None),
     ("DF085", "FROM python:3.12-slim\nRUN apt-get install -y --no-install-recommends gcc libpq-dev\n", [2], None),
     ("DF085", "FROM python:3.12-slim AS build\nRUN apt-get install -y gcc\nFROM python:3.12-slim\nCOPY --from=build /w /w\n", [], None),
+    # DF104 needs ShellCheck (the `test` extra installs it): tests/test_shellcheck.py
+    ("DF104", "FROM debian:12\nRUN if [ -f /x ]; then \\\n      echo yes\nUSER 1000\n", [2], None),
+    ("DF104", "FROM debian:12\nRUN if [ -f /x ]; then \\\n      echo yes; \\\n    fi\n", [], None),
 ]
 
 from test_severity import DOCKERFILE_CASES  # noqa: E402

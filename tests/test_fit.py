@@ -73,9 +73,10 @@ def _config(host=None, **more):
     return apply_settings(cfg, data, set(), "test")
 
 
-def _rs(result):
+def _rs(result, ids=("RS001", "RS002", "RS003")):
+    """The RS findings of the run (the memory ones unless `ids` says which; None: all)."""
     return sorted((f.rule.id, f.severity, f.path, f.line) for f in result.findings
-                  if f.rule.id.startswith("RS"))
+                  if f.rule.id.startswith("RS") and (ids is None or f.rule.id in ids))
 
 
 def test_profiles_and_sizes():
@@ -165,8 +166,8 @@ def test_the_review_answers_the_question(tmp_path):
 def test_an_ignored_rule_is_not_judged(tmp_path):
     write_tree(tmp_path, {"compose.yaml": COMPOSE})
     cfg = _config("rpi4-2gb")
-    cfg.ignore = {"RS001", "RS002", "RS003"}
-    assert _rs(run_review(tmp_path, config=cfg)) == []
+    cfg.ignore = {"RS001", "RS002", "RS003", "RS004", "RS008"}
+    assert _rs(run_review(tmp_path, config=cfg), ids=None) == []
 
 
 # --- estimates from the footprint table (issue 10) ---------------------------------------
@@ -358,3 +359,243 @@ def test_oom_priority_of_units_and_guaranteed_pods(tmp_path):
                                                         "")})
     assert [r[0] for r in _rs(run_review(tmp_path / "d", config=_config("rpi4-4gb")))
             if r[0] == "RS003"] == ["RS003"]
+
+
+# --- host findings beyond memory (issue 10): RS004–RS008 ---------------------------------
+
+NEAR = """services:
+  db:
+    image: postgres:16.4
+    mem_limit: 1536m
+    oom_score_adj: -500
+    volumes:
+      - /mnt/ssd/pgdata:/var/lib/postgresql/data
+  app:
+    image: ghcr.io/example/app:1.4.2
+    mem_limit: 1g
+"""
+
+
+def test_no_swap_near_the_limit(tmp_path):
+    # 2.5 GiB of limits on a 4 GiB Pi's 3.6 GiB: 69 %, not near; on 3 GiB usable: 83 %
+    write_tree(tmp_path / "a", {"compose.yaml": NEAR})
+    assert _rs(run_review(tmp_path / "a", config=_config("rpi4-4gb")), ids=("RS004",)) == []
+    near = _config(**{"host-memory": "3.3GiB", "host-cpus": 4})
+    assert _rs(run_review(tmp_path / "a", config=near), ids=("RS004",)) == [
+        ("RS004", "suggestion", "compose.yaml", 2)]          # on the largest: db
+    # a zram configuration in the tree (by its name, never read) answers it
+    write_tree(tmp_path / "b", {"compose.yaml": NEAR,
+                                "host/etc/systemd/zram-generator.conf": "[zram0]\n"})
+    assert _rs(run_review(tmp_path / "b", config=near), ids=("RS004",)) == []
+    # Kubernetes nodes run without swap: a namespace near the limit is not told to add it
+    pods = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
+            "  template:\n    spec:\n      containers:\n        - name: app\n"
+            "          image: ghcr.io/example/app:1.0.0\n"
+            "          resources: {limits: {memory: 3Gi}}\n")
+    write_tree(tmp_path / "c", {"app.yaml": pods})
+    assert _rs(run_review(tmp_path / "c", config=near), ids=("RS004",)) == []
+
+
+OPS = {
+    "etc/cron.d/backup": "MAILTO=ops@example.org\n"
+                         "0 3 * * * root pg_dump -U notes notes > /srv/backup/notes.sql\n"
+                         "15 * * * * root /usr/local/bin/healthcheck\n",
+    "systemd/offsite.service": "[Unit]\nDescription=Off-site copy\n\n[Service]\nType=oneshot\n"
+                               "ExecStart=/usr/bin/restic backup /srv/backup\n",
+    "systemd/offsite.timer": "[Timer]\nOnCalendar=*-*-* 03:05:00\nPersistent=true\n\n"
+                             "[Install]\nWantedBy=timers.target\n",
+    "kestra/sync.yaml": "id: photos-sync\nnamespace: homelab.media\ntasks:\n"
+                        "  - id: sync\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                        "    commands:\n      - rclone copy /srv/photos b2:photos\n"
+                        "triggers:\n  - id: nightly\n    type: io.kestra.plugin.core.trigger."
+                        "Schedule\n    cron: \"0 4 * * SUN\"\n",
+}
+
+
+def test_heavy_jobs_starting_together(tmp_path):
+    write_tree(tmp_path / "a", OPS)
+    found = _rs(run_review(tmp_path / "a", config=_config("rpi4-4gb")), ids=("RS005",))
+    # pg_dump at 03:00 and restic at 03:05 every day: one finding, on the first of them
+    assert found == [("RS005", "warning", "etc/cron.d/backup", 2)]
+    result = run_review(tmp_path / "a", config=_config("rpi4-4gb"))
+    message = next(f.message for f in result.findings if f.rule.id == "RS005")
+    assert "2 heavy jobs start within 10 minutes of each other, around 03:00, every day" \
+        in message and "(pg_dump)" in message and "(restic)" in message
+    # a big host: said as a suggestion
+    assert _rs(run_review(tmp_path / "a", config=_config("nuc-16gb")), ids=("RS005",)) == [
+        ("RS005", "suggestion", "etc/cron.d/backup", 2)]
+    # staggered by an hour: nothing; the hourly health check is not heavy
+    staggered = dict(OPS, **{"systemd/offsite.timer": OPS["systemd/offsite.timer"].replace(
+        "03:05", "04:30")})
+    write_tree(tmp_path / "b", staggered)
+    assert _rs(run_review(tmp_path / "b", config=_config("rpi4-4gb")), ids=("RS005",)) == []
+    # the weekly rclone copy at 04:00 on Sundays meets a 04:00 daily dump once a week
+    weekly = dict(staggered, **{"etc/cron.d/backup": OPS["etc/cron.d/backup"].replace(
+        "0 3 * * *", "0 4 * * *")})
+    write_tree(tmp_path / "c", weekly)
+    result = run_review(tmp_path / "c", config=_config("rpi4-4gb"))
+    assert [(f.rule.id, f.path, f.line) for f in result.findings if f.rule.id == "RS005"] == [
+        ("RS005", "etc/cron.d/backup", 2)]
+    assert "every week" in next(f.message for f in result.findings if f.rule.id == "RS005")
+    # without a host, nothing is judged
+    assert _rs(run_review(tmp_path / "a"), ids=None) == []
+
+
+def test_cronjobs_asking_for_memory_are_heavy(tmp_path):
+    jobs = "".join(
+        f"---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: {name}}}\nspec:\n"
+        f"  schedule: \"{cron}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+        f"          restartPolicy: OnFailure\n          containers:\n"
+        f"            - name: {name}\n              image: ghcr.io/example/{name}:1.0.0\n"
+        f"              resources: {{requests: {{memory: {memory}}}}}\n"
+        for name, cron, memory in (("reindex", "30 2 * * *", "1Gi"),
+                                   ("thumbnails", "30 2 * * *", "512Mi"),
+                                   ("ping", "30 2 * * *", "16Mi")))
+    write_tree(tmp_path, {"jobs.yaml": jobs})
+    result = run_review(tmp_path, config=_config("rpi5-8gb"))
+    found = [f for f in result.findings if f.rule.id == "RS005"]
+    assert [(f.path, f.line) for f in found] == [("jobs.yaml", None)]
+    assert "CronJob `reindex` (requests 1024 MiB)" in found[0].message
+    assert "ping" not in found[0].message
+
+
+SD = """services:
+  db:
+    image: mariadb:11.4
+    mem_limit: 512m
+    volumes:
+      - db-data:/var/lib/mysql
+      - ./init.sql:/docker-entrypoint-initdb.d/init.sql:ro
+  web:
+    image: nginx:1.27
+    mem_limit: 64m
+    volumes:
+      - ./logs:/var/log/nginx
+  archive:
+    image: postgres:16.4
+    mem_limit: 512m
+    volumes:
+      - /mnt/usb/pg:/var/lib/postgresql/data
+volumes:
+  db-data: {}
+"""
+
+
+def test_database_and_logs_on_the_sd_card(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SD})
+    assert _rs(run_review(tmp_path, config=_config("rpi4-4gb")), ids=("RS006",)) == [
+        ("RS006", "warning", "compose.yaml", 2), ("RS006", "warning", "compose.yaml", 8)]
+    # the same stack on an SSD, or with the storage left unsaid: nothing
+    assert _rs(run_review(tmp_path, config=_config("zimaboard-8gb")), ids=("RS006",)) == []
+    assert _rs(run_review(tmp_path, config=_config("vm-4g-2")), ids=("RS006",)) == []
+    ssd = _config("rpi4-4gb", **{"host-storage": "ssd"})
+    assert _rs(run_review(tmp_path, config=ssd), ids=("RS006",)) == []
+
+
+def test_image_for_another_architecture(tmp_path):
+    compose = ("services:\n  legacy:\n    image: ghcr.io/example/legacy:2.1.0\n"
+               "    platform: linux/amd64\n    mem_limit: 256m\n"
+               "  arm32:\n    image: ghcr.io/example/tool:1.0.0\n    platform: linux/arm/v7\n"
+               "    mem_limit: 64m\n")
+    write_tree(tmp_path, {"compose.yaml": compose})
+    assert _rs(run_review(tmp_path, config=_config("rpi4-4gb")), ids=("RS007",)) == [
+        ("RS007", "warning", "compose.yaml", 2)]     # an arm64 Pi runs armv7 images too
+    assert _rs(run_review(tmp_path, config=_config("nuc-16gb")), ids=("RS007",)) == [
+        ("RS007", "warning", "compose.yaml", 6)]
+    # the architecture unknown (a VM profile): nothing said
+    assert _rs(run_review(tmp_path, config=_config("vm-4g-2")), ids=("RS007",)) == []
+
+
+ALERTS = """groups:
+  - name: host
+    rules:
+      - alert: HostLowMemory
+        expr: node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.10
+        for: 5m
+        labels: {severity: warning}
+        annotations: {summary: Low memory}
+"""
+
+
+def test_no_alert_on_memory(tmp_path):
+    write_tree(tmp_path / "a", {"compose.yaml": NEAR})
+    assert _rs(run_review(tmp_path / "a", config=_config("rpi4-4gb")), ids=("RS008",)) == [
+        ("RS008", "suggestion", "compose.yaml", 2)]
+    assert _rs(run_review(tmp_path / "a", config=_config("nuc-16gb")), ids=("RS008",)) == []
+    assert _rs(run_review(tmp_path / "a"), ids=("RS008",)) == []
+    write_tree(tmp_path / "b", {"compose.yaml": NEAR, "alerts/host.rules.yml": ALERTS})
+    assert _rs(run_review(tmp_path / "b", config=_config("rpi4-4gb")), ids=("RS008",)) == []
+    other = ALERTS.replace("node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.10",
+                           "up == 0")
+    write_tree(tmp_path / "c", {"compose.yaml": NEAR, "alerts/host.rules.yml": other})
+    assert _rs(run_review(tmp_path / "c", config=_config("rpi4-4gb")), ids=("RS008",)) == [
+        ("RS008", "suggestion", "alerts/host.rules.yml", None)]
+    netdata = NEAR + "  netdata:\n    image: netdata/netdata:v1.47\n    mem_limit: 256m\n"
+    write_tree(tmp_path / "d", {"compose.yaml": netdata})
+    assert _rs(run_review(tmp_path / "d", config=_config("rpi4-4gb")), ids=("RS008",)) == []
+
+
+def test_resources_say_log_budget_tmpfs_and_mounts(tmp_path):
+    compose = ("services:\n  app:\n    image: ghcr.io/example/app:1.4.2\n    mem_limit: 256m\n"
+               "    tmpfs:\n      - /tmp:size=64m\n      - /run\n"
+               "    logging:\n      driver: json-file\n      options: {max-size: 10m, "
+               "max-file: \"3\"}\n"
+               "  quiet:\n    image: ghcr.io/example/quiet:1.0.0\n"
+               "    logging: {driver: local}\n"
+               "  loud:\n    image: ghcr.io/example/loud:1.0.0\n"
+               "    logging: {driver: json-file}\n")
+    write_tree(tmp_path, {"compose.yaml": compose})
+    rows = {r["service"]: r for r in run_review(tmp_path).resources["compose"]["projects"][0][
+        "services"]}
+    assert rows["app"]["log"] == {"driver": "json-file", "bytes": 30 * MIB}
+    assert rows["app"]["tmpfs"] == [{"target": "/tmp", "bytes": 64 * MIB},
+                                    {"target": "/run", "bytes": None}]
+    assert rows["quiet"]["log"] == {"driver": "local", "bytes": 100 * MIB}
+    assert rows["loud"]["log"] == {"driver": "json-file", "bytes": None}
+
+
+def test_claims_and_log_caps_are_shown(tmp_path):
+    write_tree(tmp_path, {
+        "k8s/db.yaml": "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n"
+                       "  replicas: 3\n  template:\n    spec:\n      containers:\n"
+                       "        - name: db\n          image: postgres:16.4\n"
+                       "  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec:\n"
+                       "        resources: {requests: {storage: 10Gi}}\n---\n"
+                       "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: media}\n"
+                       "spec:\n  resources: {requests: {storage: 500Gi}}\n",
+        "host/journald.conf": "[Journal]\nStorage=persistent\nSystemMaxUse=200M\n"})
+    result = run_review(tmp_path)
+    claims = result.resources["kubernetes"]["claims"]
+    assert [(c["name"], c["copies"], c["bytes"]) for c in claims] == [
+        ("db/data", 3, 30 * GIB), ("media", 1, 500 * GIB)]
+    text = render_review(result)
+    assert "Persistent volume claims: 2, asking for 530.0 GiB in all" in text
+    assert "is capped at `SystemMaxUse=200M`" in text
+
+
+def test_official_image_without_a_build_for_the_host(tmp_path):
+    # mariadb's official image has no 32-bit arm build (docker-library's documentation)
+    write_tree(tmp_path, {"compose.yaml": "services:\n  db:\n    image: mariadb:11.4\n"
+                                          "    mem_limit: 256m\n  cache:\n"
+                                          "    image: redis:7.4\n    mem_limit: 64m\n"})
+    armhf = _config(**{"host-memory": "1GiB", "host-arch": "arm"})
+    result = run_review(tmp_path, config=armhf)
+    found = [f for f in result.findings if f.rule.id == "RS007"]
+    assert [(f.path, f.line) for f in found] == [("compose.yaml", 2)]
+    assert "published for amd64, arm64 only" in found[0].message
+    assert "docker-library/docs" in found[0].message
+    assert _rs(run_review(tmp_path, config=_config("rpi4-4gb")), ids=("RS007",)) == []
+
+
+def test_a_quadlet_database_on_the_sd_card(tmp_path):
+    write_tree(tmp_path, {
+        "db.container": "[Container]\nImage=docker.io/library/postgres:16.4\n"
+                        "Volume=pgdata.volume:/var/lib/postgresql/data\n"
+                        "Volume=/etc/pg/conf.d:/etc/postgresql/conf.d:ro\n[Service]\n"
+                        "MemoryMax=512M\n",
+        "usb.container": "[Container]\nImage=docker.io/library/postgres:16.4\n"
+                         "Volume=/mnt/usb/pg:/var/lib/postgresql/data\n[Service]\n"
+                         "MemoryMax=512M\n"})
+    result = run_review(tmp_path, config=_config("rpi5-8gb"))
+    assert _rs(result, ids=("RS006",)) == [("RS006", "warning", "db.container", None)]
+    assert "`pgdata.volume`" in next(f.message for f in result.findings if f.rule.id == "RS006")

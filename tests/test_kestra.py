@@ -181,6 +181,11 @@ FLOW_CASES = [
                          "    commands:\n      - echo a >> out.csv\n"
                          "  - id: mem\n    type: io.kestra.plugin.jdbc.duckdb.Query\n"
                          "    sql: INSERT INTO t SELECT 1\n")),
+    ("KS020", flow(tasks="tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                         "    commands:\n      - rclone copy /srv/a b2:a --dry-run   # <- KS020\n")),
+    ("KS020", flow(tasks="tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                         "    commands:\n      - rclone copy /srv/a b2:a --log-level INFO\n"
+                         "      - rclone check /srv/a b2:a --dry-run\n")),
 ]
 
 
@@ -195,6 +200,12 @@ CASES = [(rule, {NAME: text}, [(NAME, line) for line in marked(text, rule)])
 def test_rule_cases(tmp_path, rule_id, files, expected):
     result = review_flow(tmp_path, files[NAME])
     assert [(NAME, line) for line in lines_of(result, rule_id)] == expected
+
+
+def test_rclone_fixture_ks020_at_its_marks(tmp_path):
+    text = (FIXTURES / "rclone.yaml").read_text()
+    result = review_flow(tmp_path, text)
+    assert lines_of(result, "KS020") == marked(text, "KS020") == [12, 22]
 
 
 def test_good_flow_has_no_finding(tmp_path):

@@ -355,6 +355,9 @@ CASES += KUBERNETES_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 from test_logging_rules import KUBERNETES_LOGGING  # noqa: E402
 CASES += KUBERNETES_LOGGING   # what services log: tests/test_logging_rules.py
 
+from test_minio import KUBERNETES_MINIO  # noqa: E402
+CASES += KUBERNETES_MINIO   # MinIO server settings: tests/test_minio.py
+
 # Opt-in rules (run switched on by test_rule) and the Helm chart rules.
 from test_kubernetes_tooling import CHART  # noqa: E402
 CASES += [

@@ -107,6 +107,9 @@ CASES += PODMAN_SENIOR   # issue 8 item 5: tests/test_senior_rules.py
 from test_logging_rules import PODMAN_LOGGING  # noqa: E402
 CASES += PODMAN_LOGGING   # what services log: tests/test_logging_rules.py
 
+from test_minio import PODMAN_MINIO  # noqa: E402
+CASES += PODMAN_MINIO   # MinIO server settings: tests/test_minio.py
+
 @pytest.mark.parametrize("rule_id,files,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule(tmp_path, rule_id, files, expected):

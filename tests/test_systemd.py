@@ -84,6 +84,11 @@ CASES = [
                "webapp.logrotate": "/var/log/webapp.log {\n  weekly\n  rotate 4\n  copytruncate\n}\n"}, []),
     ("SD017", web(replace={"WatchdogSec=30s": "TimeoutStopSec=30s"}), [(WEB, 8)]),
     ("SD017", web(), []),
+    # rclone speaks sd_notify but never sends WATCHDOG=1: no watchdog to suggest
+    ("SD017", {"media.service": "[Unit]\nWants=network-online.target\nAfter=network-online"
+                                ".target\n\n[Service]\nType=notify\nExecStart=/usr/bin/"
+                                "rclone mount nas:media /mnt/media --vfs-cache-mode writes "
+                                "--vfs-cache-max-size 10G\nRestart=on-failure\n"}, []),
     ("SD018", {"app.service": BARE}, [("app.service", 4)]),
     ("SD018", web(), []),
     ("SD019", job(timer={"replace": {"OnCalendar=*-*-* 02:30:00": "AccuracySec=1min"}}), [(TIMER, 4)]),

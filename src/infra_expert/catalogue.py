@@ -106,6 +106,10 @@ def _markdown(rules):
 
 def explain(rule_id):
     rid = rule_id.strip().upper()
+    from infra_expert.model import SHELLCHECK_ID
+    if SHELLCHECK_ID.match(rid):       # ShellCheck's codes: one family, not one entry each
+        from infra_expert.shellcheck import explain as explain_shellcheck
+        return explain_shellcheck(rid)
     rule = next((r for r in all_rules() if r.id == rid), None)
     if rule is None:
         # accept a peer id too: `infra-expert explain DL3008`

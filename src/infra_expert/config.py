@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from infra_expert.model import SEVERITIES
+from infra_expert.model import SEVERITIES, SHELLCHECK_ID
 
 FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -111,7 +111,7 @@ def _rule_ids(value, known, where, key):
     ids = set()
     for v in value:
         rid = v.strip().upper()
-        if rid not in known:
+        if rid not in known and not SHELLCHECK_ID.match(rid):   # SC2086: ShellCheck's
             raise ConfigError(f"{where}: `{key}` names unknown rule `{v}` "
                               "(see `infra-expert rules`)")
         ids.add(rid)
@@ -224,6 +224,8 @@ def apply_hadolint_config(cfg, path, rules):
         ignored = [ignored]
     for code in ignored if isinstance(ignored, list) else []:
         ids = by_peer.get(str(code).upper(), set())
+        if not ids and SHELLCHECK_ID.match(str(code).upper()):
+            ids = {str(code).upper()}
         cfg.ignore |= {i for i in ids if i not in cfg.severity}
     override = data.get("override")
     if isinstance(override, dict):
@@ -232,7 +234,9 @@ def apply_hadolint_config(cfg, path, rules):
             if ours is None or not isinstance(codes, list):
                 continue
             for code in codes:
-                for rid in by_peer.get(str(code).upper(), ()):
+                code = str(code).upper()
+                ids = by_peer.get(code, ()) or ([code] if SHELLCHECK_ID.match(code) else ())
+                for rid in ids:
                     cfg.severity.setdefault(rid, ours)
     if data.get("disable-ignore-pragma") is True:
         cfg.disable_ignore_pragma = True

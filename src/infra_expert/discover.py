@@ -9,9 +9,11 @@ loops); binaries and files over the size cap are skipped with a notice.
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 from infra_expert.fsgate import OUTSIDE, UNREADABLE, Gate, Refused, project_root
+from infra_expert.lazyre import lazy_re
 from infra_expert.model import Document, Notice
 from infra_expert.registry import domains
 
@@ -87,6 +89,10 @@ class Where:
         return os.path.basename(os.path.dirname(self.abspath)) if self.abspath else ""
 
 
+# A file that sets up swap on the host: a `.swap` unit, zram-generator's or zram-tools'
+# configuration, Raspberry Pi OS's dphys-swapfile.
+SWAP_FILE = lazy_re(r"(?:\.swap|^zram[\w.-]*|^dphys-swapfile[\w.-]*)$", re.IGNORECASE)
+
 class Discovery:
     def __init__(self, config, config_dir, gate):
         self.config = config
@@ -98,6 +104,7 @@ class Discovery:
         self._exclude = _spec(config.exclude) if config.exclude else None
         self._charts = {}         # directory -> True when a Chart.yaml is in it or above
         self._domains = {d.name: d for d in domains()}
+        self.swap_seen = False    # a swap or zram configuration is in the tree
         self._sniffed = _sniffed_extensions()
 
     # -- public -------------------------------------------------------------------------
@@ -172,6 +179,8 @@ class Discovery:
         if real in self._seen:
             return
         name = os.path.basename(abs_path)
+        if not self.swap_seen and SWAP_FILE.search(name):
+            self.swap_seen = True     # by its name only: the file is not read
         kind = classify_name(name)
         try:
             st = os.stat(abs_path)
@@ -348,11 +357,15 @@ def _ignored(ignores, abs_path, is_dir):
     return False
 
 
-def discover(paths, config, config_dir, gate=None):
+def discover(paths, config, config_dir, gate=None, seen=None):
+    """(documents, notices); `seen["swap"]` (when a dict is given) says whether a file of
+    the tree sets up swap or zram, for the host checks."""
     if gate is None:
         from infra_expert.fsgate import roots_for
         gate = Gate(roots_for(paths), config.max_file_size)
     d = Discovery(config, config_dir, gate)
     for p in paths:
         d.add_path(p)
+    if seen is not None:
+        seen["swap"] = d.swap_seen
     return d.documents, d.notices

@@ -96,7 +96,8 @@ def review(paths, config, config_dir=None):
     from infra_expert.fsgate import Gate, roots_for
     config_dir = config_dir or os.getcwd()
     gate = Gate(roots_for(paths), config.max_file_size)
-    documents, notices = discover(paths, config, config_dir, gate)
+    seen = {}
+    documents, notices = discover(paths, config, config_dir, gate, seen)
     asked = None
     if any(not os.path.isdir(p) for p in paths):
         # files given alone: their base, unit or Compose service join the run as context,
@@ -112,7 +113,8 @@ def review(paths, config, config_dir=None):
                 real = os.path.realpath(path)
                 answers[path] = real in files or real.startswith(dirs)
             return answers[path]
-    result = review_documents(documents, notices, config, gate, asked)
+    result = review_documents(documents, notices, config, gate, asked,
+                              swap_seen=seen.get("swap", False))
     if not result.files:
         from infra_expert.discover import reviewed_kinds
         result.notices.insert(0, Notice(", ".join(paths) or ".", (
@@ -121,7 +123,7 @@ def review(paths, config, config_dir=None):
     return result
 
 
-def review_documents(documents, notices, config, gate=None, asked=None):
+def review_documents(documents, notices, config, gate=None, asked=None, swap_seen=False):
     from infra_expert.fsgate import Gate
     result = Review()
     result.notices.extend(notices)
@@ -129,6 +131,7 @@ def review_documents(documents, notices, config, gate=None, asked=None):
         gate = Gate({d.root for d in documents if d.root}, config.max_file_size)
     ctx = Context(config, documents, gate)
     run = _Run(ctx, result, asked)
+    run.swap_seen = swap_seen
     run.load()
     run.relate()
     run.resources()
@@ -152,6 +155,7 @@ class _Run:
 
     def __init__(self, ctx, result, asked):
         self.ctx, self.result, self.asked = ctx, result, asked
+        self.swap_seen = False    # a swap or zram configuration is in the tree
         self.config = ctx.config
         self.domains = domains()
         self.by_id = {r.id: r for r in core.rules}
@@ -262,6 +266,7 @@ class _Run:
                                          if self.asked(f.path)]
         self._fit()
         _calibrate_fixtures(self.findings, config)
+        self.findings = _without_superseded(self.findings)
 
     def _fit(self):
         """What runs together, totalled (`resources.total`), and judged against the host
@@ -274,7 +279,7 @@ class _Run:
         self.result.resources["total"] = fit.totals(found, host)
         if host is None:
             return
-        for rule, hit in fit.judge(found, host):
+        for rule, hit in fit.judge(found, host, self.result.resources, self.swap_seen):
             if rule.id in self.config.ignore:
                 continue
             self.findings.append(Finding(rule, _severity(rule, self.config, hit),
@@ -286,7 +291,10 @@ class _Run:
             for item in rule.fn(doc, self.ctx):
                 path = item.path or doc.path
                 if type(item) is Hit:
-                    key = (rule.id, path)
+                    found = item.rule or rule      # a foreign code's rule (SC2086), or ours
+                    if found is not rule and found.id in self.config.ignore:
+                        continue
+                    key = (found.id, path)
                     count = hit_counts[key] = hit_counts.get(key, 0) + 1
                     if count > MAX_COLLECTED_PER_RULE_AND_FILE:
                         self.collection_stopped.add(key)
@@ -294,8 +302,8 @@ class _Run:
                     column = item.column
                     if column is None and item.line and path == doc.path:
                         column = dom.column(doc, item.line)
-                    self.findings.append(Finding(rule, _severity(rule, self.config, item), path,
-                                                 item.line, column, item.message))
+                    self.findings.append(Finding(found, _severity(found, self.config, item),
+                                                 path, item.line, column, item.message))
                     self.hit_keys.add(key)
                 elif type(item) is Pass and rule.positive and doc.kind != "overlay":
                     # an overlay's review says what it changes; praise is the base's
@@ -330,8 +338,13 @@ class _Run:
             # pragma: it silences nothing only when no project used it
             used = {(s.path, s.line, s.written) for s in self.suppressions if s.used}
             rule = self.by_id["IE001"]
+            from infra_expert.model import SHELLCHECK_ID
+            from infra_expert.shellcheck import checked
+            shellchecked = self.ctx.index(checked)   # SC codes are unused only where it ran
             for s in self.suppressions:
                 key = (s.path, s.line, s.written)
+                if all(SHELLCHECK_ID.match(i) for i in s.ids) and s.path not in shellchecked:
+                    continue
                 if key not in used and s.origin == "infra-expert" and (
                         asked is None or asked(s.path)):
                     used.add(key)
@@ -400,6 +413,18 @@ def _projects(documents):
         entry = projects.setdefault(key, {"domain": doc.domain, "subjects": []})
         entry["subjects"].extend(s for s in subjects if s not in entry["subjects"])
     return project_of, projects
+
+
+def _without_superseded(findings):
+    """Drop a finding when a rule that `supersedes` its rule found the same line of the
+    same file: the specific one says it, once."""
+    said = {}
+    for f in findings:
+        if f.rule.supersedes:
+            said.setdefault((f.path, f.line), set()).update(f.rule.supersedes)
+    if not said:
+        return findings
+    return [f for f in findings if f.rule.id not in said.get((f.path, f.line), ())]
 
 
 def _say_once(result, documents):

@@ -291,3 +291,34 @@ def is_dev_file(path):
     debug switches are its point."""
     tail = "/".join(str(path or "").replace("\\", "/").split("/")[-2:])
     return bool(tail) and bool(_DEV_FILE.search(tail))
+
+
+# -- Heavy scheduled jobs ----------------------------------------------------------------
+# Programs that read or write a whole data set when they run: database dumps, backups,
+# archives, transfers and transcodes. On a small host two of them starting together
+# compete for memory, disk and the SD card's few IOPS. (`rclone` counts for its transfer
+# subcommands only: a mount is not a job.)
+HEAVY_PROGRAMS = frozenset({
+    "pg_dump", "pg_dumpall", "pg_basebackup", "mysqldump", "mariadb-dump", "mariabackup",
+    "xtrabackup", "mongodump", "influxd", "restic", "borg", "borgmatic", "duplicity",
+    "duplicati-cli", "kopia", "rsnapshot", "tar", "zstd", "xz", "7z", "ffmpeg",
+    "handbrakecli", "clamscan", "autorestic", "resticprofile"})
+_RCLONE_TRANSFERS = frozenset({"sync", "copy", "move", "bisync", "copyto", "moveto"})
+
+
+def heavy_command(text):
+    """The heavy program a command line runs (`pg_dump`, `rclone sync`), or None."""
+    if not text or not isinstance(text, str):
+        return None
+    from infra_expert.shell import split_words
+    words = split_words(text[:4096])
+    for i, word in enumerate(words):
+        name = word.rsplit("/", 1)[-1].lower().strip(";&|()`'\"")
+        if name in HEAVY_PROGRAMS:
+            return name
+        if name == "rclone":
+            from infra_expert.rclone import subcommand
+            found = subcommand(words[i:])
+            if found and found[0] in _RCLONE_TRANSFERS:
+                return f"rclone {found[0]}"
+    return None

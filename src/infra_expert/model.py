@@ -16,23 +16,26 @@ CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
 
 
 def _rule_id_pattern():
-    """A domain's prefix and three digits; IE is the engine's own, RS the host totals'."""
+    """A domain's prefix and three digits; IE is the engine's own, RS the host totals';
+    or a ShellCheck code (SC and four digits, see `infra_expert.shellcheck`)."""
     from infra_expert.registry import domains
     prefixes = "|".join([d.prefix for d in domains()] + ["IE", "RS"])
-    return rf"^(?:{prefixes})\d{{3}}$"
+    return rf"^(?:(?:{prefixes})\d{{3}}|SC\d{{4}})$"
 
 
 RULE_ID = lazy_re(_rule_id_pattern)
+SHELLCHECK_ID = lazy_re(r"^SC\d{4}$")   # ids not in the catalogue one by one
 
 
 class Rule:
     """Metadata of one rule plus the function that finds things."""
 
     __slots__ = ("id", "domain", "severity", "category", "title", "rationale", "fix",
-                 "positive", "peers", "example", "fn", "enabled")
+                 "positive", "peers", "example", "fn", "enabled", "supersedes")
 
     def __init__(self, id, domain, severity, category, title, rationale, fix,
-                 positive=None, peers=(), example=None, fn=None, enabled=True):
+                 positive=None, peers=(), example=None, fn=None, enabled=True,
+                 supersedes=()):
         self.id = id
         self.domain = domain
         self.severity = severity
@@ -45,6 +48,10 @@ class Rule:
         self.example = example
         self.fn = fn
         self.enabled = enabled    # False: opt-in through the config's `enable`
+        # ids of more general rules this one says better: their finding on the same line
+        # of the same file gives way (said once: "MinIO console on all interfaces", not
+        # also "port published on all interfaces")
+        self.supersedes = frozenset(supersedes)
 
     def as_dict(self):
         return {"id": self.id, "domain": self.domain, "severity": self.severity,
@@ -61,10 +68,10 @@ class RuleSet:
         self.rules = []
 
     def rule(self, id, severity, category, title, rationale, fix, positive=None,
-             peers=(), example=None, enabled=True):
+             peers=(), example=None, enabled=True, supersedes=()):
         def decorate(fn):
             r = Rule(id, self.domain, severity, category, title, rationale, fix,
-                     positive, peers, example, fn, enabled)
+                     positive, peers, example, fn, enabled, supersedes)
             self.rules.append(r)
             fn.rule = r
             return fn
@@ -76,17 +83,19 @@ class Hit:
 
     `severity` is for the few rules whose stakes depend on context (a missing memory limit
     matters more on a 1 GiB host): it overrides the rule's default, and the user's config
-    still overrides both.
+    still overrides both. `rule` is for a rule that reports what another tool found under
+    that tool's codes (ShellCheck's SC2086): the Finding is then that Rule's.
     """
 
-    __slots__ = ("line", "message", "column", "path", "severity")
+    __slots__ = ("line", "message", "column", "path", "severity", "rule")
 
-    def __init__(self, line, message, column=None, path=None, severity=None):
+    def __init__(self, line, message, column=None, path=None, severity=None, rule=None):
         self.line = line
         self.message = message
         self.column = column
         self.path = path
         self.severity = severity
+        self.rule = rule
 
 
 class Pass:

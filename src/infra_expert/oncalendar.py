@@ -880,3 +880,25 @@ def from_cron(minute, hour, dom, month, dow):
         return parse_calendar(text).normalized
     except CalendarError:
         return None
+
+
+def cron_calendars(schedule, zone=None):
+    """The OnCalendar= expressions equal to a cron schedule (`0 3 * * *`, `@daily`), with
+    `zone` appended when it is a valid time-zone name: one expression, or two when cron's
+    "day of month OR weekday" needs both; [] when it cannot be read; None for `@reboot`."""
+    text = str(schedule or "").strip()
+    if text.lower() == "@reboot":
+        return None
+    if text.startswith("@"):
+        fields = CRON_MACROS.get(text.lower())
+    else:
+        fields = tuple(text.split())
+    if not fields or len(fields) != 5:
+        return []
+    suffix = f" {zone}" if zone and valid_zone(zone) else ""
+    exact = from_cron(*fields)
+    if exact is not None:
+        return [exact + suffix]
+    minute, hour, dom, month, dow = fields
+    return [c + suffix for c in (from_cron(minute, hour, dom, month, "*"),
+                                 from_cron(minute, hour, "*", month, dow)) if c]

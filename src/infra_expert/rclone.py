@@ -17,6 +17,7 @@ _TAKES_VALUE = frozenset({
     "--low-level-retries", "--timeout", "--contimeout", "--transfers", "--checkers",
     "--bwlimit", "--tpslimit", "--backup-dir", "--suffix", "--max-delete", "--cache-dir",
     "--vfs-cache-mode", "--vfs-cache-max-size", "--vfs-cache-max-age", "--vfs-write-back",
+    "--vfs-cache-min-free-space", "--vfs-cache-poll-interval",
     "--vfs-read-chunk-size", "--vfs-read-chunk-size-limit", "--buffer-size",
     "--dir-cache-time", "--poll-interval", "--umask", "--uid", "--gid", "--filter",
     "--filter-from", "--include", "--include-from", "--exclude", "--exclude-from",
@@ -32,6 +33,10 @@ _TAKES_VALUE = frozenset({
 _SHORT_VALUE = frozenset({"-o"})
 _TRANSFER = frozenset({"sync", "copy", "move", "bisync", "copyto", "moveto"})
 _MOUNT = frozenset({"mount", "cmount", "nfsmount"})
+# subcommands that change something, where `--dry-run` means "do nothing"
+_CHANGES = _TRANSFER | frozenset({"delete", "deletefile", "purge", "rmdir", "rmdirs",
+                                  "dedupe", "cleanup", "copyurl", "rcat", "touch", "mkdir",
+                                  "settier", "link"})
 _SHELL_OPS = frozenset({"||", "&&", ";", "|", "&"})
 
 
@@ -115,14 +120,26 @@ def _discarded(words, flags):
             (">/dev/null" in joined.replace(" ", "") and "2>&1" in joined))
 
 
-def analyse(words):
-    """[(message, severity)] about the rclone invocation in `words` ([] if none)."""
+def _cache_bounded(flags):
+    """A cap on the VFS cache: `--vfs-cache-max-size` (not `off`/`-1`), or
+    `--vfs-cache-min-free-space` (rclone 1.62+: stop growing when the disk runs low)."""
+    size = flags.get("--vfs-cache-max-size")
+    if isinstance(size, str) and size.strip().lower() not in ("", "off", "-1"):
+        return True
+    return isinstance(flags.get("--vfs-cache-min-free-space"), str) and \
+        flags["--vfs-cache-min-free-space"].strip().lower() not in ("", "off", "-1")
+
+
+def analyse(words, discarded=None):
+    """[(message, severity)] about the rclone invocation in `words` ([] if none).
+    `discarded`: whether the caller knows that the command's output goes to /dev/null
+    (a shell reader that dropped the redirections); None: look for them in `words`."""
     found = subcommand(words)
     if found is None:
         return []
     sub, flags, operands = found
     out = []
-    if "--dry-run" in flags or "-n" in flags:
+    if ("--dry-run" in flags or "-n" in flags) and sub in _CHANGES:
         out.append((f"`rclone {sub} --dry-run` left in: the job reports success and "
                     "transfers nothing", "warning"))
     if "--interactive" in flags or "-i" in flags:
@@ -142,15 +159,21 @@ def analyse(words):
                         "hangs forever", "warning"))
     if sub in _MOUNT:
         mode = flags.get("--vfs-cache-mode")
-        if mode in (None, True, "off"):
+        if mode in (None, True, "off") and "--read-only" not in flags:
+            # read-only: no writes to break, and rclone seeks reads without a cache
             out.append((f"`rclone {sub}` with `--vfs-cache-mode "
                         f"{'off (the default)' if mode is None else 'off'}`: programs that "
                         "open a file for read and write or seek while writing fail; use "
                         "`--vfs-cache-mode writes` (or `full`)", "warning"))
-        elif mode in ("writes", "full", "minimal") and "--vfs-cache-max-size" not in flags:
-            out.append((f"`--vfs-cache-mode {mode}` without `--vfs-cache-max-size`: the "
-                        "local cache is unbounded and can fill the disk (`--cache-dir` "
-                        "decides which)", "warning"))
+        elif mode in ("writes", "full", "minimal") and not _cache_bounded(flags):
+            where = (f"`--cache-dir {flags['--cache-dir']}`"
+                     if isinstance(flags.get("--cache-dir"), str) else
+                     "`~/.cache/rclone`, the default `--cache-dir`")
+            cap = ("`--vfs-cache-max-size off`" if "--vfs-cache-max-size" in flags
+                   else "without `--vfs-cache-max-size`")
+            out.append((f"`--vfs-cache-mode {mode}` {cap}: the "
+                        "local cache has no cap and grows until the disk holding it "
+                        f"({where}) is full", "warning"))
     if sub == "sync" and len(operands) >= 2:
         src, dst = operands[0], operands[1]
         guarded = any(f in flags for f in ("--backup-dir", "--max-delete", "--dry-run", "-n"))
@@ -162,7 +185,11 @@ def analyse(words):
                         + (" — and this looks like the backup copy" if backup else "")
                         + "; use `copy`, or `--backup-dir`/`--max-delete`",
                         "warning" if backup else "suggestion"))
-    if sub in _TRANSFER and _discarded(words, flags):
+    if discarded is None:
+        discarded = _discarded(words, flags)
+    elif "--log-file" in flags:
+        discarded = False
+    if sub in _TRANSFER and discarded:
         out.append((f"`rclone {sub}` output goes to /dev/null and there is no "
                     "`--log-file`: a failed transfer leaves no trace", "warning"))
     return out
@@ -178,3 +205,50 @@ def combined(found):
         return None
     severity = min((s for _m, s in found), key=_RANK.__getitem__)
     return "; ".join(m for m, _s in found), severity
+
+
+class ScriptRun:
+    """One rclone command of a shell script: the Command, its words (starting at
+    `rclone`), its 0-based line, whether its output goes to /dev/null, whether `|| true`
+    (or `|| :`) throws its exit status away, and whether something checks that status
+    (`if`, `&&`, `||`, a `$?` test right after)."""
+
+    __slots__ = ("cmd", "words", "line", "discarded", "ignored", "checked")
+
+    def __init__(self, cmd, words, line, discarded, ignored, checked):
+        self.cmd, self.words, self.line = cmd, words, line
+        self.discarded, self.ignored, self.checked = discarded, ignored, checked
+
+
+_CONDITION_WORDS = ("if ", "elif ", "while ", "until ", "! ")
+
+
+def script_runs(cmds, lines):
+    """The rclone commands among `cmds` (from `shell.commands`) of a script whose text is
+    `lines` (commands keep their line numbers in it)."""
+    out = []
+    for i, c in enumerate(cmds):
+        if c.name != "rclone" or c.nested:
+            continue
+        text, j = "", c.line
+        while 0 <= j < len(lines):          # the command's line and its continuations
+            text += lines[j].rstrip("\\") + " "
+            if not lines[j].rstrip().endswith("\\"):
+                break
+            j += 1
+        flat = text.replace(" ", "")
+        discarded = "&>/dev/null" in flat or (">/dev/null" in flat and "2>&1" in flat)
+        nxt = cmds[i + 1] if i + 1 < len(cmds) else None
+        ignored = c.sep_after == "||" and nxt is not None and nxt.sep_before == "||" \
+            and nxt.name in ("true", ":") and len(nxt.words) == 1
+        head = lines[c.line].lstrip() if 0 <= c.line < len(lines) else ""
+        checked = c.sep_after in ("&&", "||") or head.startswith(_CONDITION_WORDS) \
+            or (nxt is not None and any("$?" in w for w in nxt.words))
+        out.append(ScriptRun(c, ["rclone"] + list(c.words[1:]), c.line, discarded, ignored,
+                             checked))
+    return out
+
+
+def ignored_message(sub):
+    return (f"`rclone {sub} … || true` throws the exit status away: a failed transfer "
+            "counts as success and nothing after it knows", "warning")

@@ -22,7 +22,8 @@ import re
 from infra_expert.lazyre import lazy_re
 
 _OURS = lazy_re(r"infra-expert\s*:\s*(ignore-file|ignore)\s*=\s*(.*)$", re.IGNORECASE)
-_CODE = lazy_re(r"\s*([A-Za-z][A-Za-z0-9]\d{3}|all)\b\s*(,)?", re.IGNORECASE)
+_CODE = lazy_re(r"\s*([A-Za-z][A-Za-z0-9]\d{3}|SC\d{4}|all)\b\s*(,)?", re.IGNORECASE)
+_SHELLCHECK = lazy_re(r"^SC\d{4}$")   # a ShellCheck code: its findings' rule id
 _HADOLINT = lazy_re(r"hadolint[ \t]+(?:(global|stage)[ \t]+)?ignore[ \t]*=[ \t]*"
                        r"([DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)[ \t]*(?:#.*)?$")
 
@@ -86,7 +87,7 @@ class PeerIndex:
             if pragma.origin == "infra-expert":
                 if code == "ALL":
                     ids |= self.ids
-                elif code in self.ids:
+                elif code in self.ids or _SHELLCHECK.match(code):
                     ids.add(code)
                 elif self._more is not None and code in {r.id for r in self._more(code)}:
                     self._add(self._more(code))   # a rule of a domain not in this run
@@ -97,6 +98,8 @@ class PeerIndex:
                 found = self.by_peer.get(f"{pragma.origin}:{code}".lower())
                 if found:
                     ids |= found
+                elif _SHELLCHECK.match(code):    # hadolint passes SC codes to ShellCheck
+                    ids.add(code)
         return ids, unknown
 
 

@@ -20,8 +20,8 @@ _SHEBANG = lazy_re(r"\A#![ \t]*(?:/usr)?(?:/local)?/bin/(?:env[ \t]+(?:-\S+[ \t]
 
 
 def _rulesets():
-    from infra_expert.burst import rules
-    return (rules.rules,)
+    from infra_expert.burst import rules, rules_shellcheck
+    return (rules.rules, rules_shellcheck.rules)
 
 
 def by_name(name):

@@ -422,3 +422,43 @@ def budget_check(doc, ctx):
         return
     yield Hit(machines[0].line, f"`{machines[0].label}`: no cost cap or budget check "
                                 "anywhere in the script.")
+
+
+@rules.rule(
+    "CB009", "warning", "reliability", "rclone transfer that loses data or hides its failure",
+    "A burst script moves its inputs and results with rclone; a machine deleted after a "
+    "failed copy takes the results with it. What hurts is what the script adds to rclone's "
+    "sound defaults: `--dry-run` left in, retries or timeouts switched off, `sync` from a "
+    "remote onto a local folder (it deletes local files missing on the remote), output "
+    "sent to /dev/null, `|| true` after a transfer, or — without `set -e` — a transfer "
+    "whose exit status nothing checks before the machine is given back.",
+    "Drop `--dry-run` and `|| true`; keep the retry and timeout defaults; prefer `copy`, or "
+    "add `--backup-dir`/`--max-delete` to `sync`; log with `--log-file`; run the script "
+    "with `set -euo pipefail` or check the copy (`rclone copy … || exit 1`) before deleting "
+    "the machine.",
+    example=EXAMPLE)
+def rclone_transfer(doc, ctx):
+    from infra_expert.rclone import analyse, combined, ignored_message, script_runs, subcommand
+    script = _script(doc)
+    if "rclone" not in script.text:
+        return
+    strict = "e" in script.set_flags
+    gives_back = bool(script.teardowns) or any(_auto_delete(a) for a in script.creates)
+    for run in script_runs(script.commands, script.lines):
+        said = analyse(run.words, discarded=run.discarded)
+        found = subcommand(run.words)
+        moves = found is not None and found[0] in ("sync", "copy", "move", "bisync",
+                                                   "copyto", "moveto")
+        if moves and run.ignored:
+            said.append(ignored_message(found[0]))
+        elif moves and not strict and not run.checked and gives_back \
+                and script.kind == "script" and not ({"--dry-run", "-n"} & set(found[1])) \
+                and any(c.line > run.line and not c.nested for c in script.commands):
+            said.append((f"without `set -e` nothing checks the exit status of `rclone "
+                         f"{found[0]}`: a failed transfer goes unnoticed and the script "
+                         "carries on, to the point where it gives the machine back",
+                         "warning"))
+        one = combined(said)
+        if one:
+            yield Hit(run.line + 1, one[0],
+                      severity=None if one[1] == "warning" else one[1])

@@ -17,8 +17,10 @@ def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
     from infra_expert.compose import rules_ops, rules_security, rules_style, rules_logging, rules_updates
+    from infra_expert.compose import rules_rclone
+    from infra_expert.compose import rules_minio
     return (rules_security.rules, rules_ops.rules, rules_style.rules, rules_updates.rules,
-            rules_logging.rules)
+            rules_logging.rules, rules_rclone.rules, rules_minio.rules)
 NOT_COVERED = {}
 
 
@@ -393,7 +395,7 @@ def suppressions(doc, peer_index):
 
 def resources(docs):
     """Declared limits per service, summed per project."""
-    from infra_expert.compose.walkers import cpu_limit, memory_limit_bytes
+    from infra_expert.compose.walkers import cpu_limit, memory_limit_bytes, mounts
     projects = []
     for doc in docs:
         project = doc.model
@@ -406,10 +408,81 @@ def resources(docs):
                          "memory_limit_bytes": memory_limit_bytes(svc),
                          "cpus": cpu_limit(svc), "file": path, "line": line,
                          "image": svc.get("image") if isinstance(svc.get("image"), str)
-                         else None, "oom_score_adj": _int_or_none(svc.get("oom_score_adj"))})
+                         else None, "oom_score_adj": _int_or_none(svc.get("oom_score_adj")),
+                         "platform": svc.get("platform") if isinstance(svc.get("platform"),
+                                                                       str) else None,
+                         "log": _log_budget(svc), "tmpfs": _tmpfs(svc),
+                         "mounts": [{"kind": "bind" if m.bind else "volume",
+                                     "source": m.source, "target": m.target,
+                                     "read_only": m.read_only}
+                                    for m in mounts(svc) if m.target and not
+                                    _is_tmpfs_mount(svc, m)]})
         if rows:
             projects.append({"path": doc.path, "services": rows})
     return {"projects": projects} if projects else {}
+
+
+# Docker's defaults: `local` keeps 5 files of 20 MB; `json-file` keeps one file that grows
+# without bound unless `max-size` is set (then `max-file` files, 1 by default).
+_LOCAL_DEFAULT = ("20m", "5")
+
+
+def _log_budget(svc):
+    """{"driver", "bytes"}: the most disk the service's logs can take; `bytes` is None when
+    unbounded (json-file without max-size) or unknown (no `logging:`: the daemon's default,
+    which the project does not show) and 0 for drivers that keep nothing on this disk."""
+    from infra_expert.quantities import size_bytes
+    logging = svc.get("logging")
+    if not isinstance(logging, dict):
+        return {"driver": None, "bytes": None}
+    driver = str(logging.get("driver") or "json-file")
+    options = logging.get("options") if isinstance(logging.get("options"), dict) else {}
+    if driver in ("json-file", "local"):
+        size, count = (options.get("max-size"), options.get("max-file"))
+        if driver == "local":
+            size, count = size or _LOCAL_DEFAULT[0], count or _LOCAL_DEFAULT[1]
+        size = size_bytes(str(size)) if size is not None else None
+        count = _int_or_none(count if count is not None else 1)
+        return {"driver": driver, "bytes": size * max(count or 1, 1) if size else None}
+    if driver == "none":
+        return {"driver": driver, "bytes": 0}
+    # journald, syslog, fluentd, loki…: kept by another program, under its own caps
+    return {"driver": driver, "bytes": 0}
+
+
+def _is_tmpfs_mount(svc, mount):
+    volumes = svc.get("volumes")
+    items = volumes if isinstance(volumes, list) else []
+    item = items[mount.index] if mount.index < len(items) else None
+    return isinstance(item, dict) and item.get("type") == "tmpfs"
+
+
+def _tmpfs(svc):
+    """[{"target", "bytes"}] for `tmpfs:` entries and tmpfs volumes; `bytes` None when no
+    size is set (Docker's tmpfs is then unlimited: it takes memory as it fills)."""
+    from infra_expert.quantities import size_bytes
+    out = []
+    value = svc.get("tmpfs")
+    for item in (value if isinstance(value, list) else [value] if value else []):
+        target, _, opts = str(item).partition(":")
+        size = next((o.split("=", 1)[1] for o in opts.split(",") if o.startswith("size=")),
+                    None)
+        out.append({"target": target, "bytes": _size_or_none(size, size_bytes)})
+    volumes = svc.get("volumes")
+    for item in (volumes if isinstance(volumes, list) else []):
+        if isinstance(item, dict) and item.get("type") == "tmpfs":
+            opts = item.get("tmpfs") if isinstance(item.get("tmpfs"), dict) else {}
+            out.append({"target": str(item.get("target") or ""),
+                        "bytes": _size_or_none(opts.get("size"), size_bytes)})
+    return out
+
+
+def _size_or_none(value, size_bytes):
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return size_bytes(str(value))
 
 
 def _int_or_none(value):
@@ -425,8 +498,26 @@ def consumers(res):
              "line": row.get("line"), "memory_limit": row["memory_limit_bytes"],
              "memory_request": None, "cpu_limit": row["cpus"], "schedule": "steady",
              "optional": bool(row["profiles"]), "image": row.get("image"),
-             "oom_protected": (row.get("oom_score_adj") or 0) < 0}
+             "oom_protected": (row.get("oom_score_adj") or 0) < 0,
+             "platform": row.get("platform"), "mounts": row.get("mounts") or [],
+             "log": row.get("log"), "tmpfs": row.get("tmpfs") or []}
             for p in res.get("projects", []) for row in p["services"]]
+
+
+def _log_text(log, out):
+    """What the service's logs can take on disk: a size, `unbounded`, or where they go."""
+    if log.get("bytes"):
+        return f"{out.mib(log['bytes'])} ({log['driver']})"
+    if log.get("driver") == "json-file":
+        return "unbounded (json-file, no `max-size`)"
+    if log.get("driver"):
+        return f"— ({log['driver']})"
+    return "daemon default"
+
+
+def _tmpfs_text(tmpfs, out):
+    return ", ".join(f"{t['target']} {out.mib(t['bytes']) if t['bytes'] else 'unbounded'}"
+                     for t in tmpfs) or "—"
 
 
 def show_resources(res, out):
@@ -450,14 +541,19 @@ def show_resources(res, out):
         rows = project["services"]
         lines.append(f"{out.code(project['path'])}:")
         lines.append("")
-        lines.append("| Service | Memory limit | CPU limit |")
-        lines.append("|---|---|---|")
+        tmpfs = any(r.get("tmpfs") for r in rows)
+        lines.append("| Service | Memory limit | CPU limit | Logs on disk |"
+                     + (" tmpfs |" if tmpfs else ""))
+        lines.append("|---|---|---|---|" + ("---|" if tmpfs else ""))
         for row in rows:
             name = row["service"] + (f" (profile {', '.join(row['profiles'])})"
                                      if row["profiles"] else "")
             cpus = "—" if row["cpus"] is None else f"{row['cpus']:g}"
             lines.append(f"| {out.cell(out.inline(name))} | "
-                         f"{out.mib(row['memory_limit_bytes'])} | {cpus} |")
+                         f"{out.mib(row['memory_limit_bytes'])} | {cpus} | "
+                         f"{out.cell(_log_text(row.get('log') or {}, out))} |"
+                         + (f" {out.cell(_tmpfs_text(row.get('tmpfs') or [], out))} |"
+                            if tmpfs else ""))
         limited = [r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]]
         unlimited = len(rows) - len(limited)
         total = f"{sum(limited) / 2**20:.0f} MiB" if limited else "nothing"

@@ -88,12 +88,30 @@ def suppressions(doc, peer_index):
 
 
 def resources(docs):
+    """Each job's schedule, its OnCalendar= equivalent (for the host's schedule overlap
+    check) and the heavy program it runs, if any (`pg_dump`: never the command itself,
+    which may hold a secret)."""
+    from infra_expert.knowledge import heavy_command
+    from infra_expert.oncalendar import cron_calendars
     rows = []
     for doc in docs:
         for job in doc.model.jobs:
             if job.problem is None:
-                rows.append({"path": doc.path, "line": job.line, "schedule": job.schedule()})
+                schedule = job.schedule()
+                rows.append({"path": doc.path, "line": job.line, "schedule": schedule,
+                             "calendar": cron_calendars(schedule, job.env.get("CRON_TZ"))
+                             or [], "heavy": heavy_command(job.command)})
     return {"jobs": rows} if rows else {}
+
+
+def consumers(res):
+    """Every job runs to completion, at its schedule."""
+    return [{"name": f"cron job (line {row['line']})", "path": row["path"],
+             "line": row["line"], "group": "the host's scheduled jobs", "memory_limit": None,
+             "memory_request": None, "cpu_limit": None, "schedule": "batch",
+             "optional": False, "image": None, "calendar": row.get("calendar") or [],
+             "heavy": row.get("heavy")}
+            for row in res.get("jobs", [])]
 
 
 def show_resources(res, out):
@@ -117,4 +135,4 @@ DOMAIN = Domain(
     NAME, "CR", "cron", _rulesets, noun=("crontab", "crontabs"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=("",), load=load,
     suppressions=suppressions, resources=resources, show_resources=show_resources,
-    fence="crontab", example_names=("etc/cron.d/backup",))
+    consumers=consumers, fence="crontab", example_names=("etc/cron.d/backup",))

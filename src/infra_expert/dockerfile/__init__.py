@@ -14,9 +14,10 @@ NAME = "dockerfile"
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure, rules_logging, rules_supply
+    from infra_expert.dockerfile import rules_compound, rules_content, rules_run, rules_structure, rules_logging, rules_supply, rules_shellcheck
     return (rules_structure.rules, rules_content.rules, rules_run.rules,
-            rules_compound.rules, rules_supply.rules, rules_logging.rules)
+            rules_compound.rules, rules_supply.rules, rules_logging.rules,
+            rules_shellcheck.rules)
 
 # hadolint rules with no equivalent here, and why (printed in docs/rules.md).
 NOT_COVERED = {
@@ -28,8 +29,10 @@ NOT_COVERED = {
                      "and needs a project-specific schema; infra-expert checks label keys "
                      "(DF031) and secrets in label values (DF041).",
     "DL3058": "Email-format label values: the same opt-in label schema.",
-    "SCxxxx": "ShellCheck is not embedded: infra-expert reads RUN commands itself for the "
-              "Dockerfile-specific checks (package managers, pipes, sudo, cd, chmod …).",
+    "SCxxxx": "Not embedded: when ShellCheck is installed (the optional extra "
+              "`infra-expert[shellcheck]`), its findings on RUN are reported under their SC "
+              "codes, as hadolint does (DF104); without it, infra-expert still reads RUN "
+              "commands itself for the Dockerfile-specific checks.",
 }
 
 

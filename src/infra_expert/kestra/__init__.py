@@ -16,8 +16,8 @@ NAME = "kestra"
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.kestra import rules_ops, rules_security
-    return (rules_ops.rules, rules_security.rules)
+    from infra_expert.kestra import rules_ops, rules_security, rules_storage
+    return (rules_ops.rules, rules_security.rules, rules_storage.rules)
 _YAML_EXT = (".yml", ".yaml")
 
 
@@ -61,21 +61,48 @@ def suppressions(doc, peer_index):
 
 def resources(docs):
     """Flows per namespace and the schedules they run on."""
+    from infra_expert.oncalendar import cron_calendars
     flows, schedules = {}, []
     for doc in docs:
         flow = doc.model
         if flow is None or not flow.namespace:
             continue
         flows[flow.namespace] = flows.get(flow.namespace, 0) + 1
+        heavy = _heavy(flow) if flow.schedules() else None
         for trig in flow.schedules():
+            cron, zone = str(trig.get("cron", "")), str(trig.get("timezone") or "")
             schedules.append({"path": doc.path, "flow": f"{flow.namespace}.{flow.id}",
-                              "trigger": str(trig.get("id", "")),
-                              "cron": str(trig.get("cron", "")),
-                              "timezone": str(trig.get("timezone") or "")})
+                              "trigger": str(trig.get("id", "")), "cron": cron,
+                              "timezone": zone, "line": getattr(trig, "line", None),
+                              "calendar": cron_calendars(cron, zone or None) or [],
+                              "heavy": heavy})
     if not flows:
         return {}
     return {"namespaces": [{"namespace": ns, "flows": n} for ns, n in sorted(flows.items())],
             "schedules": schedules}
+
+
+def _heavy(flow):
+    """The heavy program (`pg_dump`, `rclone sync`) a script task of the flow runs."""
+    from infra_expert.knowledge import heavy_command
+    for task in flow.tasks:
+        for key in ("commands", "script", "command"):
+            value = task.node.get(key)
+            for text in (value if isinstance(value, list) else [value]):
+                found = heavy_command(text) if isinstance(text, str) else None
+                if found:
+                    return found
+    return None
+
+
+def consumers(res):
+    """A scheduled flow runs to completion on Kestra's worker, at its schedule."""
+    return [{"name": f"Kestra flow `{row['flow']}`", "path": row["path"],
+             "line": row.get("line"), "group": "the host's scheduled jobs",
+             "memory_limit": None, "memory_request": None, "cpu_limit": None,
+             "schedule": "batch", "optional": False, "image": None,
+             "calendar": row.get("calendar") or [], "heavy": row.get("heavy")}
+            for row in res.get("schedules", [])]
 
 
 def show_resources(res, out):
@@ -110,6 +137,6 @@ def project(doc):
 DOMAIN = Domain(
     NAME, "KS", "Kestra flows", _rulesets, noun=("Kestra flow", "Kestra flows"),
     load=load, suppressions=suppressions, by_content=by_content, sniff=_YAML_EXT,
-    resources=resources, show_resources=show_resources, fence="yaml",
+    resources=resources, show_resources=show_resources, consumers=consumers, fence="yaml",
     project=project, group_by_folder=True, subject_nouns=("flow", "flows"),
     example_names=("flow.yaml",))

@@ -19,8 +19,9 @@ def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
     from infra_expert.kubernetes import helm, rules_objects, rules_workload, schema, rules_batch, rules_gitops, rules_logging
+    from infra_expert.kubernetes import rules_minio
     return (rules_workload.rules, rules_objects.rules, helm.rules, schema.rules,
-            rules_batch.rules, rules_gitops.rules, rules_logging.rules)
+            rules_batch.rules, rules_gitops.rules, rules_logging.rules, rules_minio.rules)
 
 # Concepts of the reference table (polaris, kube-score, kube-linter, checkov) with no rule
 # here, and why (printed in docs/rules.md).
@@ -243,7 +244,11 @@ def resources(docs):
     the `minReplicas` of an HPA that scales it, `autoscaled`), `per-node` (a DaemonSet: one
     pod on every node, so its figures are per node) or `batch` (Jobs and CronJobs: pods that
     run to completion, counted at their peak `parallelism`, not in the steady total)."""
+    from shlex import quote as shlex_quote
+
+    from infra_expert.knowledge import heavy_command
     from infra_expert.kubernetes.model import namespace_of
+    from infra_expert.oncalendar import cron_calendars
     from infra_expert.quantities import quantity_bytes, quantity_cpu
     hpa = {}
     for doc in docs:
@@ -277,21 +282,72 @@ def resources(docs):
                     replicas, autoscaled = hpa[key], True
             totals = {"cpu_request": 0.0, "cpu_limit": 0.0, "memory_request": 0,
                       "memory_limit": 0}
-            images = []     # one per container, whatever its limits
+            images, heavy = [], None    # one image per container, whatever its limits
             for c, is_init in containers_of(pod, init=False):
                 images.append(str(c.get("image") or ""))
+                if schedule == "batch" and heavy is None:
+                    words = [str(w) for k in ("command", "args")
+                             for w in (c.get(k) if isinstance(c.get(k), list) else [])]
+                    heavy = heavy_command(" ".join(shlex_quote(w) for w in words))
                 res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
                 for kind in ("requests", "limits"):
                     values = res.get(kind) if isinstance(res.get(kind), dict) else {}
                     suffix = "request" if kind == "requests" else "limit"
                     totals[f"cpu_{suffix}"] += quantity_cpu(values.get("cpu")) or 0
                     totals[f"memory_{suffix}"] += quantity_bytes(values.get("memory")) or 0
-            rows.append({"path": doc.path, "kind": obj.kind, "name": obj.name,
-                         "namespace": namespace_of(obj) or "default",
-                         "replicas": replicas, "schedule": schedule,
-                         "autoscaled": autoscaled, "images": images,
-                         **{k: v * replicas for k, v in totals.items()}})
-    return {"workloads": rows} if rows else {}
+            row = {"path": doc.path, "kind": obj.kind, "name": obj.name,
+                   "namespace": namespace_of(obj) or "default",
+                   "replicas": replicas, "schedule": schedule,
+                   "autoscaled": autoscaled, "images": images,
+                   **{k: v * replicas for k, v in totals.items()}}
+            if obj.kind == "CronJob":
+                zone = spec.get("timeZone") if isinstance(spec.get("timeZone"), str) else None
+                row["calendar"] = cron_calendars(str(spec.get("schedule") or ""), zone) or []
+                if heavy is None and row["memory_request"] >= HEAVY_REQUEST:
+                    heavy = f"requests {row['memory_request'] / 2**20:.0f} MiB"
+                row["heavy"] = heavy
+            rows.append(row)
+    out = {"workloads": rows} if rows else {}
+    claims = _claims(docs, quantity_bytes)
+    if claims:
+        out["claims"] = claims
+    return out
+
+
+def _claims(docs, quantity_bytes):
+    """Persistent storage asked for: each PersistentVolumeClaim, and a StatefulSet's
+    `volumeClaimTemplates` once per replica; `bytes` None when no size is given."""
+    from infra_expert.kubernetes.model import namespace_of
+    out = []
+
+    def size(claim_spec):
+        res = claim_spec.get("resources") if isinstance(claim_spec.get("resources"),
+                                                       dict) else {}
+        req = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+        return quantity_bytes(req.get("storage"))
+
+    for doc in docs:
+        for obj in doc.model.objects:
+            spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+            if obj.kind == "PersistentVolumeClaim":
+                out.append({"path": doc.path, "name": obj.name, "copies": 1,
+                            "namespace": namespace_of(obj) or "default",
+                            "storage_class": spec.get("storageClassName"),
+                            "bytes": size(spec)})
+            elif obj.kind == "StatefulSet" and isinstance(spec.get("volumeClaimTemplates"),
+                                                           list):
+                copies = max(_int(spec.get("replicas"), 1), 1)
+                for tpl in spec["volumeClaimTemplates"]:
+                    if not isinstance(tpl, dict):
+                        continue
+                    meta = tpl.get("metadata") if isinstance(tpl.get("metadata"), dict) else {}
+                    tspec = tpl.get("spec") if isinstance(tpl.get("spec"), dict) else {}
+                    one = size(tspec)
+                    out.append({"path": doc.path, "name": f"{obj.name}/{meta.get('name')}",
+                                "copies": copies, "namespace": namespace_of(obj) or "default",
+                                "storage_class": tspec.get("storageClassName"),
+                                "bytes": one * copies if one else None})
+    return out
 
 
 def _totals(workloads):
@@ -316,6 +372,10 @@ def _totals(workloads):
     return " ".join(text)
 
 
+# A CronJob that asks this much memory per run is a heavy job, whatever it runs.
+HEAVY_REQUEST = 256 * 2**20
+
+
 def consumers(res):
     return [{"name": f"{w['kind']} `{w['name']}`", "path": w["path"], "line": None,
              "group": f"namespace `{w.get('namespace', 'default')}`",
@@ -324,6 +384,7 @@ def consumers(res):
              "cpu_limit": w["cpu_limit"] or None, "schedule": w.get("schedule", "steady"),
              "optional": False, "images": w.get("images") or [],
              "image": (w.get("images") or [None])[0], "replicas": w.get("replicas", 1),
+             "calendar": w.get("calendar") or [], "heavy": w.get("heavy"),
              # Guaranteed QoS (requests equal to limits) is the last the kubelet kills
              "oom_protected": bool(w["memory_limit"]) and w["memory_request"] ==
              w["memory_limit"] and bool(w["cpu_limit"]) and w["cpu_request"] == w["cpu_limit"]}
@@ -332,24 +393,33 @@ def consumers(res):
 
 def show_resources(res, out):
     workloads = res.get("workloads", [])
-    if not workloads:
-        return []
-    lines = ["| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
-             "Memory limits |", "|---|---|---|---|---|---|"]
-    for w in (workloads if out.full else workloads[:3 * out.rows]):
-        where = f"{out.code(w['path'])} {out.inline(w['kind'])} {out.code(w['name'])}"
-        replicas = {"per-node": "× nodes", "batch": f"{w['replicas']} (batch peak)"}.get(
-            w.get("schedule"), f"{w['replicas']}" + (" (HPA min)" if w.get("autoscaled")
-                                                     else ""))
-        lines.append(f"| {out.cell(where)} | {replicas} | "
-                     f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
-                     f"{out.mib(w['memory_request'] or None)} | "
-                     f"{out.mib(w['memory_limit'] or None)} |")
-    lines.append("")
-    if not out.full and len(workloads) > 3 * out.rows:
-        lines.extend([f"+{len(workloads) - 3 * out.rows} workloads; `--full` lists "
-                      "every one.", ""])
-    lines.extend([_totals(workloads), ""])
+    lines = []
+    if workloads:
+        lines = ["| Workload | Replicas | CPU requests | CPU limits | Memory requests | "
+                 "Memory limits |", "|---|---|---|---|---|---|"]
+        for w in (workloads if out.full else workloads[:3 * out.rows]):
+            where = f"{out.code(w['path'])} {out.inline(w['kind'])} {out.code(w['name'])}"
+            replicas = {"per-node": "× nodes",
+                        "batch": f"{w['replicas']} (batch peak)"}.get(
+                w.get("schedule"), f"{w['replicas']}" + (" (HPA min)" if w.get("autoscaled")
+                                                         else ""))
+            lines.append(f"| {out.cell(where)} | {replicas} | "
+                         f"{w['cpu_request']:g} | {w['cpu_limit']:g} | "
+                         f"{out.mib(w['memory_request'] or None)} | "
+                         f"{out.mib(w['memory_limit'] or None)} |")
+        lines.append("")
+        if not out.full and len(workloads) > 3 * out.rows:
+            lines.extend([f"+{len(workloads) - 3 * out.rows} workloads; `--full` lists "
+                          "every one.", ""])
+        lines.extend([_totals(workloads), ""])
+    claims = res.get("claims") or []
+    if claims:
+        sized = [c["bytes"] for c in claims if c["bytes"]]
+        text = (f"Persistent volume claims: {len(claims)}, asking for "
+                f"{sum(sized) / 2**30:.1f} GiB in all (StatefulSet templates once per "
+                "replica)")
+        unsized = len(claims) - len(sized)
+        lines.extend([text + (f"; {unsized} without a size." if unsized else "."), ""])
     return lines
 
 

@@ -145,6 +145,28 @@ def resources(docs):
 
 def show_resources(res, out):
     lines = []
+    caps = res.get("log_caps") or {}
+    journal, docker = caps.get("journald"), caps.get("docker")
+    if journal:
+        storage = journal["storage"].lower()
+        lines.append(f"Logs on disk: the journal ({out.code(journal['path'])}) "
+                     + ("stays in memory (`Storage=volatile`)" if storage == "volatile"
+                        else "is not kept (`Storage=none`)" if storage == "none"
+                        else f"is capped at {out.code('SystemMaxUse=' + journal['system_max_use'])}"
+                        if journal["system_max_use"]
+                        else "may take 10 % of the disk, up to 4 GiB (no `SystemMaxUse=`)")
+                     + ".")
+        lines.append("")
+    if docker:
+        size, count = docker["max_size"], docker["max_file"]
+        lines.append(f"Containers' default logs ({out.code(docker['path'])}): "
+                     + (f"{out.code(docker['driver'])}, {size} × {count or 1} file(s) each"
+                        if size else "`local`, 100 MB each (20 MB × 5, Docker's default)"
+                        if docker["driver"] == "local" else
+                        f"{out.code(docker['driver'])} without `max-size`: unbounded"
+                        if docker["driver"] == "json-file" else out.code(docker["driver"]))
+                     + ".")
+        lines.append("")
     files = res.get("rule_files") or []
     if files:
         lines.extend(["| Prometheus rule file | Alerting rules | Recording rules |",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from infra_expert.lazyre import lazy_re
 from infra_expert.monitoring.model import (Broken, DaemonJson, YamlConfig, load_daemon_json,
                                            load_yaml, parse_logrotate, rule_groups)
 from infra_expert.yamlsafe import YamlError
@@ -37,6 +40,36 @@ def load_document(doc):
     doc.model = None
 
 
+# An alert on memory: free or used memory, a container's working set, swap, OOM kills.
+_MEMORY = lazy_re(r"memory|Mem(?:Available|Free|Total)|swap|oom", re.IGNORECASE)
+
+
+def _log_caps(docs):
+    """What bounds the host's logs: journald's `Storage=`/`SystemMaxUse=` (journald.conf
+    and its drop-ins merged, the main file first) and Docker's default log driver."""
+    from infra_expert.units import Unit
+    journal, docker = {}, None
+    journald = sorted((d for d in docs if d.kind == "logging" and isinstance(d.model, Unit)),
+                      key=lambda d: (not d.path.endswith("journald.conf"), d.path))
+    for d in journald:
+        for e in d.model.section("Journal"):
+            journal[e.key] = e.value
+    for d in docs:
+        if d.kind == "logging" and isinstance(d.model, DaemonJson) and docker is None:
+            data = d.model.data
+            opts = data.get("log-opts") if isinstance(data.get("log-opts"), dict) else {}
+            docker = {"path": d.path, "driver": str(data.get("log-driver", "json-file")),
+                      "max_size": opts.get("max-size"), "max_file": opts.get("max-file")}
+    out = {}
+    if journald:
+        out["journald"] = {"path": journald[0].path,
+                           "storage": journal.get("Storage", "auto"),
+                           "system_max_use": journal.get("SystemMaxUse")}
+    if docker:
+        out["docker"] = docker
+    return out
+
+
 def resource_rows(docs):
     from infra_expert.monitoring.promql import parse_duration
     rule_files, scrapes = [], []
@@ -48,7 +81,9 @@ def resource_rows(docs):
             rules = model.rules()
             rule_files.append({"path": doc.path,
                                "alerts": sum(1 for r in rules if r.kind == "alert"),
-                               "records": sum(1 for r in rules if r.kind == "record")})
+                               "records": sum(1 for r in rules if r.kind == "record"),
+                               "memory_alerts": sum(1 for r in rules if r.kind == "alert"
+                                                    and _MEMORY.search(r.expr))})
         elif doc.kind == "prometheus":
             glob = model.root.get("global")
             default = (glob.get("scrape_interval") if isinstance(glob, dict) else None) or "1m"
@@ -59,6 +94,9 @@ def resource_rows(docs):
                              "interval_seconds": parse_duration(interval)})
             scrapes.append({"path": doc.path, "jobs": jobs})
     out = {}
+    caps = _log_caps(docs)
+    if caps:
+        out["log_caps"] = caps
     if rule_files:
         out["rule_files"] = rule_files
     if scrapes:

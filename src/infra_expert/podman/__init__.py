@@ -18,8 +18,8 @@ NAME = "podman"
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.podman import rules, rules_logging, rules_updates
-    return (rules.rules, rules_updates.rules, rules_logging.rules)
+    from infra_expert.podman import rules, rules_logging, rules_minio, rules_updates
+    return (rules.rules, rules_updates.rules, rules_logging.rules, rules_minio.rules)
 
 
 _EXTENSIONS = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
@@ -90,7 +90,9 @@ def resources(docs):
             continue
         rows.append({"path": doc.path, "memory": unit.get("Container", "Memory"),
                      "memory_max": unit.get("Service", "MemoryMax"),
-                     "image": unit.get("Container", "Image")})
+                     "image": unit.get("Container", "Image"),
+                     "mounts": [_mount(e.value) for e in unit.get_all("Container", "Volume")
+                                if ":" in e.value]})
     return {"containers": rows} if rows else {}
 
 
@@ -104,6 +106,15 @@ def _memory(value):
     return size_bytes(value) if value else None
 
 
+def _mount(value):
+    """`Volume=SOURCE:TARGET[:OPTIONS]`: a `.volume` unit or a name is a volume, a path a
+    bind mount."""
+    source, target, *opts = value.split(":")
+    options = set(opts[0].split(",")) if opts else set()
+    return {"kind": "bind" if source.startswith(("/", ".", "%")) else "volume",
+            "source": source, "target": target, "read_only": "ro" in options}
+
+
 def consumers(res):
     out = []
     for row in res.get("containers", []):
@@ -112,7 +123,7 @@ def consumers(res):
                     "path": row["path"], "line": None, "group": "the host's units",
                     "memory_limit": min(limits) if limits else None, "memory_request": None,
                     "cpu_limit": None, "schedule": "steady", "optional": False,
-                    "image": row.get("image")})
+                    "image": row.get("image"), "mounts": row.get("mounts") or []})
     return out
 
 

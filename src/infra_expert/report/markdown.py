@@ -389,11 +389,14 @@ def _fit_lines(total, markdown, full=False):
     out.append("")
     if len(shown) < len(groups):
         out.extend([f"+{len(groups) - len(shown)} more; `--full` lists every one.", ""])
+    if host and len(groups) > 1:
+        out.extend([_host_bar(groups.values(), host), ""])
     out.extend(_estimate_lines([g for _, g in shown], markdown, full))
     extra = []
     if total.get("batch"):
-        extra.append(f"{total['batch']} job(s) that run to completion (Jobs, CronJobs, "
-                     "one-shot units) are counted apart, at their own times")
+        extra.append(f"{total['batch']} job(s) that run to completion (cron jobs, timers, "
+                     "Kestra schedules, Jobs and CronJobs, one-shot units) are counted apart, "
+                     "at their own times")
     if total.get("optional"):
         extra.append(f"{total['optional']} Compose service(s) behind a profile are not counted")
     if extra:
@@ -402,6 +405,21 @@ def _fit_lines(total, markdown, full=False):
         out.extend(["Name the machine with `--host` (`rpi4-4gb`, `vm-4g-2` …) to see what fits.",
                     ""])
     return out
+
+
+def _host_bar(groups, host):
+    """Everything on the one host named: declared limits, then with the estimates."""
+    usable = host["usable_memory_bytes"] or 1
+    declared = sum(g["memory_limit_bytes"] for g in groups)
+    guessed = sum(g.get("memory_estimated_bytes") or 0 for g in groups)
+    unbounded = sum(len(g["unbounded"]) for g in groups)
+    line = (f"All of it on one host: {_bar(declared / usable)} {declared / usable:.0%} of "
+            f"{_mib(usable)} declared")
+    if guessed:
+        line += f", ~{(declared + guessed) / usable:.0%} with the estimates"
+    if unbounded:
+        line += f"; {unbounded} without a limit can take the rest"
+    return line + "."
 
 
 def _estimate_lines(groups, markdown, full):

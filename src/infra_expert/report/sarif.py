@@ -65,6 +65,10 @@ def render_sarif(review):
     from infra_expert.engine import all_rules
     rules = all_rules()
     index = {r.id: i for i, r in enumerate(rules)}
+    for f in review.findings:     # a foreign code's rule (ShellCheck's SC2086) is made on use
+        if f.rule.id not in index:
+            index[f.rule.id] = len(rules)
+            rules = [*rules, f.rule]
     results = []
     for f in review.findings:
         region = {"startLine": f.line or 1}

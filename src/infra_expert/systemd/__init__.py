@@ -85,12 +85,21 @@ def files_field(doc):
 
 
 def resources(docs):
+    from infra_expert.knowledge import heavy_command
     from infra_expert.systemd.exposure import exposure
+    from infra_expert.systemd.model import timer_target
+    calendars = {}    # service name -> the OnCalendar= values of the timers that start it
+    for doc in docs:
+        if doc.model.kind == "timer":
+            calendars.setdefault(timer_target(doc), []).extend(
+                e.value for e in doc.model.get_all("Timer", "OnCalendar"))
     rows = []
     for doc in docs:
         unit = doc.model
         if unit.kind != "service":
             continue
+        heavy = next(filter(None, (heavy_command(e.value.lstrip("-@:+!"))
+                                   for e in unit.get_all("Service", "ExecStart"))), None)
         exp = exposure(unit)
         user = unit.get("Service", "User") or (
             "dynamic" if (unit.get("Service", "DynamicUser") or "").lower() in (
@@ -101,7 +110,8 @@ def resources(docs):
                      "cpu_quota": unit.get("Service", "CPUQuota"),
                      "restart": unit.get("Service", "Restart"), "user": user,
                      "type": (unit.get("Service", "Type") or "simple").lower(),
-                     "oom_score_adjust": unit.get("Service", "OOMScoreAdjust")})
+                     "oom_score_adjust": unit.get("Service", "OOMScoreAdjust"),
+                     "calendar": calendars.get(unit.name, []), "heavy": heavy})
     return {"services": rows} if rows else {}
 
 
@@ -120,8 +130,10 @@ def consumers(res):
                     "line": None, "group": "the host's units",
                     "memory_limit": min(caps) if caps else None,
                     "memory_request": None, "cpu_limit": None,
-                    "schedule": "batch" if row.get("type") == "oneshot" else "steady",
+                    "schedule": "batch" if row.get("type") == "oneshot"
+                    or row.get("calendar") else "steady",
                     "optional": False, "image": None,
+                    "calendar": row.get("calendar") or [], "heavy": row.get("heavy"),
                     "oom_protected": str(row.get("oom_score_adjust") or "0").strip()
                     .startswith("-")})
     return out

@@ -485,9 +485,24 @@ def watchdog(doc, ctx):
         span = timespan(entry.value) if entry is not None else None
         if entry is not None and span:
             yield Pass(entry.line, value=entry.value)
-        elif t in ("notify", "notify-reload") and unit.get("Service", "Restart"):
+        elif t in ("notify", "notify-reload") and unit.get("Service", "Restart") \
+                and not _never_pings(unit):
             yield _at(unit.entry("Service", "Type"), f"`Type={t}` with no `WatchdogSec=`: a "
                                                      "hung process is not restarted")
+
+
+# Programs that speak sd_notify (READY=1, STOPPING=1) but never send WATCHDOG=1: with
+# `WatchdogSec=` systemd would kill them at every interval. rclone: lib/systemd/notify.go.
+_NO_WATCHDOG = frozenset({"rclone"})
+
+
+def _never_pings(unit):
+    from infra_expert.shell import split_words
+    for e in unit.get_all("Service", "ExecStart"):
+        words = split_words(e.value.lstrip("-@:+!"))
+        if words and words[0].rsplit("/", 1)[-1] in _NO_WATCHDOG:
+            return True
+    return False
 
 
 _EXPOSURE_LIMIT = 7.0

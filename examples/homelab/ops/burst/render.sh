@@ -5,7 +5,7 @@ set -euo pipefail
 : "${SCW_SECRET_KEY:?export SCW_SECRET_KEY first}"
 NAME=render-burst
 ZONE=fr-par-2
-HOURS=4   # GPU-3070-S, about EUR 1.10/h
+# at most 4 h (the timeout below) on a GPU-3070-S, about EUR 1.10/h
 
 cleanup() {
   if [ -n "${ID:-}" ]; then
