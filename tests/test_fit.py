@@ -599,3 +599,36 @@ def test_a_quadlet_database_on_the_sd_card(tmp_path):
     result = run_review(tmp_path, config=_config("rpi5-8gb"))
     assert _rs(result, ids=("RS006",)) == [("RS006", "warning", "db.container", None)]
     assert "`pgdata.volume`" in next(f.message for f in result.findings if f.rule.id == "RS006")
+
+
+@pytest.mark.parametrize("reader,text,expected", [
+    ("size", "512m", 512 * MIB), ("size", "1.5g", int(1.5 * GIB)), ("size", "64k", 64 * 1024),
+    ("quantity", "1.5Gi", int(1.5 * GIB)), ("quantity", "500M", 500_000_000),
+    ("quantity", "256Mi", 256 * MIB), ("cpu", "500m", 0.5), ("cpu", "0.5", 0.5),
+    ("cpu", "2", 2.0)])
+def test_the_arithmetic_of_sizes_and_cpus(reader, text, expected):
+    """Compose sizes are binary (`512m` is 512 MiB); Kubernetes `M` is decimal, `Mi`
+    binary; `500m` CPU is half a core."""
+    from infra_expert.quantities import quantity_bytes, quantity_cpu, size_bytes
+    read = {"size": size_bytes, "quantity": quantity_bytes, "cpu": quantity_cpu}[reader]
+    assert read(text) == expected
+
+
+def test_a_daemonset_counts_per_node_and_jobs_apart(tmp_path):
+    write_tree(tmp_path, {"k8s.yaml": K8S})
+    total = run_review(tmp_path, config=_config("rpi4-8gb")).resources["total"]
+    apps = total["groups"]["namespace `apps`"]
+    # 3 × 512 MiB of web, plus the DaemonSet's one pod on this node; the CronJob apart
+    assert apps["memory_limit_bytes"] == 3 * 512 * MIB + 128 * MIB
+    assert apps["running"] == 2 and total["batch"] == 1
+
+
+@pytest.mark.parametrize("a,b,expected", [
+    ([0, 86400], [300, 86700], [0, 86400]),          # five minutes apart, every day
+    ([0, 86400], [601, 87001], []),                  # just past ten minutes
+    ([0], [600], [0]),                               # exactly ten minutes: together
+    ([0, 3600, 7200], [7000], [7200]),               # one of three
+    ([], [0], [])])
+def test_start_times_together(a, b, expected):
+    from infra_expert.fit import _together
+    assert _together(a, b) == expected
