@@ -105,13 +105,19 @@ def _main(argv):
 
 
 class _KnownIds:
-    """The ids of every rule, collected the first time an id is checked: a run whose
-    config names no rule does not import every domain's rules."""
+    """Whether a rule id exists, asked of the one domain its prefix names (`DF104`: the
+    Dockerfile rules): naming a rule in `--ignore` or the config imports that domain's
+    rules only, so a one-file review stays fast. An id of no domain's prefix is looked up
+    among every rule (the core's IE and RS ones)."""
 
     def __init__(self, all_rules):
         self._all_rules, self._ids = all_rules, None
 
     def __contains__(self, rule_id):
+        from infra_expert.engine import _rules_of_prefix
+        rules = _rules_of_prefix(str(rule_id))
+        if rules:
+            return any(r.id == rule_id for r in rules)
         if self._ids is None:
             self._ids = {r.id for r in self._all_rules()}
         return rule_id in self._ids
