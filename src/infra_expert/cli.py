@@ -25,7 +25,7 @@ def _parser():
                        description="Review files and directories. Directories are walked "
                                    "with .gitignore respected.")
     r.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    r.add_argument("--format", "-f", choices=("review", "markdown", "json", "sarif"),
+    r.add_argument("--format", "-f", choices=("review", "markdown", "json", "jsonl", "sarif"),
                    default="review",
                    help="review (default): coloured in a terminal, Markdown when piped")
     r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
@@ -52,6 +52,9 @@ def _parser():
     r.add_argument("--host-cpus", metavar="N", help="host CPUs")
     r.add_argument("--host-arch", metavar="ARCH", help="amd64, arm64 or arm")
     r.add_argument("--host-storage", metavar="KIND", help="sd, ssd or hdd")
+    r.add_argument("--jobs", "-j", metavar="N",
+                   help="worker processes for a folder of repositories (default: the usable "
+                        "CPUs)")
     r.add_argument("--kubernetes-version", metavar="1.NN",
                    help="Kubernetes version for schema validation (default: newest known)")
     r.add_argument("--max-file-size", type=int, metavar="BYTES",
@@ -167,6 +170,8 @@ def _review(args):
             overrides["max-file-size"] = args.max_file_size
         if args.kubernetes_version:
             overrides["kubernetes-version"] = args.kubernetes_version
+        if args.jobs is not None:
+            overrides["jobs"] = args.jobs
         for key in ("host", "host_memory", "host_cpus", "host_arch", "host_storage"):
             if getattr(args, key) is not None:
                 overrides[key.replace("_", "-")] = getattr(args, key)
@@ -176,7 +181,10 @@ def _review(args):
         return 2
 
     config_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
-    result = review(args.paths, cfg, config_dir)
+    if cfg.jobs is None:
+        from infra_expert.scale import usable_cpus
+        cfg.jobs = usable_cpus()
+    result = review(args.paths, cfg, config_dir, jobs=cfg.jobs)
     fmt = args.format
     if fmt == "review" and (args.output or not sys.stdout.isatty()):
         fmt = "markdown"
@@ -192,7 +200,7 @@ def _review(args):
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     for n in result.notices:
-        if fmt in ("json", "sarif"):
+        if fmt in ("json", "jsonl", "sarif"):
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
     if not result.files:   # said even beside notices: an empty review is no clean review
         sys.stderr.write("infra-expert: nothing was reviewed: no file to review was found in "

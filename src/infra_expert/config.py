@@ -16,7 +16,7 @@ FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 KEYS = ("ignore", "enable", "severity", "exclude", "fail-on", "trusted-registries",
         "max-file-size", "kubernetes-version", "host", "host-memory", "host-cpus",
-        "host-arch", "host-storage")
+        "host-arch", "host-storage", "jobs")
 
 
 class ConfigError(Exception):
@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
                  "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma",
-                 "host")
+                 "host", "jobs")
 
     def __init__(self):
         self.ignore = set()
@@ -40,6 +40,7 @@ class Config:
         self.source = None
         self.disable_ignore_pragma = False   # `.hadolint.yaml`: `# hadolint …` pragmas off
         self.host = None          # hosts.Host: the machine the stack should fit on
+        self.jobs = None          # worker processes; None: the usable CPUs
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
@@ -166,6 +167,13 @@ def apply_settings(cfg, data, known_rule_ids, where):
         if not re.fullmatch(r"1\.\d{1,2}(?:\.\d+)?", version):
             raise ConfigError(f"{where}: `kubernetes-version` must look like 1.31")
         cfg.kubernetes_version = version
+    if "jobs" in data:
+        jobs = data["jobs"]
+        if isinstance(jobs, str) and jobs.strip().isdigit():
+            jobs = int(jobs)
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 256:
+            raise ConfigError(f"{where}: `jobs` must be a number of processes from 1 to 256")
+        cfg.jobs = jobs
     host_keys = ("host", "host-memory", "host-cpus", "host-arch", "host-storage")
     if any(k in data for k in host_keys):
         from infra_expert.hosts import custom_host, parse_host

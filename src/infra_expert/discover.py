@@ -106,6 +106,9 @@ class Discovery:
         self._domains = {d.name: d for d in domains()}
         self.swap_seen = False    # a swap or zram configuration is in the tree
         self._sniffed = _sniffed_extensions()
+        self._skip = frozenset()  # folders (absolute) left to another unit of the run
+        self.plan_only = False    # walk folders only, to find nested repositories
+        self.repositories = []    # [(display path, absolute path)] found by a plan walk
 
     # -- public -------------------------------------------------------------------------
     def add_path(self, arg):
@@ -132,6 +135,11 @@ class Discovery:
                                                      f"({exc.strerror})"))
                 continue
             names = {e.name for e in entries}
+            if abs_dir != root_abs and (abs_dir in self._skip or (
+                    self.plan_only and ".git" in names)):
+                if self.plan_only:
+                    self.repositories.append((disp_dir, abs_dir))
+                continue          # another unit's: a repository of its own
             if ".gitignore" in names:
                 spec = _read_gitignore(os.path.join(abs_dir, ".gitignore"), self.gate)
                 if spec is not None:
@@ -151,7 +159,8 @@ class Discovery:
                         continue
                     subdirs.append((disp, abs_path, ignores))
                     continue
-                if _ignored(ignores, abs_path, False) or self._excluded(abs_path, False):
+                if self.plan_only or _ignored(ignores, abs_path, False) \
+                        or self._excluded(abs_path, False):
                     continue
                 if is_link:
                     target = os.path.realpath(abs_path)
@@ -357,13 +366,25 @@ def _ignored(ignores, abs_path, is_dir):
     return False
 
 
-def discover(paths, config, config_dir, gate=None, seen=None):
+def nested_repositories(folder, config, config_dir, gate):
+    """The git work trees inside `folder` (a folder holding `.git`, the folder itself
+    excepted), as (display path, absolute path), in walk order; a repository's own nested
+    ones (submodules) stay with it. Folders only: no file is read but `.gitignore`."""
+    d = Discovery(config, config_dir, gate)
+    d.plan_only = True
+    d._walk(folder)
+    return d.repositories
+
+
+def discover(paths, config, config_dir, gate=None, seen=None, skip=()):
     """(documents, notices); `seen["swap"]` (when a dict is given) says whether a file of
-    the tree sets up swap or zram, for the host checks."""
+    the tree sets up swap or zram, for the host checks; folders in `skip` (absolute) are
+    not walked (another unit of the run reviews them)."""
     if gate is None:
         from infra_expert.fsgate import roots_for
         gate = Gate(roots_for(paths), config.max_file_size)
     d = Discovery(config, config_dir, gate)
+    d._skip = frozenset(skip)
     for p in paths:
         d.add_path(p)
     if seen is not None:

@@ -91,13 +91,27 @@ class Context:
         return found
 
 
-def review(paths, config, config_dir=None):
+def review(paths, config, config_dir=None, jobs=1):
+    """Review `paths`. A folder holding several git repositories (an organisation's
+    clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
+    when there are several — and the results merged (`infra_expert.scale`); anything else
+    is one run."""
+    config_dir = config_dir or os.getcwd()
+    from infra_expert.scale import plan
+    units = plan(paths, config, config_dir)
+    if len(units) > 1:
+        from infra_expert.scale import review_units
+        return review_units(units, config, config_dir, jobs)
+    return review_unit(paths, config, config_dir)
+
+
+def review_unit(paths, config, config_dir, skip=(), empty_notice=True):
+    """One run over `paths` (folders in `skip` left out): discovery, then every phase."""
     from infra_expert.discover import discover
     from infra_expert.fsgate import Gate, roots_for
-    config_dir = config_dir or os.getcwd()
     gate = Gate(roots_for(paths), config.max_file_size)
     seen = {}
-    documents, notices = discover(paths, config, config_dir, gate, seen)
+    documents, notices = discover(paths, config, config_dir, gate, seen, skip)
     asked = None
     if any(not os.path.isdir(p) for p in paths):
         # files given alone: their base, unit or Compose service join the run as context,
@@ -115,12 +129,16 @@ def review(paths, config, config_dir=None):
             return answers[path]
     result = review_documents(documents, notices, config, gate, asked,
                               swap_seen=seen.get("swap", False))
-    if not result.files:
-        from infra_expert.discover import reviewed_kinds
-        result.notices.insert(0, Notice(", ".join(paths) or ".", (
-            f"nothing was reviewed: no {reviewed_kinds(plural=False, last='or')} was found, "
-            "so an empty review here says nothing about these files")))
+    if not result.files and empty_notice:
+        result.notices.insert(0, nothing_reviewed(paths))
     return result
+
+
+def nothing_reviewed(paths):
+    from infra_expert.discover import reviewed_kinds
+    return Notice(", ".join(paths) or ".", (
+        f"nothing was reviewed: no {reviewed_kinds(plural=False, last='or')} was found, "
+        "so an empty review here says nothing about these files"))
 
 
 def review_documents(documents, notices, config, gate=None, asked=None, swap_seen=False):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-FORMATS = ("review", "markdown", "json", "sarif")
+FORMATS = ("review", "markdown", "json", "jsonl", "sarif")
 
 # C0 but the tab, DEL, C1, the bidi embeddings/overrides/isolates (they reorder what the
 # reader sees), and surrogates (bytes of a file name that were not UTF-8).
@@ -75,6 +75,9 @@ def render(review, fmt, colour=False, full=False):
     if fmt == "json":
         from infra_expert.report.json_report import render_json
         return render_json(review)
+    if fmt == "jsonl":
+        from infra_expert.report.json_report import render_jsonl
+        return render_jsonl(review)
     if fmt == "sarif":
         from infra_expert.report.sarif import render_sarif
         return render_sarif(review)

@@ -1,0 +1,196 @@
+"""Large trees: a folder of repositories reviewed one repository at a time, on every core.
+
+A *unit* is what one run reviews with every cross-file relation it needs: a git work
+tree found inside a reviewed folder (an organisation's clones, a fleet checkout, a
+monorepo's vendored repositories) is a unit of its own, and whatever lies outside them is
+one more unit. A repository never relates to another one (its Compose overlays, its
+kustomizations, its Dockerfiles and its units are all inside it), so reviewing the units
+apart finds what one run would find, minus matches *between* repositories, which were
+wrong anyway: a Service in one repository does not select the pods of another. Units are
+not made when the user names a host (`--host`: everything runs on that one machine) or
+gives files (a file given alone brings its context).
+
+A unit's result is *packed* (findings, positives, notices, files, resources and projects
+as plain values, rules by id) so that it crosses a process boundary cheaply and the
+documents are gone once it is packed: memory holds one unit's documents at a time per
+worker. The packs are merged in the units' order and sorted as one run sorts, so the
+output does not depend on `--jobs`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infra_expert.model import Finding, Notice, Positive, Review
+
+
+class Unit:
+    """Paths reviewed together, and folders (absolute) left to other units."""
+
+    __slots__ = ("paths", "skip")
+
+    def __init__(self, paths, skip=()):
+        self.paths = list(paths)
+        self.skip = tuple(skip)
+
+    def __repr__(self):
+        return f"Unit({self.paths!r}, skip={len(self.skip)})"
+
+
+def plan(paths, config, config_dir):
+    """The units of a review, in a fixed order: the folders given (minus the repositories
+    inside them) first, then each repository in walk order. One unit when nothing splits."""
+    if config.host is not None or not paths or any(not os.path.isdir(p) for p in paths):
+        return [Unit(paths)]
+    from infra_expert.discover import nested_repositories
+    from infra_expert.fsgate import Gate, roots_for
+    gate = Gate(roots_for(paths), config.max_file_size)
+    repos = []
+    for p in paths:
+        repos.extend(nested_repositories(p, config, config_dir, gate))
+    if not repos:
+        return [Unit(paths)]
+    return [Unit(paths, [a for _, a in repos])] + [Unit([d]) for d, _ in repos]
+
+
+def usable_cpus():
+    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota
+    (`cpu.max`, a container's `--cpus` or a pod's CPU limit), at least 1."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            count = min(count, max(int(int(quota) / int(period)), 1))
+    except (OSError, ValueError):
+        pass
+    return max(count, 1)
+
+
+# -- packing ------------------------------------------------------------------------------
+
+def pack(review):
+    """A unit's Review as plain values (rules by id)."""
+    return {
+        "files": list(review.files),
+        "file_fields": list(review.file_fields.items()),
+        "findings": [(f.rule.id, f.rule.domain, f.rule.severity, f.severity, f.path, f.line,
+                      f.column, f.message, None if f.fix is f.rule.fix else f.fix, f.group,
+                      f.project, f.subject) for f in review.findings],
+        "positives": [(p.rule.id, p.rule.domain, p.rule.severity, p.path, p.line, p.message)
+                      for p in review.positives],
+        "notices": [(n.path, n.message) for n in review.notices],
+        "resources": review.resources,
+        "projects": review.projects,
+    }
+
+
+class _Rules:
+    """Rules by id for unpacking; ShellCheck's codes are made as the run made them."""
+
+    def __init__(self):
+        from infra_expert.engine import all_rules
+        self.by_id = {r.id: r for r in all_rules()}
+
+    def get(self, rule_id, domain, severity):
+        rule = self.by_id.get(rule_id)
+        if rule is None:
+            from infra_expert.shellcheck import code_rule
+            rule = code_rule(rule_id, "info" if severity == "suggestion" else "warning",
+                             domain)
+        return rule
+
+
+def merge(packs, labels=None):
+    """One Review from the packs of the units, as one run would give it."""
+    rules = _Rules()
+    out = Review()
+    seen_notices = set()
+    for i, p in enumerate(packs):
+        out.files.extend(tuple(f) for f in p["files"])
+        out.file_fields.update({tuple(k): v for k, v in p["file_fields"]})
+        for (rid, domain, rsev, sev, path, line, column, message, fix, group, project,
+             subject) in p["findings"]:
+            f = Finding(rules.get(rid, domain, rsev), sev, path, line, column, message, fix)
+            f.group, f.project, f.subject = group, project, subject
+            out.findings.append(f)
+        for rid, domain, rsev, path, line, message in p["positives"]:
+            out.positives.append(Positive(rules.get(rid, domain, rsev), path, line, message))
+        for path, message in p["notices"]:
+            if (path, message) not in seen_notices:
+                seen_notices.add((path, message))
+                out.notices.append(Notice(path, message))
+        out.projects.update(p["projects"])
+        _merge_resources(out.resources, p["resources"],
+                         labels[i] if labels else f"unit {i + 1}")
+    out.findings.sort(key=Finding.sort_key)
+    out.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
+    return out
+
+
+def _merge_resources(into, more, label):
+    for name, value in more.items():
+        if name == "total":
+            _merge_total(into.setdefault("total", {}), value, label)
+        elif name not in into:
+            into[name] = value
+        else:
+            into[name] = _merge_values(into[name], value)
+
+
+def _merge_values(a, b):
+    if isinstance(a, list) and isinstance(b, list):
+        return a + b
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = _merge_values(out[k], v) if k in out else v
+        return out
+    return a
+
+
+def _merge_total(into, more, label):
+    """Groups of what runs together stay apart: a group name that another unit used too
+    (`the host's units`, a namespace) is qualified with the unit it comes from."""
+    groups = into.setdefault("groups", {})
+    for name, group in (more.get("groups") or {}).items():
+        groups[name if name not in groups else f"{name} in `{label}`"] = group
+    for key in ("batch", "optional"):
+        into[key] = into.get(key, 0) + (more.get(key) or 0)
+    if "host" in more:
+        into["host"] = more["host"]
+
+
+# -- running ------------------------------------------------------------------------------
+
+_STATE = {}     # the config of the run, for forked workers (never pickled)
+
+
+def _run(unit):
+    from infra_expert.engine import review_unit
+    config, config_dir = _STATE["config"], _STATE["config_dir"]
+    return pack(review_unit(unit.paths, config, config_dir, unit.skip, empty_notice=False))
+
+
+def review_units(units, config, config_dir, jobs=1):
+    """Review every unit (in `jobs` worker processes when there are several) and merge."""
+    _STATE.update(config=config, config_dir=config_dir)
+    jobs = max(1, min(int(jobs or 1), len(units)))
+    if jobs == 1:
+        packs = [_run(u) for u in units]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            packs = list(pool.map(_run, units, chunksize=1))
+    labels = [", ".join(u.paths) for u in units]
+    result = merge(packs, labels)
+    if not result.files:
+        from infra_expert.engine import nothing_reviewed
+        result.notices.insert(0, nothing_reviewed(units[0].paths))
+    return result

@@ -1,0 +1,135 @@
+"""Issue 11: a folder of repositories reviewed one repository at a time, on every core,
+with the same result; JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import write_tree
+
+from infra_expert.config import Config, ConfigError, apply_settings
+from infra_expert.engine import review
+from infra_expert.report import render
+from infra_expert.scale import plan, usable_cpus
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "homelab"
+
+COMPOSE = ("services:\n  web:\n    image: nginx:1.27\n    ports: [\"8080:80\"]\n"
+           "  db:\n    image: postgres:16.4\n")
+K8S = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\n"
+       "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+       "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+       "        - name: web\n          image: nginx:1.27\n")
+SERVICE = ("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: apps}\n"
+           "spec:\n  selector: {app: web}\n  ports: [{port: 80}]\n")
+
+
+def fleet(base):
+    """An organisation's clones: three repositories (each with `.git`) and a loose file."""
+    write_tree(base, {
+        "alpha/.git/HEAD": "ref: refs/heads/main\n",
+        "alpha/compose.yaml": COMPOSE,
+        "alpha/app/Dockerfile": "FROM python:3.12-slim\nRUN pip install flask\n",
+        "beta/.git/HEAD": "ref: refs/heads/main\n",
+        "beta/k8s/web.yaml": K8S,
+        "gamma/.git": "gitdir: ../.modules/gamma\n",       # a worktree: `.git` is a file
+        "gamma/deploy/service.yaml": SERVICE,
+        "ops/compose.yaml": COMPOSE,                          # not in a repository
+    })
+    return base
+
+
+def _review(path, jobs, **settings):
+    cfg = apply_settings(Config(), settings, set(), "test") if settings else Config()
+    cwd = os.getcwd()
+    os.chdir(path)
+    try:
+        return review(["."], cfg, str(path), jobs=jobs)
+    finally:
+        os.chdir(cwd)
+
+
+def test_a_folder_of_repositories_is_planned_one_unit_each(tmp_path):
+    fleet(tmp_path)
+    units = plan([str(tmp_path)], Config(), str(tmp_path))
+    assert [u.paths for u in units] == [[str(tmp_path)], [str(tmp_path / "alpha")],
+                                        [str(tmp_path / "beta")], [str(tmp_path / "gamma")]]
+    assert sorted(units[0].skip) == sorted(str(tmp_path / r) for r in ("alpha", "beta",
+                                                                       "gamma"))
+    # one repository (or none inside): one run, as always
+    assert len(plan([str(tmp_path / "alpha")], Config(), str(tmp_path))) == 1
+    assert len(plan([str(EXAMPLE)], Config(), str(ROOT))) == 1
+    # a host means one machine: one run; so does a file given alone
+    host = apply_settings(Config(), {"host": "rpi4-4gb"}, set(), "test")
+    assert len(plan([str(tmp_path)], host, str(tmp_path))) == 1
+    assert len(plan([str(tmp_path / "ops" / "compose.yaml"), str(tmp_path)], Config(),
+                    str(tmp_path))) == 1
+
+
+def test_an_ignored_repository_is_no_unit(tmp_path):
+    fleet(tmp_path)
+    write_tree(tmp_path, {".gitignore": "beta/\n"})
+    units = plan([str(tmp_path)], Config(), str(tmp_path))
+    assert [u.paths for u in units][1:] == [[str(tmp_path / "alpha")],
+                                            [str(tmp_path / "gamma")]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "sarif", "markdown"])
+def test_the_output_does_not_depend_on_jobs(tmp_path, fmt):
+    fleet(tmp_path)
+    one = render(_review(tmp_path, 1), fmt)
+    two = render(_review(tmp_path, 2), fmt)
+    assert one == two
+
+
+def test_every_repository_is_reviewed_and_findings_are_theirs(tmp_path):
+    fleet(tmp_path)
+    result = _review(tmp_path, 2)
+    assert sorted(p for p, _ in result.files) == [
+        "alpha/app/Dockerfile", "alpha/compose.yaml", "beta/k8s/web.yaml",
+        "gamma/deploy/service.yaml", "ops/compose.yaml"]
+    # the same findings as each repository reviewed alone (paths as seen from the top)
+    for repo in ("alpha", "beta", "gamma"):
+        alone = _review(tmp_path / repo, 1)
+        mine = sorted((f.rule.id, f.path, f.line) for f in result.findings
+                      if f.path.startswith(repo + "/"))
+        assert mine == sorted((f.rule.id, f"{repo}/{f.path}", f.line)
+                              for f in alone.findings), repo
+    # a Service in one repository does not select the pods of another
+    assert any(f.rule.id.startswith("K8") and f.path == "gamma/deploy/service.yaml"
+               for f in result.findings) == any(
+        f.rule.id.startswith("K8") for f in _review(tmp_path / "gamma", 1).findings)
+
+
+def test_groups_of_what_runs_together_stay_apart(tmp_path):
+    fleet(tmp_path)
+    groups = _review(tmp_path, 2).resources["total"]["groups"]
+    assert "Compose project `alpha/compose.yaml`" in groups
+    assert "Compose project `ops/compose.yaml`" in groups
+
+
+def test_jobs_setting_is_validated():
+    assert apply_settings(Config(), {"jobs": 3}, set(), "t").jobs == 3
+    assert apply_settings(Config(), {"jobs": "2"}, set(), "t").jobs == 2
+    for bad in (0, -1, "many", True, 1000):
+        with pytest.raises(ConfigError):
+            apply_settings(Config(), {"jobs": bad}, set(), "t")
+    assert usable_cpus() >= 1
+
+
+def test_json_lines_one_finding_a_line_then_the_summary(tmp_path):
+    fleet(tmp_path)
+    result = _review(tmp_path, 1)
+    lines = render(result, "jsonl").splitlines()
+    objects = [json.loads(line) for line in lines]
+    findings = [o for o in objects if o["type"] == "finding"]
+    assert len(findings) == len(result.findings)
+    assert findings[0]["rule"] == result.findings[0].rule.id
+    assert objects[-1]["type"] == "summary"
+    assert objects[-1]["counts"] == result.summary()
+    assert objects[-1]["files"] == len(result.files)
+    assert all(o["type"] in ("finding", "notice") for o in objects[:-1])
