@@ -132,4 +132,46 @@ def test_json_lines_one_finding_a_line_then_the_summary(tmp_path):
     assert objects[-1]["type"] == "summary"
     assert objects[-1]["counts"] == result.summary()
     assert objects[-1]["files"] == len(result.files)
-    assert all(o["type"] in ("finding", "notice") for o in objects[:-1])
+    assert [o["type"] for o in objects[-2:]] == ["resources", "summary"]
+    assert all(o["type"] in ("finding", "notice") for o in objects[:-2])
+
+
+def test_json_lines_stream_a_fleet_unit_by_unit(tmp_path):
+    """Streamed: each unit's findings (sorted within it), notices and resources as the unit
+    is done, nothing kept; the same bytes for any --jobs, the same findings as one JSON."""
+    fleet(tmp_path)
+    texts = {}
+    for jobs in (1, 2):
+        out = []
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            result = review(["."], Config(), str(tmp_path), jobs=jobs, stream=out.append)
+        finally:
+            os.chdir(cwd)
+        assert result.findings == [] and result.counts is not None
+        texts[jobs] = "".join(out)
+    assert texts[1] == texts[2]
+    objects = [json.loads(line) for line in texts[1].splitlines()]
+    whole = _review(tmp_path, 1)
+    streamed = sorted((o["rule"], o["path"], o["line"]) for o in objects
+                      if o["type"] == "finding")
+    assert streamed == sorted((f.rule.id, f.path, f.line) for f in whole.findings)
+    assert objects[-1]["counts"] == whole.summary()
+    units = [o["unit"] for o in objects if o["type"] == "resources"]
+    assert units == [".", "alpha", "beta"]     # gamma's Service estimates nothing
+
+
+@pytest.mark.parametrize("where", ["fleet", "example"])
+def test_json_written_piece_by_piece_is_the_same_text(tmp_path, where):
+    from infra_expert.report.json_report import render_json, write_json
+    path = fleet(tmp_path) if where == "fleet" else EXAMPLE
+    result = _review(path, 1)
+    out = []
+    write_json(result, out.append)
+    assert "".join(out) == render_json(result)
+    (tmp_path / "empty").mkdir()
+    empty = _review(tmp_path / "empty", 1)
+    out = []
+    write_json(empty, out.append)
+    assert "".join(out) == render_json(empty)

@@ -130,7 +130,7 @@ def _review(args):
     from infra_expert.config import (Config, ConfigError, apply_hadolint_config, apply_settings,
                                      find_config_file, find_hadolint_config, load_config)
     from infra_expert.engine import all_rules, exit_status, review
-    from infra_expert.report import render, visible
+    from infra_expert.report import visible, write_report
 
     known = _KnownIds(all_rules)
     try:
@@ -184,21 +184,43 @@ def _review(args):
     if cfg.jobs is None:
         from infra_expert.scale import usable_cpus
         cfg.jobs = usable_cpus()
-    result = review(args.paths, cfg, config_dir, jobs=cfg.jobs)
+    handle = None
+    if args.format == "jsonl":
+        # JSON Lines stream: a folder of repositories is written unit by unit, as it goes
+        if args.output:
+            try:
+                handle = open(args.output, "w", encoding="utf-8")
+            except OSError as exc:
+                sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
+                return 2
+        stream = handle.write if handle else sys.stdout.write
+    else:
+        stream = None
+    try:
+        result = review(args.paths, cfg, config_dir, jobs=cfg.jobs, stream=stream)
+    except BaseException:
+        if handle:
+            handle.close()
+        raise
     fmt = args.format
     if fmt == "review" and (args.output or not sys.stdout.isatty()):
         fmt = "markdown"
     colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
-    text = render(result, fmt, colour=colour, full=args.full)
-    if args.output:
+    if result.counts is not None:    # streamed already
+        if handle is not None:
+            handle.close()
+    elif handle is not None:
+        with handle:
+            write_report(result, fmt, handle.write, colour=colour, full=args.full)
+    elif args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text if text.endswith("\n") else text + "\n")
+                write_report(result, fmt, fh.write, colour=colour, full=args.full)
         except OSError as exc:
             sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
             return 2
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        write_report(result, fmt, sys.stdout.write, colour=colour, full=args.full)
     for n in result.notices:
         if fmt in ("json", "jsonl", "sarif"):
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")

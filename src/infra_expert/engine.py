@@ -91,17 +91,18 @@ class Context:
         return found
 
 
-def review(paths, config, config_dir=None, jobs=1):
+def review(paths, config, config_dir=None, jobs=1, stream=None):
     """Review `paths`. A folder holding several git repositories (an organisation's
     clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
     when there are several — and the results merged (`infra_expert.scale`); anything else
-    is one run."""
+    is one run. `stream` (a `write`): JSON Lines written unit by unit as they finish, the
+    findings not kept (the Review returned has their `counts`); ignored for one run."""
     config_dir = config_dir or os.getcwd()
     from infra_expert.scale import plan
     units = plan(paths, config, config_dir)
     if len(units) > 1:
         from infra_expert.scale import review_units
-        return review_units(units, config, config_dir, jobs)
+        return review_units(units, config, config_dir, jobs, stream)
     return review_unit(paths, config, config_dir)
 
 
@@ -551,4 +552,6 @@ def exit_status(review_result, fail_on):
     if fail_on == "never":
         return 0
     limit = SEVERITY_RANK[fail_on]
-    return 1 if any(SEVERITY_RANK[f.severity] <= limit for f in review_result.findings) else 0
+    counts = review_result.summary()
+    return 1 if any(n and SEVERITY_RANK[s] <= limit for s, n in counts.items()
+                    if s in SEVERITY_RANK) else 0

@@ -215,7 +215,7 @@ class Document:
 
 class Review:
     __slots__ = ("files", "file_fields", "findings", "positives", "notices", "resources",
-                 "projects")
+                 "projects", "counts")
 
     def __init__(self):
         self.files = []          # [(path, domain)]
@@ -225,8 +225,11 @@ class Review:
         self.notices = []
         self.resources = {}
         self.projects = {}       # project -> {"domain": …, "subjects": [service/container]}
+        self.counts = None       # the summary of findings already streamed out, not kept
 
     def summary(self):
+        if self.counts is not None:
+            return dict(self.counts)
         counts = {s: 0 for s in SEVERITIES}
         for f in self.findings:
             counts[f.severity] += 1

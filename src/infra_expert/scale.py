@@ -175,22 +175,56 @@ def _run(unit):
     return pack(review_unit(unit.paths, config, config_dir, unit.skip, empty_notice=False))
 
 
-def review_units(units, config, config_dir, jobs=1):
-    """Review every unit (in `jobs` worker processes when there are several) and merge."""
+def review_units(units, config, config_dir, jobs=1, stream=None):
+    """Review every unit (in `jobs` worker processes when there are several) and merge;
+    with `stream`, write JSON Lines unit by unit instead of keeping the findings."""
     _STATE.update(config=config, config_dir=config_dir)
     jobs = max(1, min(int(jobs or 1), len(units)))
+    labels = [", ".join(u.paths) for u in units]
     if jobs == 1:
-        packs = [_run(u) for u in units]
+        result = _collect((_run(u) for u in units), labels, stream)
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         context = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            packs = list(pool.map(_run, units, chunksize=1))
-    labels = [", ".join(u.paths) for u in units]
-    result = merge(packs, labels)
+            # results come back in the units' order, each as soon as it and those
+            # before it are done
+            result = _collect(pool.map(_run, units, chunksize=1), labels, stream)
     if not result.files:
         from infra_expert.engine import nothing_reviewed
         result.notices.insert(0, nothing_reviewed(units[0].paths))
+        if stream is not None:
+            from infra_expert.report.json_report import jsonl_line
+            stream(jsonl_line("notice", result.notices[0].as_dict()))
+    if stream is not None:
+        from infra_expert.report.json_report import jsonl_summary
+        stream(jsonl_summary(len(result.files), result.counts["positive"], result.counts))
     return result
+
+
+def _collect(packs, labels, stream):
+    if stream is None:
+        return merge(packs, labels)
+    from infra_expert.model import SEVERITIES
+    from infra_expert.report.json_report import jsonl_line
+    out = Review()
+    counts = dict.fromkeys(SEVERITIES, 0)
+    positives, seen = 0, set()
+    for i, p in enumerate(packs):
+        unit = merge([p], [labels[i]])
+        for f in unit.findings:
+            stream(jsonl_line("finding", f.as_dict()))
+            counts[f.severity] += 1
+        for n in unit.notices:
+            if (n.path, n.message) not in seen:
+                seen.add((n.path, n.message))
+                out.notices.append(n)
+                stream(jsonl_line("notice", n.as_dict()))
+        positives += len(unit.positives)
+        out.files.extend(unit.files)
+        if p["resources"]:       # written, not kept: memory stays one unit's
+            stream(jsonl_line("resources", {"unit": labels[i], "resources": p["resources"]}))
+    out.counts = {**counts, "positive": positives}
+    return out

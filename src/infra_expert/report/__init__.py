@@ -71,6 +71,19 @@ def utf8_tree(value):
     return value
 
 
+def write_report(review, fmt, write, colour=False, full=False):
+    """Write the report through `write` (a file's `write`): JSON and JSON Lines piece by
+    piece, the other formats whole."""
+    if fmt == "json":
+        from infra_expert.report.json_report import write_json
+        return write_json(review, write)
+    if fmt == "jsonl":
+        from infra_expert.report.json_report import write_jsonl
+        return write_jsonl(review, write)
+    text = render(review, fmt, colour=colour, full=full)
+    write(text if text.endswith("\n") else text + "\n")
+
+
 def render(review, fmt, colour=False, full=False):
     if fmt == "json":
         from infra_expert.report.json_report import render_json

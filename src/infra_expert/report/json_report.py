@@ -27,18 +27,68 @@ def render_json(review):
     return json.dumps(as_json_object(review), indent=2, ensure_ascii=False) + "\n"
 
 
+_LISTS = ("files", "findings", "positives", "notices")
+
+
+def write_json(review, write):
+    """`render_json`'s text, written piece by piece through `write`: one finding at a time
+    is made into a JSON object, so a large review never holds its whole document (the same
+    bytes as `render_json`, tested)."""
+    items = {
+        "files": lambda: ({"path": p, "domain": d, **review.file_fields.get((p, d), {})}
+                          for p, d in review.files),
+        "findings": lambda: (f.as_dict() for f in review.findings),
+        "positives": lambda: (p.as_dict() for p in review.positives),
+        "notices": lambda: (n.as_dict() for n in review.notices)}
+    head = {"schema_version": 1, "tool": {"name": "infra-expert", "version": __version__}}
+    tail = {"resources": review.resources, "summary": review.summary()}
+    write("{")
+    first = True
+    for key in ("schema_version", "tool", *_LISTS, "resources", "summary"):
+        write(("\n" if first else ",\n") + f"  {json.dumps(key)}: ")
+        first = False
+        if key in items:
+            empty = True
+            for item in items[key]():
+                text = json.dumps(utf8_tree(item), indent=2, ensure_ascii=False)
+                write(("[\n    " if empty else ",\n    ") + text.replace("\n", "\n    "))
+                empty = False
+            write("[]" if empty else "\n  ]")
+        else:
+            value = head[key] if key in head else tail[key]
+            write(json.dumps(utf8_tree(value), indent=2, ensure_ascii=False)
+                  .replace("\n", "\n  "))
+    write("\n}\n")
+
+
 def render_jsonl(review):
     """`--format jsonl`: one JSON object a line, each with its `type`: every finding, then
-    every notice, then one `summary` line (schema version, tool, counts, files reviewed,
-    and the resources). A pipeline reads it line by line; a run too large for one JSON
-    document stays readable."""
-    lines = [json.dumps(utf8_tree({"type": "finding", **f.as_dict()}), ensure_ascii=False)
-             for f in review.findings]
-    lines.extend(json.dumps(utf8_tree({"type": "notice", **n.as_dict()}), ensure_ascii=False)
-                 for n in review.notices)
-    lines.append(json.dumps(utf8_tree({
+    every notice, then the resources (`resources`, what the review estimated: one line per
+    unit when a folder of repositories is streamed), then one `summary` line (schema
+    version, tool, counts, files reviewed). A pipeline reads it line by line; a run too
+    large for one JSON document stays readable, and is written as it goes."""
+    out = []
+    write_jsonl(review, out.append)
+    return "".join(out)
+
+
+def jsonl_line(kind, obj):
+    return json.dumps(utf8_tree({"type": kind, **obj}), ensure_ascii=False) + "\n"
+
+
+def jsonl_summary(files, positives, counts):
+    return json.dumps(utf8_tree({
         "type": "summary", "schema_version": 1,
         "tool": {"name": "infra-expert", "version": __version__},
-        "files": len(review.files), "positives": len(review.positives),
-        "counts": review.summary(), "resources": review.resources}), ensure_ascii=False))
-    return "\n".join(lines) + "\n"
+        "files": files, "positives": positives, "counts": counts}),
+        ensure_ascii=False) + "\n"
+
+
+def write_jsonl(review, write, unit=None):
+    for f in review.findings:
+        write(jsonl_line("finding", f.as_dict()))
+    for n in review.notices:
+        write(jsonl_line("notice", n.as_dict()))
+    if review.resources:
+        write(jsonl_line("resources", {"unit": unit, "resources": review.resources}))
+    write(jsonl_summary(len(review.files), len(review.positives), review.summary()))
