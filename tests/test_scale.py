@@ -175,3 +175,64 @@ def test_json_written_piece_by_piece_is_the_same_text(tmp_path, where):
     out = []
     write_json(empty, out.append)
     assert "".join(out) == render_json(empty)
+
+
+# --------------------------------------------------------- shards and merge (processes) --
+
+def _cli(*args, cwd):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "infra_expert", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, NO_COLOR="1"))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_shards_merged_give_the_single_run(tmp_path, count):
+    """N shards run as processes, their JSON merged: the same bytes as one run, in every
+    format; no project is split across shards."""
+    tree = fleet(tmp_path / "fleet")
+    out = tmp_path / "out"
+    out.mkdir()
+    for i in range(count):
+        done = _cli("review", ".", "--no-config", "--shard", f"{i}/{count}", "-f", "json",
+                    "-o", str(out / f"shard-{i}.json"), "--fail-on", "never", cwd=tree)
+        assert done.returncode == 0, done.stderr
+    shards = [str(out / f"shard-{i}.json") for i in range(count)]
+    files = [set(p["path"] for p in json.loads(Path(s).read_text())["files"]) for s in shards]
+    for a in range(count):              # a repository lies in exactly one shard
+        for b in range(a + 1, count):
+            assert not files[a] & files[b]
+    for fmt in ("json", "markdown", "sarif"):
+        single = _cli("review", ".", "--no-config", "-f", fmt, "--fail-on", "never",
+                      cwd=tree)
+        merged = _cli("merge", *shards, "-f", fmt, "--fail-on", "never", cwd=tree)
+        assert merged.returncode == 0, merged.stderr
+        assert merged.stdout == single.stdout, fmt
+    # the exit status follows the merged findings
+    assert _cli("merge", *shards, "-f", "json", "--fail-on", "warning",
+                cwd=tree).returncode == 1
+
+
+def test_shard_and_merge_refuse_what_they_cannot_use(tmp_path):
+    tree = fleet(tmp_path / "fleet")
+    for bad in ("3/3", "-1/2", "x/2", "1", "0/0"):
+        done = _cli("review", ".", "--shard", bad, cwd=tree)
+        assert done.returncode == 2 and "--shard" in done.stderr and "Traceback" not in \
+            done.stderr
+    (tmp_path / "not.json").write_text("{\"hello\": 1}\n")
+    (tmp_path / "broken.json").write_text("{\n")
+    for name in ("not.json", "broken.json", "missing.json"):
+        done = _cli("merge", str(tmp_path / name), cwd=tree)
+        assert done.returncode == 2 and "merge:" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_shard_is_stable_and_covers_every_unit(tmp_path):
+    from infra_expert.scale import shard
+    fleet(tmp_path)
+    units = plan([str(tmp_path)], Config(), str(tmp_path))
+    for count in (1, 2, 3, 7):
+        parts = [shard(units, i, count) for i in range(count)]
+        assert sorted(id(u) for p in parts for u in p) == sorted(id(u) for u in units)
+        assert parts == [shard(units, i, count) for i in range(count)]

@@ -64,6 +64,23 @@ def _parser():
                    help="list every place of every finding (the review shows a few and "
                         "the count; JSON and SARIF always list all)")
 
+    r.add_argument("--shard", metavar="I/N",
+                   help="review shard I of N (0-based) of a folder of repositories, for "
+                        "parallel CI jobs or a Kubernetes Indexed Job; combine the JSON "
+                        "outputs with `infra-expert merge`")
+
+    m = sub.add_parser("merge", help="combine the JSON outputs of `review --shard` into "
+                                     "one review")
+    m.add_argument("files", nargs="+", metavar="FILE.json")
+    m.add_argument("--format", "-f", choices=("review", "markdown", "json", "jsonl", "sarif"),
+                   default="review")
+    m.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    m.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
+                   default="critical",
+                   help="lowest severity that makes the exit status 1 (default: critical)")
+    m.add_argument("--no-color", action="store_true", help="no colour in the terminal")
+    m.add_argument("--full", action="store_true", help="list every place of every finding")
+
     ru = sub.add_parser("rules", help="print the rule catalogue")
     ru.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
 
@@ -104,7 +121,43 @@ def _main(argv):
         return _rules(args.format)
     if args.command == "explain":
         return _explain(args.rule)
+    if args.command == "merge":
+        return _merge(args)
     return _review(args)
+
+
+def _merge(args):
+    from infra_expert.engine import exit_status
+    from infra_expert.report import visible
+    from infra_expert.scale import merge_files
+    try:
+        result = merge_files(args.files)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        what = exc.strerror if isinstance(exc, OSError) else str(exc)
+        sys.stderr.write(f"infra-expert: merge: {visible(what)}\n")
+        return 2
+    if not result.files:
+        from infra_expert.engine import nothing_reviewed
+        result.notices.insert(0, nothing_reviewed(args.files))
+    return _write(result, args, args.format) or exit_status(result, args.fail_on)
+
+
+def _write(result, args, fmt):
+    """Write the report; 2 when the output file cannot be written, else None."""
+    from infra_expert.report import write_report
+    if fmt == "review" and (args.output or not sys.stdout.isatty()):
+        fmt = "markdown"
+    colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                write_report(result, fmt, fh.write, colour=colour, full=args.full)
+        except OSError as exc:
+            sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
+            return 2
+    else:
+        write_report(result, fmt, sys.stdout.write, colour=colour, full=args.full)
+    return None
 
 
 class _KnownIds:
@@ -184,6 +237,14 @@ def _review(args):
     if cfg.jobs is None:
         from infra_expert.scale import usable_cpus
         cfg.jobs = usable_cpus()
+    shard = None
+    if args.shard:
+        from infra_expert.scale import parse_shard
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            sys.stderr.write(f"infra-expert: {exc}\n")
+            return 2
     handle = None
     if args.format == "jsonl":
         # JSON Lines stream: a folder of repositories is written unit by unit, as it goes
@@ -197,7 +258,8 @@ def _review(args):
     else:
         stream = None
     try:
-        result = review(args.paths, cfg, config_dir, jobs=cfg.jobs, stream=stream)
+        result = review(args.paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
+                        shard=shard)
     except BaseException:
         if handle:
             handle.close()
@@ -224,7 +286,8 @@ def _review(args):
     for n in result.notices:
         if fmt in ("json", "jsonl", "sarif"):
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
-    if not result.files:   # said even beside notices: an empty review is no clean review
+    if not result.files and shard is None:   # an empty review is no clean review (a shard
+        # of a fleet may hold no repository)
         sys.stderr.write("infra-expert: nothing was reviewed: no file to review was found in "
                          f"{', '.join(args.paths)}\n")
     return exit_status(result, cfg.fail_on)

@@ -91,15 +91,24 @@ class Context:
         return found
 
 
-def review(paths, config, config_dir=None, jobs=1, stream=None):
+def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None):
     """Review `paths`. A folder holding several git repositories (an organisation's
     clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
     when there are several — and the results merged (`infra_expert.scale`); anything else
     is one run. `stream` (a `write`): JSON Lines written unit by unit as they finish, the
-    findings not kept (the Review returned has their `counts`); ignored for one run."""
+    findings not kept (the Review returned has their `counts`); ignored for one run.
+    `shard` (I, N): only the units of shard I of N (`infra_expert.scale.shard`)."""
     config_dir = config_dir or os.getcwd()
     from infra_expert.scale import plan
     units = plan(paths, config, config_dir)
+    if shard is not None:
+        # one shard of a fleet review: its units only, merged later (`infra-expert merge`)
+        from infra_expert import scale
+        mine = scale.shard(units, *shard)
+        if len(units) == 1:
+            return review_unit(paths, config, config_dir) if mine else Review()
+        return scale.review_units(mine, config, config_dir, jobs, stream,
+                                  empty_notice=False)
     if len(units) > 1:
         from infra_expert.scale import review_units
         return review_units(units, config, config_dir, jobs, stream)

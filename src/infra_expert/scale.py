@@ -19,6 +19,7 @@ output does not depend on `--jobs`.
 
 from __future__ import annotations
 
+import json
 import os
 
 from infra_expert.model import Finding, Notice, Positive, Review
@@ -104,12 +105,15 @@ class _Rules:
         return rule
 
 
-def merge(packs, labels=None):
-    """One Review from the packs of the units, as one run would give it."""
+def merge(packs, labels=None, qualify=True):
+    """One Review from the packs of the units, as one run would give it. `qualify`: name
+    pathless groups after their unit (False when merging shards, which did it)."""
     rules = _Rules()
     out = Review()
     seen_notices = set()
+    packs_seen = []
     for i, p in enumerate(packs):
+        packs_seen.append(i)
         out.files.extend(tuple(f) for f in p["files"])
         out.file_fields.update({tuple(k): v for k, v in p["file_fields"]})
         for (rid, domain, rsev, sev, path, line, column, message, fix, group, project,
@@ -125,16 +129,34 @@ def merge(packs, labels=None):
                 out.notices.append(Notice(path, message))
         out.projects.update(p["projects"])
         _merge_resources(out.resources, p["resources"],
-                         labels[i] if labels else f"unit {i + 1}")
+                         labels[i] if labels else f"unit {i + 1}", qualify)
     out.findings.sort(key=Finding.sort_key)
     out.positives.sort(key=lambda p: (p.path, p.line or 0, p.rule.id))
+    # what the units' order would decide is put in one order: shards merged later give
+    # the same review as one run
+    out.files.sort()
+    out.notices.sort(key=lambda n: (n.path, n.message))
+    for name, value in out.resources.items():
+        if name == "total":
+            value["groups"] = dict(sorted(value.get("groups", {}).items()))
+        elif isinstance(value, dict):
+            for key, items in value.items():
+                if isinstance(items, list) and len(packs_seen) > 1:
+                    items.sort(key=_resource_key)
     return out
 
 
-def _merge_resources(into, more, label):
+def _resource_key(item):
+    if isinstance(item, dict):
+        return (str(item.get("path") or item.get("file") or ""),
+                json.dumps(item, sort_keys=True, default=str))
+    return ("", json.dumps(item, sort_keys=True, default=str))
+
+
+def _merge_resources(into, more, label, qualify=True):
     for name, value in more.items():
         if name == "total":
-            _merge_total(into.setdefault("total", {}), value, label)
+            _merge_total(into.setdefault("total", {}), value, label, qualify)
         elif name not in into:
             into[name] = value
         else:
@@ -152,16 +174,75 @@ def _merge_values(a, b):
     return a
 
 
-def _merge_total(into, more, label):
-    """Groups of what runs together stay apart: a group name that another unit used too
-    (`the host's units`, a namespace) is qualified with the unit it comes from."""
+def _merge_total(into, more, label, qualify=True):
+    """Groups of what runs together stay apart: a group that no path names (`the host's
+    units`, a namespace) is qualified with the unit it comes from."""
     groups = into.setdefault("groups", {})
     for name, group in (more.get("groups") or {}).items():
-        groups[name if name not in groups else f"{name} in `{label}`"] = group
+        groups[name if not qualify or "/" in name else f"{name} in `{label}`"] = group
     for key in ("batch", "optional"):
         into[key] = into.get(key, 0) + (more.get(key) or 0)
     if "host" in more:
         into["host"] = more["host"]
+
+
+def pack_json(data, where):
+    """A pack from a review written with `--format json` (a shard's output); ValueError
+    when it is not one."""
+    if not isinstance(data, dict) or data.get("schema_version") != 1 or not isinstance(
+            data.get("findings"), list):
+        raise ValueError(f"{where}: not an infra-expert JSON review (schema_version 1)")
+    from infra_expert.engine import _SUBJECT, _rules_of_prefix
+    domain_of = {}
+    files, fields = [], []
+    for f in data.get("files") or []:
+        files.append((f["path"], f["domain"]))
+        domain_of[f["path"]] = f["domain"]
+        extra = {k: v for k, v in f.items() if k not in ("path", "domain", "path_bytes")}
+        if extra:
+            fields.append(((f["path"], f["domain"]), extra))
+
+    def domain(rule_id, path):
+        rules = _rules_of_prefix(rule_id)
+        return rules[0].domain if rules else domain_of.get(path, "core")
+
+    findings = []
+    for f in data["findings"]:
+        rid, group = f["rule"], f.get("group") or f"{f['rule']}:{f['path']}"
+        match = _SUBJECT.match(f["message"])
+        findings.append((rid, domain(rid, f["path"]), f["severity"], f["severity"],
+                         f["path"], f.get("line"), f.get("column"), f["message"],
+                         f.get("fix"), group, group.partition(":")[2],
+                         match and (match.group(1) or match.group(2))))
+    return {"files": files, "file_fields": fields, "findings": findings,
+            "positives": [(p["rule"], domain(p["rule"], p["path"]), None, p["path"],
+                           p.get("line"), p["message"]) for p in data.get("positives") or []],
+            "notices": [(n["path"], n["message"]) for n in data.get("notices") or []],
+            "resources": data.get("resources") or {},
+            "projects": data.get("projects") or {}}
+
+
+def merge_files(paths):
+    """One Review from shard outputs (`--format json` files), as one run gives it."""
+    packs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        packs.append(pack_json(data, path))
+    result = merge(packs, paths, qualify=False)
+    _fix_unchanged(result)
+    return result
+
+
+def _fix_unchanged(result):
+    """A finding read back from JSON keeps the rule's own fix text as the rule's (so a
+    reporter tells a rule's fix from a finding's own, as in one run)."""
+    for f in result.findings:
+        if f.fix == f.rule.fix:
+            f.fix = f.rule.fix
 
 
 # -- running ------------------------------------------------------------------------------
@@ -175,7 +256,29 @@ def _run(unit):
     return pack(review_unit(unit.paths, config, config_dir, unit.skip, empty_notice=False))
 
 
-def review_units(units, config, config_dir, jobs=1, stream=None):
+def shard(units, index, count):
+    """The units of shard `index` of `count` (0-based, as a Kubernetes Indexed Job's
+    `JOB_COMPLETION_INDEX`): each unit by a stable hash of its paths, so every shard of
+    every pod agrees without talking to the others, and a project is never split."""
+    import hashlib
+    return [u for u in units
+            if int(hashlib.sha256("\0".join(u.paths).encode("utf-8", "surrogateescape"))
+                   .hexdigest(), 16) % count == index]
+
+
+def parse_shard(text):
+    """`I/N` -> (I, N), 0 <= I < N; ValueError otherwise."""
+    index, sep, count = str(text).partition("/")
+    try:
+        index, count = int(index), int(count)
+    except ValueError:
+        raise ValueError(f"`--shard {text}`: write it as I/N, e.g. 0/4") from None
+    if not sep or count < 1 or not 0 <= index < count:
+        raise ValueError(f"`--shard {text}`: I must be from 0 to N-1 (0/4 … 3/4)")
+    return index, count
+
+
+def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=True):
     """Review every unit (in `jobs` worker processes when there are several) and merge;
     with `stream`, write JSON Lines unit by unit instead of keeping the findings."""
     _STATE.update(config=config, config_dir=config_dir)
@@ -192,7 +295,7 @@ def review_units(units, config, config_dir, jobs=1, stream=None):
             # results come back in the units' order, each as soon as it and those
             # before it are done
             result = _collect(pool.map(_run, units, chunksize=1), labels, stream)
-    if not result.files:
+    if not result.files and empty_notice and units:
         from infra_expert.engine import nothing_reviewed
         result.notices.insert(0, nothing_reviewed(units[0].paths))
         if stream is not None:

@@ -19,6 +19,7 @@ def as_json_object(review):
         "positives": [p.as_dict() for p in review.positives],
         "notices": [n.as_dict() for n in review.notices],
         "resources": review.resources,
+        "projects": review.projects,
         "summary": review.summary(),
     })
 
@@ -41,10 +42,11 @@ def write_json(review, write):
         "positives": lambda: (p.as_dict() for p in review.positives),
         "notices": lambda: (n.as_dict() for n in review.notices)}
     head = {"schema_version": 1, "tool": {"name": "infra-expert", "version": __version__}}
-    tail = {"resources": review.resources, "summary": review.summary()}
+    tail = {"resources": review.resources, "projects": review.projects,
+            "summary": review.summary()}
     write("{")
     first = True
-    for key in ("schema_version", "tool", *_LISTS, "resources", "summary"):
+    for key in ("schema_version", "tool", *_LISTS, "resources", "projects", "summary"):
         write(("\n" if first else ",\n") + f"  {json.dumps(key)}: ")
         first = False
         if key in items:
