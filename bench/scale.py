@@ -72,14 +72,23 @@ def main():
     parser.add_argument("--sizes", default="1,4,10")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--format", default="jsonl",
+                        help="output format (default jsonl: streamed, memory stays one "
+                             "repository's; json keeps every finding to sort them)")
     parser.add_argument("--plot", metavar="PNG")
     parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="only draw the plot of measurements written by --json")
     args = parser.parse_args()
+    if args.from_json:
+        plot(json.loads(Path(args.from_json).read_text()), args.plot or "scale.png")
+        return
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}")
     # the default install: ShellCheck (an optional extra) off, as in bench/run.py
     exe = [sys.executable, "-m", "infra_expert", "review", "--no-config", "--fail-on",
-           "never", "-f", "json", "-o", os.devnull, "--ignore", "DF104", "--ignore", "CB010"]
+           "never", "-f", args.format, "-o", os.devnull, "--ignore", "DF104", "--ignore",
+           "CB010"]
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="infra-expert-scale-") as tmp:
@@ -92,6 +101,7 @@ def main():
                         for _ in range(args.repeat)]
                 best = min(runs, key=lambda r: r["wall"])
                 rows.append({"copies": size, "files": files, "jobs": jobs,
+                             "format": args.format,
                              "wall_s": round(best["wall"], 2),
                              "files_per_s": round(files / best["wall"]),
                              "peak_rss_mb": round(max(r["rss_kib"] for r in runs) / 1024),
@@ -117,7 +127,17 @@ def plot(rows, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print(f"matplotlib is not installed: no plot ({path})", file=sys.stderr)
+        # the bench environment has it (bench/setup.sh); the project's has not
+        bench_python = ROOT / "bench" / ".venv" / "bin" / "python"
+        bench_env = ROOT / "bench" / ".venv"
+        if bench_python.exists() and Path(sys.prefix).resolve() != bench_env.resolve():
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+                json.dump(rows, fh)
+            subprocess.run([str(bench_python), __file__, "--from-json", fh.name, "--plot",
+                            str(Path(path).resolve())], check=False)
+            os.unlink(fh.name)
+        else:
+            print(f"matplotlib is not installed: no plot ({path})", file=sys.stderr)
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     for jobs in sorted({r["jobs"] for r in rows}):
@@ -129,6 +149,7 @@ def plot(rows, path):
     left.set(xlabel="files", ylabel="wall time (s)", title="Time")
     right.set(xlabel="files", ylabel="peak RSS (MB)", title="Memory (largest process)")
     for ax in (left, right):
+        ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()

@@ -236,3 +236,35 @@ def test_a_shard_is_stable_and_covers_every_unit(tmp_path):
         parts = [shard(units, i, count) for i in range(count)]
         assert sorted(id(u) for p in parts for u in p) == sorted(id(u) for u in units)
         assert parts == [shard(units, i, count) for i in range(count)]
+
+
+def test_the_fleet_manifests_pass_our_own_review():
+    """deploy/: the Indexed Job, the merge Job and the image they run: no critical and no
+    warning from infra-expert itself (schema validation included)."""
+    from conftest import run_review
+    result = run_review(ROOT / "deploy")
+    assert sorted(p for p, _ in result.files) == [
+        "Dockerfile", "kubernetes/fleet-review.yaml", "kubernetes/merge-job.yaml"]
+    assert [(f.rule.id, f.path, f.line) for f in result.findings
+            if f.severity in ("critical", "warning")] == []
+    text = (ROOT / "deploy" / "kubernetes" / "fleet-review.yaml").read_text()
+    assert "completionMode: Indexed" in text and '--shard "${JOB_COMPLETION_INDEX}/4"' in text
+    assert "completions: 4" in text and "parallelism: 4" in text
+
+
+def test_sarif_written_piece_by_piece_is_one_json_document(tmp_path):
+    """The streamed SARIF is the same text as one dump of the whole log."""
+    from infra_expert.report.sarif import write_sarif
+    result = _review(fleet(tmp_path), 1)
+    out = []
+    write_sarif(result, out.append)
+    text = "".join(out)
+    log = json.loads(text)
+    assert text == json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    assert len(log["runs"][0]["results"]) == len(result.findings)
+    (tmp_path / "empty").mkdir()
+    out = []
+    write_sarif(_review(tmp_path / "empty", 1), out.append)
+    log = json.loads("".join(out))
+    assert log["runs"][0]["results"] == [] and "".join(out) == json.dumps(
+        log, indent=2, ensure_ascii=False) + "\n"

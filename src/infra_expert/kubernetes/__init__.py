@@ -359,16 +359,18 @@ def _totals(workloads):
                 sum(w["memory_request"] for w in rows) / 2**20)
     n, cpu, mem = total("steady")
     text = [f"Requests add up to {cpu:g} CPU and {mem:.0f} MiB across {n} long-running "
-            "workload(s) (replicas, or an HPA's minimum, included)"]
+            "workload(s) (replicas, or an HPA's minimum, included)"] if n else []
     n, cpu, mem = total("per-node")
     if n:
-        text.append(f"plus {cpu:g} CPU and {mem:.0f} MiB on every node for {n} DaemonSet(s)")
+        text.append(f"{'plus ' if text else 'Requests add up to '}{cpu:g} CPU and "
+                    f"{mem:.0f} MiB on every node for {n} DaemonSet(s)")
     text = [", ".join(text) + "; the cluster needs at least that much allocatable "
-            "capacity, plus room for one node to drain."]
+            "capacity, plus room for one node to drain."] if text else []
     n, cpu, mem = total("batch")
     if n:
-        text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB more "
-                    "while they run (not in the total above).")
+        text.append(f"{n} Job(s)/CronJob(s) request up to {cpu:g} CPU and {mem:.0f} MiB "
+                    + ("more while they run (not in the total above)." if text
+                       else "while they run."))
     return " ".join(text)
 
 

@@ -72,14 +72,17 @@ def utf8_tree(value):
 
 
 def write_report(review, fmt, write, colour=False, full=False):
-    """Write the report through `write` (a file's `write`): JSON and JSON Lines piece by
-    piece, the other formats whole."""
+    """Write the report through `write` (a file's `write`): JSON, JSON Lines and SARIF
+    piece by piece, the other formats whole."""
     if fmt == "json":
         from infra_expert.report.json_report import write_json
         return write_json(review, write)
     if fmt == "jsonl":
         from infra_expert.report.json_report import write_jsonl
         return write_jsonl(review, write)
+    if fmt == "sarif":
+        from infra_expert.report.sarif import write_sarif
+        return write_sarif(review, write)
     text = render(review, fmt, colour=colour, full=full)
     write(text if text.endswith("\n") else text + "\n")
 

@@ -62,6 +62,17 @@ def _descriptors(rules):
 
 
 def render_sarif(review):
+    out = []
+    write_sarif(review, out.append)
+    return "".join(out)
+
+
+_RESULTS = "\x00infra-expert-results\x00"     # where the results go in the skeleton
+
+
+def write_sarif(review, write):
+    """The SARIF log written piece by piece: the skeleton, then one result at a time (the
+    same bytes as one `json.dumps(…, indent=2)` of the whole log)."""
     from infra_expert.engine import all_rules
     rules = all_rules()
     index = {r.id: i for i, r in enumerate(rules)}
@@ -69,22 +80,24 @@ def render_sarif(review):
         if f.rule.id not in index:
             index[f.rule.id] = len(rules)
             rules = [*rules, f.rule]
-    results = []
-    for f in review.findings:
-        region = {"startLine": f.line or 1}
-        if f.column:
-            region["startColumn"] = f.column
-        location, raw = _location(f.path)
-        results.append({
-            "ruleId": f.rule.id,
-            "ruleIndex": index[f.rule.id],
-            "level": LEVELS[f.severity],
-            "message": {"text": f"{f.rule.title.replace('`', '')}: {f.message}"},
-            "locations": [{"physicalLocation": {"artifactLocation": location,
-                                                "region": region}}],
-            "properties": {"severity": f.severity, "category": f.rule.category,
-                           "group": f.group, **raw},
-        })
+
+    def results():
+        for f in review.findings:
+            region = {"startLine": f.line or 1}
+            if f.column:
+                region["startColumn"] = f.column
+            location, raw = _location(f.path)
+            yield {
+                "ruleId": f.rule.id,
+                "ruleIndex": index[f.rule.id],
+                "level": LEVELS[f.severity],
+                "message": {"text": f"{f.rule.title.replace('`', '')}: {f.message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": location,
+                                                    "region": region}}],
+                "properties": {"severity": f.severity, "category": f.rule.category,
+                               "group": f.group, **raw},
+            }
+
     notifications = []
     for n in review.notices:
         raw = path_bytes(n.path)
@@ -107,7 +120,19 @@ def render_sarif(review):
             "invocations": [{"executionSuccessful": True,
                              "toolExecutionNotifications": notifications}],
             "artifacts": artifacts,
-            "results": results,
+            "results": _RESULTS,
         }],
     }
-    return json.dumps(utf8_tree(log), indent=2, ensure_ascii=False) + "\n"
+    skeleton = json.dumps(utf8_tree(log), indent=2, ensure_ascii=False) + "\n"
+    mark = json.dumps(_RESULTS)
+    at = skeleton.index(mark)
+    indent = " " * (at - skeleton.rindex("\n", 0, at) - 1 - len('"results": '))
+    write(skeleton[:at])
+    empty = True
+    for item in results():
+        text = json.dumps(utf8_tree(item), indent=2, ensure_ascii=False)
+        write(("[\n" if empty else ",\n") + indent + "  "
+              + text.replace("\n", "\n" + indent + "  "))
+        empty = False
+    write("[]" if empty else "\n" + indent + "]")
+    write(skeleton[at + len(mark):])
