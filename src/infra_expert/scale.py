@@ -253,7 +253,16 @@ _STATE = {}     # the config of the run, for forked workers (never pickled)
 def _run(unit):
     from infra_expert.engine import review_unit
     config, config_dir = _STATE["config"], _STATE["config_dir"]
-    return pack(review_unit(unit.paths, config, config_dir, unit.skip, empty_notice=False))
+    result = review_unit(unit.paths, config, config_dir, unit.skip, empty_notice=False)
+    if not _STATE.get("stream"):
+        return pack(result)
+    # streamed: the worker writes its findings' lines itself (sorted as the unit sorts
+    # them), so the main process only copies text out
+    from infra_expert.report.json_report import jsonl_line
+    return {"lines": [jsonl_line("finding", f.as_dict()) for f in result.findings],
+            "counts": result.summary(), "files": list(result.files),
+            "notices": [(n.path, n.message) for n in result.notices],
+            "resources": result.resources}
 
 
 def shard(units, index, count):
@@ -281,7 +290,7 @@ def parse_shard(text):
 def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=True):
     """Review every unit (in `jobs` worker processes when there are several) and merge;
     with `stream`, write JSON Lines unit by unit instead of keeping the findings."""
-    _STATE.update(config=config, config_dir=config_dir)
+    _STATE.update(config=config, config_dir=config_dir, stream=stream is not None)
     jobs = max(1, min(int(jobs or 1), len(units)))
     labels = [", ".join(u.paths) for u in units]
     if jobs == 1:
@@ -316,17 +325,18 @@ def _collect(packs, labels, stream):
     counts = dict.fromkeys(SEVERITIES, 0)
     positives, seen = 0, set()
     for i, p in enumerate(packs):
-        unit = merge([p], [labels[i]])
-        for f in unit.findings:
-            stream(jsonl_line("finding", f.as_dict()))
-            counts[f.severity] += 1
-        for n in unit.notices:
-            if (n.path, n.message) not in seen:
-                seen.add((n.path, n.message))
+        for line in p["lines"]:
+            stream(line)
+        for severity in SEVERITIES:
+            counts[severity] += p["counts"][severity]
+        for path, message in sorted(p["notices"]):
+            if (path, message) not in seen:
+                seen.add((path, message))
+                n = Notice(path, message)
                 out.notices.append(n)
                 stream(jsonl_line("notice", n.as_dict()))
-        positives += len(unit.positives)
-        out.files.extend(unit.files)
+        positives += p["counts"]["positive"]
+        out.files.extend(tuple(f) for f in p["files"])
         if p["resources"]:       # written, not kept: memory stays one unit's
             stream(jsonl_line("resources", {"unit": labels[i], "resources": p["resources"]}))
     out.counts = {**counts, "positive": positives}
