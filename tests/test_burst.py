@@ -73,6 +73,10 @@ CASES = [
                "e.mk": "SHELL := bash\n.ONESHELL:\n.SHELLFLAGS := -euo pipefail -c\nup:\n\tterraform apply\n"},
      []),
     ("CB006", {"b.sh": LINEAR.replace("timeout 1h ", "")}, [("b.sh", 4)]),
+    # a duration held in a variable bounds the run too
+    ("CB006", {"b.sh": LINEAR.replace("timeout 1h ", "timeout \"${HOURS}h\" ")}, []),
+    ("CB006", {"b.sh": LINEAR.replace("timeout 1h ", "timeout $MAX ")}, []),
+    ("CB006", {"b.sh": LINEAR.replace("timeout 1h ", "echo timeout ")}, [("b.sh", 4)]),
     ("CB006", {"b.sh": GOOD, "c.sh": LINEAR,
                "d.sh": "#!/bin/bash\nset -euo pipefail\nhcloud server create --name web --type cx22 --image d\n"}, []),
     ("CB007", {"b.sh": "#!/bin/bash\nset -euo pipefail\nscw instance server create image=ubuntu_jammy name=x\n"

@@ -46,7 +46,9 @@ timeout 2h ssh "root@$IP" /srv/render.sh
 rsync -az -e ssh "root@$IP:/srv/out/" ./out/
 """
 
-_TIMEOUT = lazy_re(r"(?:^|[\s;&|(`])timeout[ \t]+(?:-\S+[ \t]+)*\d|--max-run-duration|"
+# `timeout DURATION`: a number, or a variable holding one (`timeout "${HOURS}h"`)
+_TIMEOUT = lazy_re(r"(?:^|[\s;&|(`])timeout[ \t]+(?:-\S+[ \t]+)*(?:\d|[\"']?\$)|"
+                   r"--max-run-duration|"
                    r"--termination-time|shutdown[ \t]+(?:-\w+[ \t]+)*\+\d|"
                    r"--on-active|\bat[ \t]+now[ \t]*\+", re.MULTILINE)
 _BUDGET = lazy_re(r"(?i)budget|(?:max|limit)[_-]?(?:cost|price|spend|eur|usd)|"
