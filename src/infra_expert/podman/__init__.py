@@ -109,8 +109,9 @@ def _memory(value):
 def _mount(value):
     """`Volume=SOURCE:TARGET[:OPTIONS]`: a `.volume` unit or a name is a volume, a path a
     bind mount."""
-    source, target, *opts = value.split(":")
-    options = set(opts[0].split(",")) if opts else set()
+    from infra_expert.podman.model import volume_parts
+    source, target, opts = volume_parts(value)
+    options = set(opts.split(","))
     return {"kind": "bind" if source.startswith(("/", ".", "%")) else "volume",
             "source": source, "target": target, "read_only": "ro" in options}
 

@@ -103,3 +103,31 @@ def effective(unit, section="Container"):
             for name, items in parse_podman_args(e).items():
                 out.setdefault(name, []).extend(items)
     return out
+
+
+def volume_parts(value):
+    """(source, container path, options) of `Volume=SOURCE:TARGET[:OPTIONS]`, or
+    `Volume=/target` (an anonymous volume: no source)."""
+    parts = str(value).split(":")
+    if len(parts) == 1:
+        return "", parts[0], ""
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else ""
+
+
+def publish_parts(value):
+    """(host address or None, host port or None, container port) of `PublishPort=` as
+    podman reads it (`[::]:9000:9000`, `127.0.0.1:8080:80`, `8080:80`, `80`)."""
+    value = str(value).strip()
+    host_ip = None
+    if value.startswith("["):
+        close = value.find("]")
+        host_ip, value = value[1:close], value[close + 2:]
+    parts = value.split(":")
+    if len(parts) >= 3:
+        host_ip, host_port, container = parts[-3], parts[-2], parts[-1]
+    elif len(parts) == 2:
+        host_port, container = parts
+    else:
+        host_port, container = None, parts[0]
+    return host_ip or None, host_port or None, container
+

@@ -7,7 +7,7 @@ import re
 
 from infra_expert.images import ImageRef
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.podman.model import effective
+from infra_expert.podman.model import effective, publish_parts
 from infra_expert.secrets import MASK, is_literal_secret_value, is_secret_name, token_kind
 
 rules = RuleSet("podman")
@@ -83,10 +83,8 @@ def short_image(doc, ctx):
 def published_all(doc, ctx):
     for unit, eff in _containers(doc):
         for item in eff.get("publish", []):
-            parts = item.value.split(":")
-            host_ip = parts[0] if len(parts) == 3 else None
-            port = parts[-2] if len(parts) >= 2 else None
-            if host_ip in (None, "", "0.0.0.0", "::", "[::]") and port not in ("80", "443"):
+            host_ip, port, _ = publish_parts(item.value)
+            if host_ip in (None, "0.0.0.0", "::") and port not in ("80", "443"):
                 where = " (in PodmanArgs)" if item.via_args else ""
                 yield _at(item.entry, f"`{item.value}` listens on all interfaces{where}")
 

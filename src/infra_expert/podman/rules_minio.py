@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from infra_expert.model import Hit, RuleSet
-from infra_expert.podman.model import effective
+from infra_expert.podman.model import effective, publish_parts, volume_parts
 
 rules = RuleSet("podman")
-
-
-def _target(volume):
-    """The container path of `Volume=src:/target:opts` (or `Volume=/target`)."""
-    parts = str(volume).split(":")
-    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def _mount_target(spec):
@@ -21,23 +15,6 @@ def _mount_target(spec):
         if key.strip() in ("target", "destination", "dst"):
             return value.strip()
     return ""
-
-
-def _publish(item):
-    """(host ip, host port, container port) of `PublishPort=` like podman reads it."""
-    value = item.value.strip()
-    host_ip = None
-    if value.startswith("["):                      # [::]:9000:9000
-        close = value.find("]")
-        host_ip, value = value[1:close], value[close + 2:]
-    parts = value.split(":")
-    if len(parts) >= 3:
-        host_ip, host_port, container = parts[-3], parts[-2], parts[-1]
-    elif len(parts) == 2:
-        host_port, container = parts
-    else:
-        host_port, container = None, parts[0]
-    return host_ip or None, host_port or None, container
 
 
 def _server(unit, eff):
@@ -64,8 +41,9 @@ def _server(unit, eff):
     env_unknown = bool(unit.get_all("Container", "EnvironmentFile")) or "--env-file" in args \
         or any(e.value.strip().lower() in ("true", "yes", "1", "on")
                for e in unit.get_all("Container", "EnvironmentHost"))
-    ports = [Published(*_publish(item), item.entry) for item in eff.get("publish", [])]
-    mounts = [_target(i.value) for i in eff.get("volume", [])] + \
+    ports = [Published(*publish_parts(item.value), item.entry)
+             for item in eff.get("publish", [])]
+    mounts = [volume_parts(i.value)[1] for i in eff.get("volume", [])] + \
         [_mount_target(i.value) for i in eff.get("mount", [])]
     networks = eff.get("network", [])
     host = [n for n in networks if n.value.strip() == "host"]
