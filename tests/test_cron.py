@@ -98,7 +98,9 @@ def test_timer_suggestion_writes_both_calendars_for_dom_or_dow(tmp_path):
     (tmp_path / "crontab").write_text("CRON_TZ=Europe/Paris\n0 5 1,15 * 1 /usr/bin/x 2>&1\n"
                                       "@reboot /usr/bin/y 2>&1\n")
     msg = next(f.message for f in run_review(tmp_path).findings if f.rule.id == "CR010")
-    assert "`OnCalendar=*-*-01,15 05:00:00` + `OnCalendar=Mon *-*-* 05:00:00`" in msg
+    # both calendars in the job's CRON_TZ, not only the first
+    assert ("`OnCalendar=*-*-01,15 05:00:00 Europe/Paris` + "
+            "`OnCalendar=Mon *-*-* 05:00:00 Europe/Paris`") in msg
     assert "`@reboot` (line 3) → `OnBootSec=1min`" in msg
 
 

@@ -59,29 +59,11 @@ def _first_unescaped_percent(command):
     return -1
 
 
-def _fields(job):
-    """(minute, hour, dom, month, dow) of a job, a macro expanded; None for @reboot."""
-    if job.macro:
-        return _cal().CRON_MACROS.get(job.macro)
-    return tuple(f[0] for f in job.fields)
-
-
 def _on_calendar(job):
     """The OnCalendar= values equal to the job's schedule ([] when there is none, None for
-    @reboot). cron runs a job when EITHER a restricted day of month or a restricted weekday
-    matches: that is two OnCalendar= lines."""
-    fields = _fields(job)
-    if fields is None:
-        return None
-    exact = _cal().from_cron(*fields)
-    if exact is not None:
-        tz = job.env.get("CRON_TZ")
-        return [f"{exact} {tz}" if tz and _valid_tz(tz) else exact]
-    minute, hour, dom, month, dow = fields
-    from_cron = _cal().from_cron
-    by_dom, by_dow = (from_cron(minute, hour, dom, month, "*"),
-                      from_cron(minute, hour, "*", month, dow))
-    return [c for c in (by_dom, by_dow) if c]
+    @reboot); two when cron's "day of month OR weekday" needs both (core
+    `oncalendar.cron_calendars`, with the job's `CRON_TZ`)."""
+    return _cal().cron_calendars(job.schedule(), job.env.get("CRON_TZ"))
 
 
 def timer_equivalent(schedule):
@@ -101,11 +83,6 @@ def timer_equivalent(schedule):
     if cals is None:
         return "`OnBootSec=`"
     return " + ".join(f"`OnCalendar={c}`" for c in cals) or "–"
-
-
-def _valid_tz(name):
-    from infra_expert.oncalendar import valid_zone
-    return valid_zone(name)
 
 
 def _interval(job):
