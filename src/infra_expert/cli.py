@@ -265,24 +265,16 @@ def _review(args):
             handle.close()
         raise
     fmt = args.format
-    if fmt == "review" and (args.output or not sys.stdout.isatty()):
-        fmt = "markdown"
-    colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
     if result.counts is not None:    # streamed already
         if handle is not None:
             handle.close()
-    elif handle is not None:
+    elif handle is not None:         # JSON Lines of one run, to the file opened above
         with handle:
-            write_report(result, fmt, handle.write, colour=colour, full=args.full)
-    elif args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                write_report(result, fmt, fh.write, colour=colour, full=args.full)
-        except OSError as exc:
-            sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
-            return 2
+            write_report(result, fmt, handle.write)
     else:
-        write_report(result, fmt, sys.stdout.write, colour=colour, full=args.full)
+        failed = _write(result, args, fmt)
+        if failed:
+            return failed
     for n in result.notices:
         if fmt in ("json", "jsonl", "sarif"):
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")

@@ -47,13 +47,9 @@ _MEMORY = lazy_re(r"memory|Mem(?:Available|Free|Total)|swap|oom", re.IGNORECASE)
 def _log_caps(docs):
     """What bounds the host's logs: journald's `Storage=`/`SystemMaxUse=` (journald.conf
     and its drop-ins merged, the main file first) and Docker's default log driver."""
-    from infra_expert.units import Unit
-    journal, docker = {}, None
-    journald = sorted((d for d in docs if d.kind == "logging" and isinstance(d.model, Unit)),
-                      key=lambda d: (not d.path.endswith("journald.conf"), d.path))
-    for d in journald:
-        for e in d.model.section("Journal"):
-            journal[e.key] = e.value
+    from infra_expert.monitoring.model import journald as journald_files
+    journald, journal = journald_files(docs)
+    docker = None
     for d in docs:
         if d.kind == "logging" and isinstance(d.model, DaemonJson) and docker is None:
             data = d.model.data

@@ -299,3 +299,17 @@ class Broken:
 
     def alerts(self):
         return []
+
+
+def journald(docs):
+    """(journald.conf and its drop-ins among `docs`, the main file first; their [Journal]
+    settings merged, a later file winning), as journald reads them."""
+    from infra_expert.units import Unit
+    found = sorted((d for d in docs if d.kind == "logging" and isinstance(d.model, Unit)),
+                   key=lambda d: (not d.path.endswith("journald.conf"), d.path))
+    values = {}
+    for d in found:
+        for e in d.model.section("Journal"):
+            values[e.key] = e.value
+    return found, values
+

@@ -4,7 +4,7 @@ its drop-ins), logrotate files."""
 from __future__ import annotations
 
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.monitoring.model import DaemonJson, Logrotate
+from infra_expert.monitoring.model import DaemonJson, Logrotate, journald
 from infra_expert.units import Unit
 
 rules = RuleSet("monitoring")
@@ -72,11 +72,7 @@ def journald_cap(doc, ctx):
     unit = _journald(doc)
     if unit is None or not unit.has_section("Journal"):
         return
-    docs = [d for d in ctx.documents if d.domain == "monitoring" and _journald(d) is not None]
-    values = {}
-    for d in sorted(docs, key=lambda d: (not d.path.endswith("journald.conf"), d.path)):
-        for e in d.model.section("Journal"):
-            values[e.key] = e.value
+    docs, values = journald([d for d in ctx.documents if d.domain == "monitoring"])
     storage = values.get("Storage", "auto").lower()
     if storage in ("volatile", "none"):
         yield Pass(unit.first_section("Journal").line, how=f"Storage={storage}")
