@@ -94,7 +94,7 @@ class Context:
 def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None):
     """Review `paths`. A folder holding several git repositories (an organisation's
     clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
-    when there are several — and the results merged (`infra_expert.scale`); anything else
+    (None: every usable CPU) when there are several — and the results merged (`infra_expert.scale`); anything else
     is one run. `stream` (a `write`): JSON Lines written unit by unit as they finish, the
     findings not kept (the Review returned has their `counts`); ignored for one run.
     `shard` (I, N): only the units of shard I of N (`infra_expert.scale.shard`)."""

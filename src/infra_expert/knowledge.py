@@ -307,11 +307,15 @@ _RCLONE_TRANSFERS = frozenset({"sync", "copy", "move", "bisync", "copyto", "move
 
 
 def heavy_command(text):
-    """The heavy program a command line runs (`pg_dump`, `rclone sync`), or None."""
-    if not text or not isinstance(text, str):
+    """The heavy program a command line (a string, or its words) runs (`pg_dump`,
+    `rclone sync`), or None."""
+    if isinstance(text, list):
+        words = [str(w) for w in text[:512]]
+    elif text and isinstance(text, str):
+        from infra_expert.shell import split_words
+        words = split_words(text[:4096])
+    else:
         return None
-    from infra_expert.shell import split_words
-    words = split_words(text[:4096])
     for i, word in enumerate(words):
         name = word.rsplit("/", 1)[-1].lower().strip(";&|()`'\"")
         if name in HEAVY_PROGRAMS:

@@ -244,8 +244,6 @@ def resources(docs):
     the `minReplicas` of an HPA that scales it, `autoscaled`), `per-node` (a DaemonSet: one
     pod on every node, so its figures are per node) or `batch` (Jobs and CronJobs: pods that
     run to completion, counted at their peak `parallelism`, not in the steady total)."""
-    from shlex import quote as shlex_quote
-
     from infra_expert.knowledge import heavy_command
     from infra_expert.kubernetes.model import namespace_of
     from infra_expert.oncalendar import cron_calendars
@@ -288,7 +286,7 @@ def resources(docs):
                 if schedule == "batch" and heavy is None:
                     words = [str(w) for k in ("command", "args")
                              for w in (c.get(k) if isinstance(c.get(k), list) else [])]
-                    heavy = heavy_command(" ".join(shlex_quote(w) for w in words))
+                    heavy = heavy_command(words)
                 res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
                 for kind in ("requests", "limits"):
                     values = res.get(kind) if isinstance(res.get(kind), dict) else {}
