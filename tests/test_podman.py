@@ -44,6 +44,10 @@ CASES = [
     ("PM002", {"web.container": unit(replace={"127.0.0.1:8080:80": "8080:80"})}, [("web.container", 6)]),
     ("PM002", {"web.container": unit("PodmanArgs=--publish 0.0.0.0:9000:9000\n")}, [("web.container", 13)]),
     ("PM002", {"web.container": unit(replace={"127.0.0.1:8080:80": "443:443"})}, []),
+    # IPv6: bound to loopback is not all interfaces; `[::]` is
+    ("PM002", {"web.container": unit(replace={"127.0.0.1:8080:80": "[::1]:8080:80"})}, []),
+    ("PM002", {"web.container": unit(replace={"127.0.0.1:8080:80": "[::]:8080:80"})},
+     [("web.container", 6)]),
     ("PM003", {"web.container": unit(replace={"NoNewPrivileges=true\n": ""})}, [("web.container", 4)]),
     ("PM003", {"web.container": unit()}, []),
     ("PM004", {"web.container": unit(replace={"DropCapability=all\n": "DropCapability=NET_RAW\n"})}, [("web.container", 4)]),
