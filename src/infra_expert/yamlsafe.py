@@ -38,8 +38,30 @@ class YMap(dict):
     a merge brought in from there. `tag` is a custom tag such as `!override`.
     """
 
-    __slots__ = ("line", "column", "key_pos", "value_pos", "source", "key_source", "tag",
-                 "raw")
+    __slots__ = ("line", "column", "key_pos", "value_pos", "source", "_key_source", "tag",
+                 "_raw")
+
+    # `key_source` and `raw` are empty on almost every mapping (only Compose's merges and
+    # interpolation fill them): made on first use, not one pair of dicts per node
+    @property
+    def key_source(self):
+        if self._key_source is None:
+            self._key_source = {}
+        return self._key_source
+
+    @key_source.setter
+    def key_source(self, value):
+        self._key_source = value
+
+    @property
+    def raw(self):
+        if self._raw is None:
+            self._raw = {}
+        return self._raw
+
+    @raw.setter
+    def raw(self, value):
+        self._raw = value
 
     def pos_of(self, key):
         """(line, column) of a key, or of the mapping when the key is absent."""
@@ -49,11 +71,22 @@ class YMap(dict):
         """(file, line) of a key (or of the mapping itself)."""
         if key is None or key not in self.key_pos:
             return self.source, self.line
-        return self.key_source.get(key, self.source), self.key_pos[key][0]
+        sources = self._key_source
+        return (sources.get(key, self.source) if sources else self.source), self.key_pos[key][0]
 
 
 class YSeq(list):
-    __slots__ = ("line", "column", "item_pos", "source", "tag", "raw")
+    __slots__ = ("line", "column", "item_pos", "source", "tag", "_raw")
+
+    @property
+    def raw(self):
+        if self._raw is None:
+            self._raw = {}
+        return self._raw
+
+    @raw.setter
+    def raw(self, value):
+        self._raw = value
 
 
 class Tagged(str):
@@ -64,9 +97,9 @@ class Tagged(str):
 
 def new_map(source=None, line=1, column=1):
     node = YMap()
-    node.key_pos, node.value_pos, node.key_source = {}, {}, {}
+    node.key_pos, node.value_pos, node._key_source = {}, {}, None
     node.line, node.column, node.source, node.tag = line, column, source, None
-    node.raw = {}        # key -> text before interpolation, where it changed
+    node._raw = None     # key -> text before interpolation, where it changed
     return node
 
 
@@ -74,7 +107,7 @@ def new_seq(source=None, line=1, column=1):
     node = YSeq()
     node.item_pos = []
     node.line, node.column, node.source, node.tag = line, column, source, None
-    node.raw = {}        # index -> text before interpolation, where it changed
+    node._raw = None     # index -> text before interpolation, where it changed
     return node
 
 
@@ -170,6 +203,7 @@ def load_all(text, source=None, core=False):
     sizes = {}          # id(container) -> expanded node count
     total = 0
     aliased = 0         # nodes that aliases (merge keys included) add
+    lines = {}          # one int object per line number, shared by its positions
     try:
         loader = y["loader"](text)
         get_event, check_event = loader.get_event, loader.check_event
@@ -197,7 +231,7 @@ def load_all(text, source=None, core=False):
                 if total > MAX_EXPANDED_NODES:
                     raise YamlError(_too_many(f"more than {MAX_EXPANDED_NODES:,} in all"),
                                     mark.line + 1)
-                _add(stack, docs, value, size, mark)
+                _add(stack, docs, value, size, mark, lines)
             elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 mark = event.start_mark
                 if len(stack) >= MAX_DEPTH:
@@ -215,7 +249,7 @@ def load_all(text, source=None, core=False):
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
                 node, _, _, size, mark = stack.pop()
                 sizes[id(node)] = size
-                _add(stack, docs, node, size, mark)
+                _add(stack, docs, node, size, mark, lines)
             elif cls is yaml.DocumentStartEvent:
                 anchors = {}
     except yaml.YAMLError as exc:
@@ -243,14 +277,15 @@ class _NoKey:
 _NO_KEY = _NoKey()
 
 
-def _add(stack, docs, value, size, mark):
+def _add(stack, docs, value, size, mark, lines):
     if not stack:
         docs.append(value)
         return
     frame = stack[-1]
     container = frame[0]
     frame[3] += size
-    pos = (mark.line + 1, mark.column + 1)
+    line = mark.line + 1
+    pos = (lines.setdefault(line, line), mark.column + 1)
     if type(container) is YSeq:
         container.append(value)
         container.item_pos.append(pos)
