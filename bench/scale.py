@@ -27,26 +27,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
+PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 # Runs `argv` and prints its wall time and the peak RSS of its process tree's largest
 # process, in a process of its own so that RUSAGE_CHILDREN holds this run only.
 _MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+if done.returncode:
+    sys.exit(f"{sys.argv[1:]} failed: {done.stderr.decode()[-2000:]}")
 wall = time.perf_counter() - start
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"wall": wall, "rss_kib": rss}))
 """
 
+# The floor: read every file and parse what is YAML or JSON with libyaml / json (what any
+# tool reviewing these files must do at least), in one process on one core.
 _READ_FLOOR = """
-import os, sys
-n = 0
+import json, os, sys, yaml
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 for top, dirs, files in os.walk(sys.argv[1]):
     dirs[:] = [d for d in dirs if d != ".git"]
     for name in files:
         with open(os.path.join(top, name), "rb") as fh:
-            n += len(fh.read())
+            data = fh.read()
+        try:
+            if name.endswith((".yaml", ".yml")):
+                for _ in yaml.load_all(data, Loader=loader):
+                    pass
+            elif name.endswith(".json"):
+                json.loads(data)
+        except Exception:
+            pass
 """
 
 
@@ -76,6 +89,10 @@ def main():
                         help="output format (default jsonl: streamed, memory stays one "
                              "repository's; json keeps every finding to sort them)")
     parser.add_argument("--plot", metavar="PNG")
+    parser.add_argument("--python", default=str(PROJECT_PYTHON) if PROJECT_PYTHON.exists()
+                        else sys.executable,
+                        help="the interpreter infra-expert is installed in (default: the "
+                             "project's .venv)")
     parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     parser.add_argument("--from-json", metavar="FILE",
                         help="only draw the plot of measurements written by --json")
@@ -86,7 +103,7 @@ def main():
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}")
     # the default install: ShellCheck (an optional extra) off, as in bench/run.py
-    exe = [sys.executable, "-m", "infra_expert", "review", "--no-config", "--fail-on",
+    exe = [args.python, "-m", "infra_expert", "review", "--no-config", "--fail-on",
            "never", "-f", args.format, "-o", os.devnull, "--ignore", "DF104", "--ignore",
            "CB010"]
     rows = []
@@ -109,7 +126,7 @@ def main():
                              "ratio_to_floor": round(best["wall"] / floor, 1)})
                 print(json.dumps(rows[-1]), flush=True)
     print()
-    print("| copies | files | --jobs | wall | files/s | peak RSS | read floor | ratio |")
+    print("| copies | files | --jobs | wall | files/s | peak RSS | read+parse floor | ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['copies']}× | {r['files']} | {r['jobs']} | {r['wall_s']} s | "

@@ -78,7 +78,7 @@ def test_an_ignored_repository_is_no_unit(tmp_path):
                                             [str(tmp_path / "gamma")]]
 
 
-@pytest.mark.parametrize("fmt", ["json", "jsonl", "sarif", "markdown"])
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "sarif", "markdown", "compact", "github"])
 def test_the_output_does_not_depend_on_jobs(tmp_path, fmt):
     fleet(tmp_path)
     one = render(_review(tmp_path, 1), fmt)
@@ -160,6 +160,30 @@ def test_json_lines_stream_a_fleet_unit_by_unit(tmp_path):
     assert objects[-1]["counts"] == whole.summary()
     units = [o["unit"] for o in objects if o["type"] == "resources"]
     assert units == [".", "alpha", "beta"]     # gamma's Service estimates nothing
+
+
+@pytest.mark.parametrize("fmt", ["compact", "github"])
+def test_the_ci_line_formats_stream_a_fleet_too(tmp_path, fmt):
+    """compact and github are written unit by unit like JSON Lines: the same lines as the
+    whole review rendered, unit by unit, and the same bytes for any --jobs."""
+    fleet(tmp_path)
+    texts = {}
+    for jobs in (1, 2):
+        out = []
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            result = review(["."], Config(), str(tmp_path), jobs=jobs, stream=out.append,
+                            line_format=fmt)
+        finally:
+            os.chdir(cwd)
+        assert result.findings == [] and result.counts is not None
+        texts[jobs] = "".join(out)
+    assert texts[1] == texts[2]
+    whole = render(_review(tmp_path, 1), fmt).splitlines()
+    streamed = texts[1].splitlines()
+    assert sorted(streamed) == sorted(whole)
+    assert streamed[-1] == whole[-1] and streamed[-1].startswith("Found ")
 
 
 @pytest.mark.parametrize("where", ["fleet", "example"])

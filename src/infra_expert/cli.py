@@ -11,6 +11,7 @@ import os
 import sys
 
 from infra_expert import __version__
+from infra_expert.report import FORMATS, LINE_FORMATS
 
 
 def _parser():
@@ -25,7 +26,7 @@ def _parser():
                        description="Review files and directories. Directories are walked "
                                    "with .gitignore respected.")
     r.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    r.add_argument("--format", "-f", choices=("review", "markdown", "json", "jsonl", "sarif"),
+    r.add_argument("--format", "-f", choices=FORMATS,
                    default="review",
                    help="review (default): coloured in a terminal, Markdown when piped")
     r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
@@ -72,7 +73,7 @@ def _parser():
     m = sub.add_parser("merge", help="combine the JSON outputs of `review --shard` into "
                                      "one review")
     m.add_argument("files", nargs="+", metavar="FILE.json")
-    m.add_argument("--format", "-f", choices=("review", "markdown", "json", "jsonl", "sarif"),
+    m.add_argument("--format", "-f", choices=FORMATS,
                    default="review")
     m.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     m.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
@@ -246,8 +247,8 @@ def _review(args):
             sys.stderr.write(f"infra-expert: {exc}\n")
             return 2
     handle = None
-    if args.format == "jsonl":
-        # JSON Lines stream: a folder of repositories is written unit by unit, as it goes
+    if args.format in LINE_FORMATS:
+        # a line format: a folder of repositories is written unit by unit, as it goes
         if args.output:
             try:
                 handle = open(args.output, "w", encoding="utf-8")
@@ -259,7 +260,7 @@ def _review(args):
         stream = None
     try:
         result = review(args.paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
-                        shard=shard)
+                        shard=shard, line_format=args.format)
     except BaseException:
         if handle:
             handle.close()
@@ -268,7 +269,7 @@ def _review(args):
     if result.counts is not None:    # streamed already
         if handle is not None:
             handle.close()
-    elif handle is not None:         # JSON Lines of one run, to the file opened above
+    elif handle is not None:         # a line format of one run, to the file opened above
         with handle:
             write_report(result, fmt, handle.write)
     else:
@@ -276,7 +277,7 @@ def _review(args):
         if failed:
             return failed
     for n in result.notices:
-        if fmt in ("json", "jsonl", "sarif"):
+        if fmt in ("json", "jsonl", "sarif", "compact"):   # github: annotations
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
     if not result.files and shard is None:   # an empty review is no clean review (a shard
         # of a fleet may hold no repository)

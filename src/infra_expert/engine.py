@@ -91,11 +91,13 @@ class Context:
         return found
 
 
-def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None):
+def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None,
+           line_format="jsonl"):
     """Review `paths`. A folder holding several git repositories (an organisation's
     clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
-    (None: every usable CPU) when there are several — and the results merged (`infra_expert.scale`); anything else
-    is one run. `stream` (a `write`): JSON Lines written unit by unit as they finish, the
+    (None: every usable CPU) when there are several — and the results merged
+    (`infra_expert.scale`); anything else is one run. `stream` (a `write`): the review in
+    `line_format` (JSON Lines, compact, github) written unit by unit as they finish, the
     findings not kept (the Review returned has their `counts`); ignored for one run.
     `shard` (I, N): only the units of shard I of N (`infra_expert.scale.shard`)."""
     config_dir = config_dir or os.getcwd()
@@ -108,10 +110,11 @@ def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None):
         if len(units) == 1:
             return review_unit(paths, config, config_dir) if mine else Review()
         return scale.review_units(mine, config, config_dir, jobs, stream,
-                                  empty_notice=False)
+                                  empty_notice=False, line_format=line_format)
     if len(units) > 1:
         from infra_expert.scale import review_units
-        return review_units(units, config, config_dir, jobs, stream)
+        return review_units(units, config, config_dir, jobs, stream,
+                            line_format=line_format)
     return review_unit(paths, config, config_dir)
 
 

@@ -258,8 +258,9 @@ def _run(unit):
         return pack(result)
     # streamed: the worker writes its findings' lines itself (sorted as the unit sorts
     # them), so the main process only copies text out
-    from infra_expert.report.json_report import jsonl_line
-    return {"lines": [jsonl_line("finding", f.as_dict()) for f in result.findings],
+    from infra_expert.report.lines import line_format
+    finding = line_format(_STATE["stream"])["finding"]
+    return {"lines": [finding(f.as_dict()) for f in result.findings],
             "counts": result.summary(), "files": list(result.files),
             "notices": [(n.path, n.message) for n in result.notices],
             "resources": result.resources}
@@ -287,10 +288,13 @@ def parse_shard(text):
     return index, count
 
 
-def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=True):
+def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=True,
+                 line_format="jsonl"):
     """Review every unit (in `jobs` worker processes when there are several) and merge;
-    with `stream`, write JSON Lines unit by unit instead of keeping the findings."""
-    _STATE.update(config=config, config_dir=config_dir, stream=stream is not None)
+    with `stream` (a `write`), write `line_format` (`infra_expert.report.lines`) unit by
+    unit instead of keeping the findings."""
+    _STATE.update(config=config, config_dir=config_dir,
+                  stream=line_format if stream is not None else None)
     jobs = max(1, min(int(jobs or 1), len(units)))
     labels = [", ".join(u.paths) for u in units]
     if jobs == 1:
@@ -304,15 +308,17 @@ def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=Tr
             # results come back in the units' order, each as soon as it and those
             # before it are done
             result = _collect(pool.map(_run, units, chunksize=1), labels, stream)
+    if stream is not None:
+        from infra_expert.report.lines import line_format
+        lines = line_format(_STATE["stream"])
     if not result.files and empty_notice and units:
         from infra_expert.engine import nothing_reviewed
         result.notices.insert(0, nothing_reviewed(units[0].paths))
         if stream is not None:
-            from infra_expert.report.json_report import jsonl_line
-            stream(jsonl_line("notice", result.notices[0].as_dict()))
+            stream(lines["notice"](result.notices[0].as_dict()))
     if stream is not None:
-        from infra_expert.report.json_report import jsonl_summary
-        stream(jsonl_summary(len(result.files), result.counts["positive"], result.counts))
+        stream(lines["summary"](len(result.files), result.counts["positive"],
+                                result.counts))
     return result
 
 
@@ -320,7 +326,8 @@ def _collect(packs, labels, stream):
     if stream is None:
         return merge(packs, labels)
     from infra_expert.model import SEVERITIES
-    from infra_expert.report.json_report import jsonl_line
+    from infra_expert.report.lines import line_format
+    lines = line_format(_STATE["stream"])
     out = Review()
     counts = dict.fromkeys(SEVERITIES, 0)
     positives, seen = 0, set()
@@ -334,10 +341,10 @@ def _collect(packs, labels, stream):
                 seen.add((path, message))
                 n = Notice(path, message)
                 out.notices.append(n)
-                stream(jsonl_line("notice", n.as_dict()))
+                stream(lines["notice"](n.as_dict()))
         positives += p["counts"]["positive"]
         out.files.extend(tuple(f) for f in p["files"])
         if p["resources"]:       # written, not kept: memory stays one unit's
-            stream(jsonl_line("resources", {"unit": labels[i], "resources": p["resources"]}))
+            stream(lines["resources"](labels[i], p["resources"]))
     out.counts = {**counts, "positive": positives}
     return out

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 
-FORMATS = ("review", "markdown", "json", "jsonl", "sarif")
+FORMATS = ("review", "markdown", "json", "jsonl", "sarif", "compact", "github")
+LINE_FORMATS = ("jsonl", "compact", "github")     # written a line at a time (`lines`)
 
 # C0 but the tab, DEL, C1, the bidi embeddings/overrides/isolates (they reorder what the
 # reader sees), and surrogates (bytes of a file name that were not UTF-8).
@@ -72,14 +73,14 @@ def utf8_tree(value):
 
 
 def write_report(review, fmt, write, colour=False, full=False):
-    """Write the report through `write` (a file's `write`): JSON, JSON Lines and SARIF
-    piece by piece, the other formats whole."""
+    """Write the report through `write` (a file's `write`): JSON, SARIF and the line
+    formats (JSON Lines, compact, github) piece by piece, the other formats whole."""
     if fmt == "json":
         from infra_expert.report.json_report import write_json
         return write_json(review, write)
-    if fmt == "jsonl":
-        from infra_expert.report.json_report import write_jsonl
-        return write_jsonl(review, write)
+    if fmt in ("jsonl", "compact", "github"):
+        from infra_expert.report.lines import write_lines
+        return write_lines(review, fmt, write)
     if fmt == "sarif":
         from infra_expert.report.sarif import write_sarif
         return write_sarif(review, write)
@@ -91,9 +92,11 @@ def render(review, fmt, colour=False, full=False):
     if fmt == "json":
         from infra_expert.report.json_report import render_json
         return render_json(review)
-    if fmt == "jsonl":
-        from infra_expert.report.json_report import render_jsonl
-        return render_jsonl(review)
+    if fmt in ("jsonl", "compact", "github"):
+        from infra_expert.report.lines import write_lines
+        out = []
+        write_lines(review, fmt, out.append)
+        return "".join(out)
     if fmt == "sarif":
         from infra_expert.report.sarif import render_sarif
         return render_sarif(review)

@@ -63,16 +63,11 @@ def write_json(review, write):
     write("\n}\n")
 
 
-def render_jsonl(review):
-    """`--format jsonl`: one JSON object a line, each with its `type`: every finding, then
-    every notice, then the resources (`resources`, what the review estimated: one line per
-    unit when a folder of repositories is streamed), then one `summary` line (schema
-    version, tool, counts, files reviewed). A pipeline reads it line by line; a run too
-    large for one JSON document stays readable, and is written as it goes."""
-    out = []
-    write_jsonl(review, out.append)
-    return "".join(out)
-
+# `--format jsonl` (`infra_expert.report.lines`): one JSON object a line, each with its
+# `type`: every finding, then every notice, then the resources (`resources`, what the
+# review estimated: one line per unit when a folder of repositories is streamed), then one
+# `summary` line (schema version, tool, counts, files reviewed). A pipeline reads it line
+# by line; a run too large for one JSON document stays readable, and is written as it goes.
 
 def jsonl_line(kind, obj):
     return json.dumps(utf8_tree({"type": kind, **obj}), ensure_ascii=False) + "\n"
@@ -84,13 +79,3 @@ def jsonl_summary(files, positives, counts):
         "tool": {"name": "infra-expert", "version": __version__},
         "files": files, "positives": positives, "counts": counts}),
         ensure_ascii=False) + "\n"
-
-
-def write_jsonl(review, write, unit=None):
-    for f in review.findings:
-        write(jsonl_line("finding", f.as_dict()))
-    for n in review.notices:
-        write(jsonl_line("notice", n.as_dict()))
-    if review.resources:
-        write(jsonl_line("resources", {"unit": unit, "resources": review.resources}))
-    write(jsonl_summary(len(review.files), len(review.positives), review.summary()))
