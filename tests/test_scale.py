@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write_tree
+from conftest import CORPUS, needs_shared, write_tree
 
 from infra_expert.config import Config, ConfigError, apply_settings
 from infra_expert.engine import review
@@ -292,3 +292,28 @@ def test_sarif_written_piece_by_piece_is_one_json_document(tmp_path):
     log = json.loads("".join(out))
     assert log["runs"][0]["results"] == [] and "".join(out) == json.dumps(
         log, indent=2, ensure_ascii=False) + "\n"
+
+
+@needs_shared
+def test_the_corpus_as_a_fleet_gives_the_same_bytes_for_any_jobs(tmp_path):
+    """The 2,465-file corpus, each of its repositories a clone (`.git`), reviewed with
+    --jobs 1 and --jobs 2 in JSON Lines (streamed) and in SARIF (merged and sorted)."""
+    import shutil
+    import subprocess
+    import sys
+    tree = tmp_path / "fleet"
+    shutil.copytree(CORPUS, tree, symlinks=True)
+    for repo in tree.iterdir():
+        if repo.is_dir():
+            (repo / ".git").mkdir()
+    out = {}
+    for fmt in ("jsonl", "sarif"):
+        for jobs in ("1", "2"):
+            done = subprocess.run(
+                [sys.executable, "-m", "infra_expert", "review", "--no-config", "--fail-on",
+                 "never", "--ignore", "DF104,CB010", "-f", fmt, "--jobs", jobs, "."],
+                cwd=tree, capture_output=True)
+            assert done.returncode == 0, done.stderr[-500:]
+            out[fmt, jobs] = done.stdout
+        assert out[fmt, "1"] == out[fmt, "2"]
+    assert out["jsonl", "1"].count(b'"type": "finding"') > 30000
