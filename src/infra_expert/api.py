@@ -19,10 +19,9 @@ import os
 
 
 def _config(settings, config_file, host):
-    from infra_expert.cli import _KnownIds
-    from infra_expert.config import Config, apply_settings, load_config
+    from infra_expert.config import Config, RuleIds, apply_settings, load_config
     from infra_expert.engine import all_rules
-    known = _KnownIds(all_rules)
+    known = RuleIds(all_rules)
     cfg = load_config(config_file, known) if config_file else Config()
     settings = dict(settings or {})
     if host is not None:
@@ -61,14 +60,28 @@ def review_text(text, filename, settings=None, *, host=None, config_file=None):
     """Review one file's content as if it were the file `filename` (its name says what
     it is: `Dockerfile`, `compose.yaml`, `app.container`, `backup.timer` …; content is
     sniffed when the name says nothing). The review's paths are `filename`."""
-    import tempfile
-    from infra_expert.engine import review as run
-    name = safe_name(filename)
     cfg = _config(settings, config_file, host)
     if isinstance(text, bytes):
         data = text
     else:
         data = str(text).encode("utf-8", "surrogateescape")
+    return text_review(data, filename, cfg)
+
+
+def read_stdin(limit):
+    """Standard input's bytes, or None when there are more than `limit`."""
+    import sys
+    data = sys.stdin.buffer.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def text_review(data, filename, cfg):
+    """`data` (bytes) reviewed as the file `filename` with the Config `cfg`: written to a
+    private temporary folder (removed after), reviewed there, its paths given back as
+    `filename`. A name that says nothing (`-`, standard input) is sniffed by content."""
+    import tempfile
+    from infra_expert.engine import review as run
+    name = safe_name(filename)
     with tempfile.TemporaryDirectory(prefix="infra-expert-text-") as tmp:
         real_tmp = os.path.realpath(tmp)
         path = os.path.join(real_tmp, *name.split("/"))

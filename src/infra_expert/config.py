@@ -16,7 +16,7 @@ FAIL_ON = SEVERITIES + ("never",)
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 KEYS = ("ignore", "enable", "severity", "exclude", "fail-on", "trusted-registries",
         "max-file-size", "kubernetes-version", "host", "host-memory", "host-cpus",
-        "host-arch", "host-storage", "jobs")
+        "host-arch", "host-storage", "jobs", "min-severity", "rules-url")
 
 
 class ConfigError(Exception):
@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
                  "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma",
-                 "host", "jobs")
+                 "host", "jobs", "min_severity", "rules_url", "given")
 
     def __init__(self):
         self.ignore = set()
@@ -41,6 +41,9 @@ class Config:
         self.disable_ignore_pragma = False   # `.hadolint.yaml`: `# hadolint …` pragmas off
         self.host = None          # hosts.Host: the machine the stack should fit on
         self.jobs = None          # worker processes; None: the usable CPUs
+        self.min_severity = None  # findings below it are left out of the output
+        self.rules_url = None     # where SARIF's helpUri points (docs/rules.md)
+        self.given = set()        # the keys a config file or the command line set
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
@@ -104,6 +107,53 @@ def load_config(path, known_rule_ids):
     return cfg
 
 
+class RuleIds:
+    """What a name in `ignore`, `enable` or `severity` stands for: one of our rule ids
+    (`DF001`), a ShellCheck code (`SC2086`), a prefix of ours (`DC`, `K8`, `DF05`: every
+    rule whose id starts so), or a peer's id (`DL3008`, `CKV_K8S_20`, `run-as-non-root`,
+    or written with its tool, `hadolint:DL3008`): every rule of ours that claims it in
+    its `peers`. One of our ids is looked up in its own domain only, so a one-file review
+    that names a rule stays fast; prefixes and peers' ids load every rule."""
+
+    _PREFIX = re.compile(r"^([A-Z][A-Z0-9])(\d{0,2})$")
+
+    def __init__(self, all_rules):
+        self._all_rules, self._rules, self._peers = all_rules, None, None
+
+    def _every(self):
+        if self._rules is None:
+            self._rules = self._all_rules()
+        return self._rules
+
+    def __contains__(self, rule_id):
+        return bool(self.resolve(rule_id))
+
+    def resolve(self, name):
+        """The set of our rule ids `name` stands for (empty: nothing)."""
+        from infra_expert.engine import _rules_of_prefix
+        text = str(name).strip()
+        rid = text.upper()
+        if SHELLCHECK_ID.match(rid):
+            return {rid}
+        own = _rules_of_prefix(rid)
+        if own and any(r.id == rid for r in own):
+            return {rid}
+        if self._PREFIX.match(rid):
+            found = {r.id for r in self._every() if r.id.startswith(rid)}
+            if found:
+                return found
+        if any(r.id == rid for r in self._every()):
+            return {rid}          # IE/RS: the core's
+        if self._peers is None:
+            self._peers = {}
+            for r in self._every():
+                for peer in r.peers:
+                    tool, _, code = peer.partition(":")
+                    for key in (code.lower(), peer.lower()):
+                        self._peers.setdefault(key, set()).add(r.id)
+        return set(self._peers.get(text.lower(), ()))
+
+
 def _rule_ids(value, known, where, key):
     if isinstance(value, str):
         value = [value]
@@ -111,11 +161,15 @@ def _rule_ids(value, known, where, key):
         raise ConfigError(f"{where}: `{key}` must be a list of rule ids")
     ids = set()
     for v in value:
-        rid = v.strip().upper()
-        if rid not in known and not SHELLCHECK_ID.match(rid):   # SC2086: ShellCheck's
-            raise ConfigError(f"{where}: `{key}` names unknown rule `{v}` "
-                              "(see `infra-expert rules`)")
-        ids.add(rid)
+        if hasattr(known, "resolve"):
+            found = known.resolve(v)
+        else:
+            rid = v.strip().upper()
+            found = {rid} if rid in known or SHELLCHECK_ID.match(rid) else set()
+        if not found:
+            raise ConfigError(f"{where}: `{key}` names unknown rule `{v}` (an id of ours "
+                              "or a peer's, or a prefix: see `infra-expert rules`)")
+        ids |= found
     return ids
 
 
@@ -134,6 +188,7 @@ def apply_settings(cfg, data, known_rule_ids, where):
     for key in data:
         if key not in KEYS:
             raise ConfigError(f"{where}: unknown key `{key}` (known keys: {', '.join(KEYS)})")
+    cfg.given |= set(data)
     if "ignore" in data:
         cfg.ignore = _rule_ids(data["ignore"], known_rule_ids, where, "ignore")
     if "enable" in data:
@@ -143,11 +198,11 @@ def apply_settings(cfg, data, known_rule_ids, where):
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: `severity` must be a table of RULE = \"level\"")
         for rid, level in table.items():
-            (rid_norm,) = _rule_ids([rid], known_rule_ids, where, "severity")
             if level not in SEVERITIES:
                 raise ConfigError(f"{where}: severity of {rid} must be one of "
                                   f"{', '.join(SEVERITIES)}, not `{level}`")
-            cfg.severity[rid_norm] = level
+            for rid_norm in _rule_ids([rid], known_rule_ids, where, "severity"):
+                cfg.severity[rid_norm] = level
     if "exclude" in data:
         cfg.exclude = _str_list(data["exclude"], where, "exclude")
     if "fail-on" in data:
@@ -166,6 +221,14 @@ def apply_settings(cfg, data, known_rule_ids, where):
         version = str(data["kubernetes-version"]).lstrip("v")
         if not re.fullmatch(r"1\.\d{1,2}(?:\.\d+)?", version):
             raise ConfigError(f"{where}: `kubernetes-version` must look like 1.31")
+        known = _kubernetes_versions()
+        if known:
+            minor = ".".join(version.split(".")[:2])
+            if minor not in known:
+                raise ConfigError(
+                    f"{where}: no Kubernetes {version} schema is known (known: "
+                    f"{known[0]} to {known[-1]}); leave `kubernetes-version` out for the "
+                    "newest")
         cfg.kubernetes_version = version
     if "jobs" in data:
         jobs = data["jobs"]
@@ -174,6 +237,15 @@ def apply_settings(cfg, data, known_rule_ids, where):
         if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 256:
             raise ConfigError(f"{where}: `jobs` must be a number of processes from 1 to 256")
         cfg.jobs = jobs
+    if "min-severity" in data:
+        if data["min-severity"] not in SEVERITIES:
+            raise ConfigError(f"{where}: `min-severity` must be one of {', '.join(SEVERITIES)}")
+        cfg.min_severity = data["min-severity"]
+    if "rules-url" in data:
+        url = data["rules-url"]
+        if not isinstance(url, str) or not re.match(r"^[a-z][a-z0-9+.-]*://\S+$", url):
+            raise ConfigError(f"{where}: `rules-url` must be an absolute URL")
+        cfg.rules_url = url
     host_keys = ("host", "host-memory", "host-cpus", "host-arch", "host-storage")
     if any(k in data for k in host_keys):
         from infra_expert.hosts import custom_host, parse_host
@@ -186,7 +258,51 @@ def apply_settings(cfg, data, known_rule_ids, where):
     return cfg
 
 
+def _kubernetes_versions():
+    """The Kubernetes minor versions whose schemas `kubernetes-validate` ships, oldest
+    first (empty when it is not installed: any version is taken then)."""
+    try:
+        from kubernetes_validate import utils
+    except ImportError:
+        return []
+    found = {utils.major_minor(v) for v in utils.all_versions()}
+    return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
 HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
+# hadolint's `failure-threshold`: it fails on rules at or above the level; `ignore` and
+# `none` never fail. Its `info` and `style` are our suggestions.
+_HADOLINT_THRESHOLD = {"error": "critical", "warning": "warning", "info": "suggestion",
+                       "style": "suggestion", "ignore": "never", "none": "never"}
+
+
+def _check_hadolint_types(data, path):
+    """The keys we read, checked as hadolint checks them; other keys are hadolint's own
+    business (label schemas, output format …) and left alone."""
+    def fail(message):
+        raise ConfigError(f"{path}: {message}")
+    for key in ("ignored", "trustedRegistries"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            fail(f"`{key}` must be a list of strings")
+    override = data.get("override")
+    if override is not None:
+        if not isinstance(override, dict):
+            fail("`override` must map error/warning/info/style to lists of rule codes")
+        for level, codes in override.items():
+            if str(level).lower() not in _HADOLINT_LEVELS:
+                fail(f"`override` has an unknown level `{level}` "
+                     "(error, warning, info or style)")
+            if codes is not None and not isinstance(codes, list):
+                fail(f"`override.{level}` must be a list of rule codes")
+    for key in ("disable-ignore-pragma", "no-fail"):
+        if key in data and not isinstance(data[key], bool):
+            fail(f"`{key}` must be true or false")
+    threshold = data.get("failure-threshold")
+    if threshold is not None and str(threshold).lower() not in _HADOLINT_THRESHOLD:
+        fail(f"`failure-threshold` must be one of {', '.join(_HADOLINT_THRESHOLD)}, "
+             f"not `{threshold}`")
 _HADOLINT_LEVELS = {"error": "critical", "warning": "warning", "info": "suggestion",
                     "style": "suggestion"}
 
@@ -209,19 +325,27 @@ def find_hadolint_config(start):
 
 def apply_hadolint_config(cfg, path, rules):
     """Honour a project's hadolint settings so it can switch without rewriting them:
-    `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers, and
+    `ignored`, `override` and `trustedRegistries`, mapped through the rules' peers;
     `disable-ignore-pragma: true` (the `# hadolint ignore=` / `global ignore=` / `stage
-    ignore=` comments are then not honoured; `# infra-expert:` comments still are).
-    infra-expert's own settings win where both speak. Returns a list of warnings."""
+    ignore=` comments are then not honoured; `# infra-expert:` comments still are);
+    `failure-threshold` (hadolint's error/warning/info/style/ignore/none, as `fail-on`)
+    and `no-fail: true` (`fail-on = "never"`). infra-expert's own settings win where both
+    speak. A file hadolint itself would refuse (not YAML, a known key of the wrong type
+    or value) is a ConfigError, as our own config's mistakes are. Returns a list of
+    warnings."""
     from infra_expert.yamlsafe import YamlError, load_all
     text = _read_config_text(path)
     if text is None:
-        return [f"{path}: not used (not a regular file inside its folder, or too big)"]
+        raise ConfigError(f"{path}: cannot be read (not a regular file inside its folder, "
+                          "or over 1 MiB)")
     try:
         docs = load_all(text)
     except YamlError as exc:
-        return [f"{path}: not used ({exc.message})"]
+        raise ConfigError(f"{path}: line {exc.line}: {exc.message}") from None
+    if docs and docs[0] is not None and not isinstance(docs[0], dict):
+        raise ConfigError(f"{path}: a hadolint config is a mapping of settings")
     data = docs[0] if docs and isinstance(docs[0], dict) else {}
+    _check_hadolint_types(data, path)
     by_peer = {}
     for r in rules:
         for p in r.peers:
@@ -248,6 +372,11 @@ def apply_hadolint_config(cfg, path, rules):
                     cfg.severity.setdefault(rid, ours)
     if data.get("disable-ignore-pragma") is True:
         cfg.disable_ignore_pragma = True
+    if "fail-on" not in cfg.given:
+        if data.get("no-fail") is True:
+            cfg.fail_on = "never"
+        elif data.get("failure-threshold") is not None:
+            cfg.fail_on = _HADOLINT_THRESHOLD[str(data["failure-threshold"]).lower()]
     trusted = data.get("trustedRegistries")
     if trusted and not cfg.trusted_registries:
         cfg.trusted_registries = [trusted] if isinstance(trusted, str) else [

@@ -381,6 +381,9 @@ class _Run:
                     used.add(key)
                     kept.append(Finding(rule, _severity(rule, config), s.path, s.line, None,
                                         f"`ignore={s.written}` silences nothing here"))
+        if config.min_severity is not None:     # `--min-severity`: the rest left out
+            floor = SEVERITY_RANK[config.min_severity]
+            kept = [f for f in kept if SEVERITY_RANK[f.severity] <= floor]
         kept.sort(key=Finding.sort_key)
         self.result.findings = _cap_per_rule_and_file(kept, self.collection_stopped)
 

@@ -1,5 +1,6 @@
-"""Schema validation of Kubernetes objects (unknown fields, wrong types), when the
-optional package `kubernetes-validate` is installed (`pip install infra-expert[kubernetes]`).
+"""Schema validation of Kubernetes objects (unknown fields, wrong types) against the
+schemas the package `kubernetes-validate` ships (a dependency; a notice says so when it
+is missing).
 
 Validators are built once per (version, apiVersion, kind); every error is reported at the
 line of the offending field. Kinds without a schema (CRDs) are skipped silently.
@@ -189,6 +190,12 @@ def _locate(data, path):
         '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def schema_errors(doc, ctx):
     if not available():
+        # a dependency, but an install without it must not look like a clean review
+        from infra_expert.model import Notice
+        ctx.notices.append(Notice("kubernetes", (
+            "schema validation is off: the package kubernetes-validate is not installed "
+            "(pip install kubernetes-validate); unknown fields and wrong types (K8081) were "
+            "not checked")))
         return
     version = ctx.kubernetes_version or default_version()
     for obj in doc.model.objects:
