@@ -31,15 +31,17 @@ def _config(settings, config_file, host):
     return cfg
 
 
-def review(paths, settings=None, *, host=None, config_file=None, jobs=1):
+def review(paths, settings=None, *, host=None, config_file=None, jobs=1, confine=None):
     """Review files and folders (folders walked with `.gitignore` respected), as
     `infra-expert review PATHS` does. `jobs`: worker processes for a folder of
-    repositories (None: every usable CPU)."""
+    repositories (None: every usable CPU). `confine`: a folder no read may leave (a
+    file's git work tree above it, a Compose `build:` outside it are not read)."""
     from infra_expert.engine import review as run
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
     cfg = _config(settings, config_file, host)
+    cfg.confine = os.fspath(confine) if confine is not None else None
     base = os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
     return run(paths, cfg, base, jobs=jobs)
 

@@ -19,19 +19,35 @@ def _parser():
         prog="infra-expert",
         description="Read-only review of infrastructure files, as a senior DevOps/SRE "
                     "engineer would write it.")
-    p.add_argument("--version", action="version", version=f"infra-expert {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"infra-expert {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     r = sub.add_parser("review", help="review files and directories (default: .)",
                        description="Review files and directories. Directories are walked "
                                    "with .gitignore respected.")
-    r.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    r.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                   help="files and folders to review (default: .); `-` reads one file "
+                        "from standard input (name it with --stdin-filename)")
+    r.add_argument("--stdin-filename", metavar="NAME",
+                   help="what the text read from `-` is: its name says its kind "
+                        "(Dockerfile, compose.yaml, app.container …) and is the path shown")
     r.add_argument("--format", "-f", choices=FORMATS,
                    default="review",
                    help="review (default): coloured in a terminal, Markdown when piped")
     r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     r.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
                    help="lowest severity that makes the exit status 1 (default: critical)")
+    r.add_argument("--baseline", metavar="FILE",
+                   help="a review saved with -f json (or jsonl): report only the findings "
+                        "that are not in it (matched by fingerprint, not by line)")
+    r.add_argument("--min-severity", choices=("critical", "warning", "suggestion"),
+                   help="leave out findings below this severity (default: show all)")
+    r.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress line and no notices on standard error (errors are "
+                        "still said)")
+    r.add_argument("--rules-url", metavar="URL",
+                   help="where SARIF's rule help links point (default: the project's "
+                        "docs/rules.md); anchors are the lower-case rule ids")
     r.add_argument("--config", metavar="FILE", help="use this config file instead of "
                                                     "searching for one")
     r.add_argument("--no-config", action="store_true", help="ignore config files")
@@ -87,6 +103,11 @@ def _parser():
 
     e = sub.add_parser("explain", help="explain one rule: rationale, fix, example, peers")
     e.add_argument("rule", metavar="RULE")
+
+    mc = sub.add_parser("mcp", help="serve the review to AI assistants (Model Context "
+                                    "Protocol, stdio; needs infra-expert[mcp])")
+    from infra_expert.mcp_server import add_arguments
+    add_arguments(mc)
     return p
 
 
@@ -124,6 +145,9 @@ def _main(argv):
         return _explain(args.rule)
     if args.command == "merge":
         return _merge(args)
+    if args.command == "mcp":
+        from infra_expert.mcp_server import main as serve
+        return serve(args=args)
     return _review(args)
 
 
@@ -146,9 +170,10 @@ def _merge(args):
 def _write(result, args, fmt):
     """Write the report; 2 when the output file cannot be written, else None."""
     from infra_expert.report import write_report
-    if fmt == "review" and (args.output or not sys.stdout.isatty()):
+    forced = _forced_colour() and not args.output
+    if fmt == "review" and (args.output or not sys.stdout.isatty()) and not forced:
         fmt = "markdown"
-    colour = fmt == "review" and not args.no_color and not os.environ.get("NO_COLOR")
+    colour = fmt == "review" and _colour_wanted(args)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -161,23 +186,25 @@ def _write(result, args, fmt):
     return None
 
 
-class _KnownIds:
-    """Whether a rule id exists, asked of the one domain its prefix names (`DF104`: the
-    Dockerfile rules): naming a rule in `--ignore` or the config imports that domain's
-    rules only, so a one-file review stays fast. An id of no domain's prefix is looked up
-    among every rule (the core's IE and RS ones)."""
+def _forced_colour():
+    """FORCE_COLOR set to anything but empty, 0 or false: colour even when piped (CI
+    logs that render ANSI)."""
+    value = os.environ.get("FORCE_COLOR")
+    return value is not None and value.strip().lower() not in ("", "0", "false", "no")
 
-    def __init__(self, all_rules):
-        self._all_rules, self._ids = all_rules, None
 
-    def __contains__(self, rule_id):
-        from infra_expert.engine import _rules_of_prefix
-        rules = _rules_of_prefix(str(rule_id))
-        if rules:
-            return any(r.id == rule_id for r in rules)
-        if self._ids is None:
-            self._ids = {r.id for r in self._all_rules()}
-        return rule_id in self._ids
+def _colour_wanted(args):
+    """--no-color and NO_COLOR win, then FORCE_COLOR, then TERM=dumb (no colour)."""
+    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        return False
+    if _forced_colour():
+        return True
+    return os.environ.get("TERM") != "dumb"
+
+
+def _known_ids(all_rules):
+    from infra_expert.config import RuleIds
+    return RuleIds(all_rules)
 
 
 def _review(args):
@@ -186,16 +213,33 @@ def _review(args):
     from infra_expert.engine import all_rules, exit_status, review
     from infra_expert.report import visible, write_report
 
-    known = _KnownIds(all_rules)
+    known = _known_ids(all_rules)
+    stdin = "-" in args.paths
+    if stdin and len(args.paths) > 1:
+        sys.stderr.write("infra-expert: `-` (standard input) is reviewed alone, not with "
+                         "other paths\n")
+        return 2
+    if args.stdin_filename is not None and not stdin:
+        sys.stderr.write("infra-expert: --stdin-filename names what `-` reads; give `-` "
+                         "as the path\n")
+        return 2
+    # a path that is not there is an error (said on stderr, exit status 2), after the
+    # others are reviewed: a typo must not pass CI as a clean review
+    bad = [] if stdin else _unusable_paths(args.paths)
+    paths = [p for p in args.paths if p not in dict(bad)]
+    if stdin:
+        start = os.path.dirname(args.stdin_filename or "") or "."
+    else:
+        start = paths[0] if paths else "."
     try:
         if args.no_config:
             cfg, path = Config(), None
         else:
-            path = args.config or find_config_file(args.paths[0])
+            path = args.config or find_config_file(start)
             if args.config and not os.path.isfile(args.config):
                 raise ConfigError(f"{args.config}: no such config file")
             cfg = load_config(path, known) if path else Config()
-            hadolint = find_hadolint_config(args.paths[0])
+            hadolint = find_hadolint_config(start)
             if hadolint:
                 for warning in apply_hadolint_config(cfg, hadolint, all_rules()):
                     sys.stderr.write(f"infra-expert: {visible(warning)}\n")
@@ -226,6 +270,10 @@ def _review(args):
             overrides["kubernetes-version"] = args.kubernetes_version
         if args.jobs is not None:
             overrides["jobs"] = args.jobs
+        if args.min_severity:
+            overrides["min-severity"] = args.min_severity
+        if args.rules_url:
+            overrides["rules-url"] = args.rules_url
         for key in ("host", "host_memory", "host_cpus", "host_arch", "host_storage"):
             if getattr(args, key) is not None:
                 overrides[key.replace("_", "-")] = getattr(args, key)
@@ -235,6 +283,9 @@ def _review(args):
         return 2
 
     config_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+    if not paths and not stdin:
+        _say_unusable(bad)
+        return 2
     if cfg.jobs is None:
         from infra_expert.scale import usable_cpus
         cfg.jobs = usable_cpus()
@@ -246,8 +297,16 @@ def _review(args):
         except ValueError as exc:
             sys.stderr.write(f"infra-expert: {exc}\n")
             return 2
+    known = None
+    if args.baseline:
+        from infra_expert.baseline import BaselineError, load
+        try:
+            known = load(args.baseline)
+        except BaselineError as exc:
+            sys.stderr.write(f"infra-expert: --baseline {visible(exc)}\n")
+            return 2
     handle = None
-    if args.format in LINE_FORMATS:
+    if args.format in LINE_FORMATS and known is None:   # a baseline needs every finding
         # a line format: a folder of repositories is written unit by unit, as it goes
         if args.output:
             try:
@@ -259,12 +318,34 @@ def _review(args):
     else:
         stream = None
     try:
-        result = review(args.paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
-                        shard=shard, line_format=args.format)
+        if stdin:
+            from infra_expert.api import read_stdin, text_review
+            name = args.stdin_filename or "-"
+            data = read_stdin(cfg.max_file_size)
+            if data is None:
+                sys.stderr.write(f"infra-expert: standard input is over {cfg.max_file_size:,}"
+                                 " bytes (--max-file-size)\n")
+                return 2
+            try:
+                result = text_review(data, name, cfg)
+            except ValueError as exc:
+                sys.stderr.write(f"infra-expert: --stdin-filename: {visible(exc)}\n")
+                return 2
+        else:
+            result = review(paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
+                            shard=shard, line_format=args.format)
     except BaseException:
         if handle:
             handle.close()
         raise
+    if known is not None:
+        from infra_expert.baseline import apply
+        from infra_expert.model import Notice
+        dropped = apply(result, known)
+        if dropped:
+            result.notices.append(Notice(args.baseline, (
+                f"{dropped} finding{'s' if dropped != 1 else ''} already in the baseline "
+                "left out")))
     fmt = args.format
     if result.counts is not None:    # streamed already
         if handle is not None:
@@ -277,13 +358,36 @@ def _review(args):
         if failed:
             return failed
     for n in result.notices:
-        if fmt in ("json", "jsonl", "sarif", "compact"):   # github: annotations
+        if fmt in ("json", "jsonl", "sarif", "compact") and not args.quiet:   # github:
+            # annotations; review and markdown: in the report
             sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
-    if not result.files and shard is None:   # an empty review is no clean review (a shard
-        # of a fleet may hold no repository)
+    if not result.files and shard is None and paths:   # an empty review is no clean
+        # review (a shard of a fleet may hold no repository)
         sys.stderr.write("infra-expert: nothing was reviewed: no file to review was found in "
-                         f"{', '.join(args.paths)}\n")
+                         f"{visible(', '.join(paths))}\n")
+    if bad:
+        _say_unusable(bad)
+        return 2
     return exit_status(result, cfg.fail_on)
+
+
+def _unusable_paths(paths):
+    """[(path, why)] for the paths that are not there or cannot be read."""
+    bad = []
+    for p in paths:
+        if not os.path.lexists(p):
+            bad.append((p, "no such file or directory"))
+        elif not os.path.exists(p):
+            bad.append((p, "a broken symbolic link"))
+        elif not os.access(p, os.R_OK):
+            bad.append((p, "permission denied"))
+    return bad
+
+
+def _say_unusable(bad):
+    from infra_expert.report import visible
+    for p, why in bad:
+        sys.stderr.write(f"infra-expert: error: {visible(p)}: {why}\n")
 
 
 def _rules(fmt):

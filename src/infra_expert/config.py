@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Config:
     __slots__ = ("ignore", "enable", "severity", "exclude", "fail_on", "trusted_registries",
                  "max_file_size", "kubernetes_version", "source", "disable_ignore_pragma",
-                 "host", "jobs", "min_severity", "rules_url", "given")
+                 "host", "jobs", "min_severity", "rules_url", "given", "confine")
 
     def __init__(self):
         self.ignore = set()
@@ -44,6 +44,7 @@ class Config:
         self.min_severity = None  # findings below it are left out of the output
         self.rules_url = None     # where SARIF's helpUri points (docs/rules.md)
         self.given = set()        # the keys a config file or the command line set
+        self.confine = None       # a folder no read may leave (the MCP server's root)
 
 
 MAX_CONFIG_SIZE = 1024 * 1024

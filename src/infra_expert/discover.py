@@ -382,7 +382,7 @@ def discover(paths, config, config_dir, gate=None, seen=None, skip=()):
     not walked (another unit of the run reviews them)."""
     if gate is None:
         from infra_expert.fsgate import roots_for
-        gate = Gate(roots_for(paths), config.max_file_size)
+        gate = Gate(roots_for(paths, config.confine), config.max_file_size)
     d = Discovery(config, config_dir, gate)
     d._skip = frozenset(skip)
     for p in paths:

@@ -122,7 +122,7 @@ def review_unit(paths, config, config_dir, skip=(), empty_notice=True):
     """One run over `paths` (folders in `skip` left out): discovery, then every phase."""
     from infra_expert.discover import discover
     from infra_expert.fsgate import Gate, roots_for
-    gate = Gate(roots_for(paths), config.max_file_size)
+    gate = Gate(roots_for(paths, config.confine), config.max_file_size)
     seen = {}
     documents, notices = discover(paths, config, config_dir, gate, seen, skip)
     asked = None

@@ -51,15 +51,27 @@ def project_root(path):
         probe = parent
 
 
-def roots_for(paths):
-    """The reviewed roots for the paths given on the command line."""
+def roots_for(paths, confine=None):
+    """The reviewed roots for the paths given on the command line. `confine` (a folder):
+    every read stays inside it — a root above it (a file's git work tree) becomes the
+    folder itself, a root elsewhere is dropped (the MCP server's `--root`)."""
     roots = []
     for p in paths:
         if os.path.isdir(p):
             roots.append(p)
         elif os.path.lexists(p):
             roots.append(project_root(p))
-    return roots
+    if confine is None:
+        return roots
+    limit = os.path.realpath(confine)
+    clipped = []
+    for root in roots:
+        real = os.path.realpath(root)
+        if Gate._within(real, (limit,)):
+            clipped.append(root)
+        elif Gate._within(limit, (real,)):
+            clipped.append(limit)
+    return clipped
 
 
 class Gate:

@@ -45,7 +45,7 @@ def plan(paths, config, config_dir):
         return [Unit(paths)]
     from infra_expert.discover import nested_repositories
     from infra_expert.fsgate import Gate, roots_for
-    gate = Gate(roots_for(paths), config.max_file_size)
+    gate = Gate(roots_for(paths, config.confine), config.max_file_size)
     repos = []
     for p in paths:
         repos.extend(nested_repositories(p, config, config_dir, gate))
