@@ -10,7 +10,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SHARED, needs_shared, run_review, write_tree
+from conftest import ROOT, run_review, write_tree
 from infra_expert.engine import all_rules
 from infra_expert.model import Finding, Notice, Review
 from infra_expert.report import render, visible
@@ -130,12 +130,11 @@ def test_json_is_valid_utf8_and_keeps_undecodable_names_apart(tmp_path):
     assert bytes.fromhex(finding["path_bytes"]) == BAD_BYTES_NAME
 
 
-@needs_shared
 def test_sarif_is_valid_utf8_and_validates(tmp_path):
     result = _tree(tmp_path)
     text = render(result, "sarif")
     log = json.loads(text.encode("utf-8"))
-    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(log, schema)
     run = log["runs"][0]
     by_uri = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r

@@ -167,40 +167,36 @@ def _merge(args):
     return _write(result, args, args.format) or exit_status(result, args.fail_on)
 
 
-def _write(result, args, fmt):
+def _write(result, args, fmt, rules_url=None):
     """Write the report; 2 when the output file cannot be written, else None."""
     from infra_expert.report import write_report
-    forced = _forced_colour() and not args.output
-    if fmt == "review" and (args.output or not sys.stdout.isatty()) and not forced:
+    if fmt == "review" and not args.output:
+        # a terminal (or FORCE_COLOR): the terminal view, rich imported only here
+        from infra_expert.report.terminal import wants_colour, wants_terminal
+        if wants_terminal(sys.stdout):
+            from infra_expert.report.terminal import render_terminal
+            sys.stdout.write(render_terminal(result, colour=wants_colour(args.no_color),
+                                             full=args.full))
+            return None
+    if fmt == "review":
         fmt = "markdown"
-    colour = fmt == "review" and _colour_wanted(args)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
-                write_report(result, fmt, fh.write, colour=colour, full=args.full)
+                left_out = write_report(result, fmt, fh.write, full=args.full,
+                                        rules_url=rules_url)
         except OSError as exc:
             sys.stderr.write(f"infra-expert: cannot write {args.output}: {exc.strerror}\n")
             return 2
     else:
-        write_report(result, fmt, sys.stdout.write, colour=colour, full=args.full)
+        left_out = write_report(result, fmt, sys.stdout.write, full=args.full,
+                                rules_url=rules_url)
+    if fmt == "sarif" and left_out:
+        sys.stderr.write(f"infra-expert: SARIF holds the first {len(result.findings) - left_out:,}"
+                         f" results, most severe first: {left_out:,} left out (GitHub code "
+                         "scanning takes at most 25,000 a run; narrow the review or use "
+                         "--min-severity)\n")
     return None
-
-
-def _forced_colour():
-    """FORCE_COLOR set to anything but empty, 0 or false: colour even when piped (CI
-    logs that render ANSI)."""
-    value = os.environ.get("FORCE_COLOR")
-    return value is not None and value.strip().lower() not in ("", "0", "false", "no")
-
-
-def _colour_wanted(args):
-    """--no-color and NO_COLOR win, then FORCE_COLOR, then TERM=dumb (no colour)."""
-    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
-        return False
-    if _forced_colour():
-        return True
-    return os.environ.get("TERM") != "dumb"
-
 
 def _known_ids(all_rules):
     from infra_expert.config import RuleIds
@@ -332,8 +328,13 @@ def _review(args):
                 sys.stderr.write(f"infra-expert: --stdin-filename: {visible(exc)}\n")
                 return 2
         else:
-            result = review(paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
-                            shard=shard, line_format=args.format)
+            from infra_expert.progress import Progress
+            # on stderr, a terminal only; not between lines streamed to the same terminal
+            quiet = args.quiet or (stream is not None and handle is None
+                                   and sys.stdout.isatty())
+            with Progress(quiet=quiet) as progress:
+                result = review(paths, cfg, config_dir, jobs=cfg.jobs, stream=stream,
+                                shard=shard, line_format=args.format, progress=progress)
     except BaseException:
         if handle:
             handle.close()
@@ -354,7 +355,7 @@ def _review(args):
         with handle:
             write_report(result, fmt, handle.write)
     else:
-        failed = _write(result, args, fmt)
+        failed = _write(result, args, fmt, rules_url=cfg.rules_url)
         if failed:
             return failed
     for n in result.notices:

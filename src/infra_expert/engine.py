@@ -92,14 +92,16 @@ class Context:
 
 
 def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None,
-           line_format="jsonl"):
+           line_format="jsonl", progress=None):
     """Review `paths`. A folder holding several git repositories (an organisation's
     clones, a fleet) is reviewed one repository at a time — in `jobs` worker processes
     (None: every usable CPU) when there are several — and the results merged
     (`infra_expert.scale`); anything else is one run. `stream` (a `write`): the review in
     `line_format` (JSON Lines, compact, github) written unit by unit as they finish, the
     findings not kept (the Review returned has their `counts`); ignored for one run.
-    `shard` (I, N): only the units of shard I of N (`infra_expert.scale.shard`)."""
+    `shard` (I, N): only the units of shard I of N (`infra_expert.scale.shard`).
+    `progress` (`infra_expert.progress.Progress`): told the files (or, for a fleet, the
+    repositories) as they are done."""
     config_dir = config_dir or os.getcwd()
     from infra_expert.scale import plan
     units = plan(paths, config, config_dir)
@@ -108,23 +110,27 @@ def review(paths, config, config_dir=None, jobs=1, stream=None, shard=None,
         from infra_expert import scale
         mine = scale.shard(units, *shard)
         if len(units) == 1:
-            return review_unit(paths, config, config_dir) if mine else Review()
+            return review_unit(paths, config, config_dir, progress=progress) if mine \
+                else Review()
         return scale.review_units(mine, config, config_dir, jobs, stream,
-                                  empty_notice=False, line_format=line_format)
+                                  empty_notice=False, line_format=line_format,
+                                  progress=progress)
     if len(units) > 1:
         from infra_expert.scale import review_units
         return review_units(units, config, config_dir, jobs, stream,
-                            line_format=line_format)
-    return review_unit(paths, config, config_dir)
+                            line_format=line_format, progress=progress)
+    return review_unit(paths, config, config_dir, progress=progress)
 
 
-def review_unit(paths, config, config_dir, skip=(), empty_notice=True):
+def review_unit(paths, config, config_dir, skip=(), empty_notice=True, progress=None):
     """One run over `paths` (folders in `skip` left out): discovery, then every phase."""
     from infra_expert.discover import discover
     from infra_expert.fsgate import Gate, roots_for
     gate = Gate(roots_for(paths, config.confine), config.max_file_size)
     seen = {}
     documents, notices = discover(paths, config, config_dir, gate, seen, skip)
+    if progress is not None:
+        progress.start(len(documents))
     asked = None
     if any(not os.path.isdir(p) for p in paths):
         # files given alone: their base, unit or Compose service join the run as context,
@@ -141,7 +147,7 @@ def review_unit(paths, config, config_dir, skip=(), empty_notice=True):
                 answers[path] = real in files or real.startswith(dirs)
             return answers[path]
     result = review_documents(documents, notices, config, gate, asked,
-                              swap_seen=seen.get("swap", False))
+                              swap_seen=seen.get("swap", False), progress=progress)
     if not result.files and empty_notice:
         result.notices.insert(0, nothing_reviewed(paths))
     return result
@@ -154,7 +160,8 @@ def nothing_reviewed(paths):
         "so an empty review here says nothing about these files"))
 
 
-def review_documents(documents, notices, config, gate=None, asked=None, swap_seen=False):
+def review_documents(documents, notices, config, gate=None, asked=None, swap_seen=False,
+                     progress=None):
     from infra_expert.fsgate import Gate
     result = Review()
     result.notices.extend(notices)
@@ -163,6 +170,7 @@ def review_documents(documents, notices, config, gate=None, asked=None, swap_see
     ctx = Context(config, documents, gate)
     run = _Run(ctx, result, asked)
     run.swap_seen = swap_seen
+    run.progress = progress
     run.load()
     run.relate()
     run.resources()
@@ -195,6 +203,7 @@ class _Run:
         self.findings, self.passes, self.suppressions = [], [], []
         self.hit_keys, self.collection_stopped = set(), set()
         self.hit_counts = {}     # (rule id, path) -> hits collected
+        self.progress = None     # told each document as its rules are done
 
     def _of(self, name, documents=None):
         return [d for d in (self.ctx.documents if documents is None else documents)
@@ -260,7 +269,10 @@ class _Run:
             [*core.rules, *fit_rules.rules, *(r for name, dom in self.domains.items()
                                               if name in present for r in dom.rules)],
             more=_rules_of_prefix)
+        progress = self.progress
         for doc in self.ctx.documents:
+            if progress is not None:
+                progress.advance()
             if id(doc) in self.failed:
                 continue
             dom = self.domains[doc.domain]

@@ -47,9 +47,24 @@ def relative_uri(path, root):
     return rel.replace(os.sep, "/")
 
 
+# Another file quoted with its line, `(deploy/compose.yaml:6)`: its folder depends on the
+# working directory, its line on edits. The name is kept when it looks like a file (a
+# letter, and an extension or a capital: `compose.yaml`, `Dockerfile`); `8080:8080`,
+# `127.0.0.1:53` and `postgres:16` are left alone.
+_FILE_REF = re.compile(r"(?<![^\s`'\"(),;:\[\]])([^\s`'\"(),;:\[\]]+):\d+(?::\d+)?(?!\d)")
+
+
+def _file_ref(match):
+    name = match.group(1).rstrip("/").rsplit("/", 1)[-1]
+    if re.search("[A-Za-z]", name) and ("." in name.strip(".") or name[:1].isupper()):
+        return name
+    return match.group(0)
+
+
 def normalised_message(message):
-    """The message without the line numbers it may quote ("first set on line 12")."""
-    return _LINE_REF.sub("line", str(message))
+    """The message without the line numbers it may quote ("first set on line 12",
+    "compose.yaml:6"), and a file it quotes by name only (not `../compose.yaml`)."""
+    return _FILE_REF.sub(_file_ref, _LINE_REF.sub("line", str(message)))
 
 
 def fingerprints(findings, root=None):
@@ -58,13 +73,15 @@ def fingerprints(findings, root=None):
     root = root or source_root()
     seen = {}
     out = []
+    relative = {}                  # path -> its URI: a fleet has many findings per file
     for f in findings:
         if isinstance(f, dict):
             rule, path, message = f["rule"], f["path"], f["message"]
         else:
             rule, path, message = f.rule.id, f.path, f.message
-        key = "\0".join((rule, relative_uri(path, root) if path else "",
-                         normalised_message(message)))
+        if path and path not in relative:
+            relative[path] = relative_uri(path, root)
+        key = "\0".join((rule, relative[path] if path else "", normalised_message(message)))
         rank = seen[key] = seen.get(key, -1) + 1
         digest = hashlib.sha256(f"{key}\0{rank}".encode("utf-8", "surrogateescape"))
         out.append(digest.hexdigest()[:32])

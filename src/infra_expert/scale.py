@@ -289,7 +289,7 @@ def parse_shard(text):
 
 
 def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=True,
-                 line_format="jsonl"):
+                 line_format="jsonl", progress=None):
     """Review every unit (in `jobs` worker processes when there are several) and merge;
     with `stream` (a `write`), write `line_format` (`infra_expert.report.lines`) unit by
     unit instead of keeping the findings."""
@@ -297,8 +297,11 @@ def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=Tr
                   stream=line_format if stream is not None else None)
     jobs = max(1, min(int(jobs or 1), len(units)))
     labels = [", ".join(u.paths) for u in units]
+    if progress is not None:
+        progress.what = "repositories"
+        progress.start(len(units))
     if jobs == 1:
-        result = _collect((_run(u) for u in units), labels, stream)
+        result = _collect(_told((_run(u) for u in units), progress), labels, stream)
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -307,7 +310,8 @@ def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=Tr
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             # results come back in the units' order, each as soon as it and those
             # before it are done
-            result = _collect(pool.map(_run, units, chunksize=1), labels, stream)
+            result = _collect(_told(pool.map(_run, units, chunksize=1), progress), labels,
+                              stream)
     if stream is not None:
         from infra_expert.report.lines import line_format
         lines = line_format(_STATE["stream"])
@@ -320,6 +324,14 @@ def review_units(units, config, config_dir, jobs=1, stream=None, empty_notice=Tr
         stream(lines["summary"](len(result.files), result.counts["positive"],
                                 result.counts))
     return result
+
+
+def _told(packs, progress):
+    """The packs as they come, each told to `progress` (a repository done)."""
+    for p in packs:
+        if progress is not None:
+            progress.advance()
+        yield p
 
 
 def _collect(packs, labels, stream):

@@ -31,27 +31,11 @@ class YamlError(Exception):
         self.column = column
 
 
-class YMap(dict):
-    """A mapping with `line`/`column` of its start, and per-key positions.
+class _Raw:
+    """`raw`: index or key -> the text before interpolation, where it changed (Compose
+    only): made on first use, not one dict per node."""
 
-    `source` is the file it was read from; `key_source` names another file for keys that
-    a merge brought in from there. `tag` is a custom tag such as `!override`.
-    """
-
-    __slots__ = ("line", "column", "key_pos", "value_pos", "source", "_key_source", "tag",
-                 "_raw")
-
-    # `key_source` and `raw` are empty on almost every mapping (only Compose's merges and
-    # interpolation fill them): made on first use, not one pair of dicts per node
-    @property
-    def key_source(self):
-        if self._key_source is None:
-            self._key_source = {}
-        return self._key_source
-
-    @key_source.setter
-    def key_source(self, value):
-        self._key_source = value
+    __slots__ = ()
 
     @property
     def raw(self):
@@ -62,6 +46,29 @@ class YMap(dict):
     @raw.setter
     def raw(self, value):
         self._raw = value
+
+
+class YMap(_Raw, dict):
+    """A mapping with `line`/`column` of its start, and per-key positions.
+
+    `source` is the file it was read from; `key_source` names another file for keys that
+    a merge brought in from there. `tag` is a custom tag such as `!override`.
+    """
+
+    __slots__ = ("line", "column", "key_pos", "value_pos", "source", "_key_source", "tag",
+                 "_raw")
+
+    # `key_source` is empty on almost every mapping (only Compose's merges fill it): made
+    # on first use, like `raw`
+    @property
+    def key_source(self):
+        if self._key_source is None:
+            self._key_source = {}
+        return self._key_source
+
+    @key_source.setter
+    def key_source(self, value):
+        self._key_source = value
 
     def pos_of(self, key):
         """(line, column) of a key, or of the mapping when the key is absent."""
@@ -75,18 +82,8 @@ class YMap(dict):
         return (sources.get(key, self.source) if sources else self.source), self.key_pos[key][0]
 
 
-class YSeq(list):
+class YSeq(_Raw, list):
     __slots__ = ("line", "column", "item_pos", "source", "tag", "_raw")
-
-    @property
-    def raw(self):
-        if self._raw is None:
-            self._raw = {}
-        return self._raw
-
-    @raw.setter
-    def raw(self, value):
-        self._raw = value
 
 
 class Tagged(str):

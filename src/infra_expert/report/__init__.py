@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 
-FORMATS = ("review", "markdown", "json", "jsonl", "sarif", "compact", "github")
+FORMATS = ("review", "markdown", "json", "jsonl", "sarif", "compact", "github", "gitlab",
+           "junit", "html")
 LINE_FORMATS = ("jsonl", "compact", "github")     # written a line at a time (`lines`)
 
 # C0 but the tab, DEL, C1, the bidi embeddings/overrides/isolates (they reorder what the
@@ -72,7 +73,7 @@ def utf8_tree(value):
     return value
 
 
-def write_report(review, fmt, write, colour=False, full=False):
+def write_report(review, fmt, write, colour=False, full=False, rules_url=None):
     """Write the report through `write` (a file's `write`): JSON, SARIF and the line
     formats (JSON Lines, compact, github) piece by piece, the other formats whole."""
     if fmt == "json":
@@ -83,12 +84,18 @@ def write_report(review, fmt, write, colour=False, full=False):
         return write_lines(review, fmt, write)
     if fmt == "sarif":
         from infra_expert.report.sarif import write_sarif
-        return write_sarif(review, write)
+        return write_sarif(review, write, rules_url=rules_url)   # results left out
     text = render(review, fmt, colour=colour, full=full)
     write(text if text.endswith("\n") else text + "\n")
 
 
 def render(review, fmt, colour=False, full=False):
+    if fmt == "gitlab":
+        from infra_expert.report.ci import render_gitlab
+        return render_gitlab(review)
+    if fmt == "junit":
+        from infra_expert.report.ci import render_junit
+        return render_junit(review)
     if fmt == "json":
         from infra_expert.report.json_report import render_json
         return render_json(review)
@@ -100,6 +107,9 @@ def render(review, fmt, colour=False, full=False):
     if fmt == "sarif":
         from infra_expert.report.sarif import render_sarif
         return render_sarif(review)
+    if fmt == "html":
+        from infra_expert.report.html import render_html
+        return render_html(review, full=full)
     from infra_expert.report.markdown import render_review
     return render_review(review, colour=colour and fmt == "review",
                          markdown=fmt == "markdown", full=full)

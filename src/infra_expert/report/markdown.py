@@ -239,7 +239,10 @@ def _baseline_split(review):
     return tables
 
 
-def _baseline_lines(domain, findings, review, markdown, full):
+def baseline_table(domain, findings, review):
+    """The hardening baseline of a domain as data, for every view: the columns (rule id,
+    label) that some finding fills, {(project, subject): ids it lacks}, {project: every
+    service or container, in order}, {rule id: one of its findings}."""
     cols = [(rid, label) for rid, label in _baselines()[domain]
             if any(f.rule.id == rid for f in findings)]
     missing, rows, rules = {}, {}, {}
@@ -248,10 +251,14 @@ def _baseline_lines(domain, findings, review, markdown, full):
         rules.setdefault(f.rule.id, f)
     for f in findings:
         if f.project not in rows:
-            known = review.projects[f.project]["subjects"]
-            rows[f.project] = list(known)
+            rows[f.project] = list(review.projects[f.project]["subjects"])
         if f.subject not in rows[f.project]:
             rows[f.project].append(f.subject)
+    return cols, missing, rows, rules
+
+
+def _baseline_lines(domain, findings, review, markdown, full):
+    cols, missing, rows, rules = baseline_table(domain, findings, review)
     one, many = _nouns(domain)
     total = sum(len(r) for r in rows.values())
     lacking = len(missing)
@@ -460,10 +467,9 @@ def _resources(review, markdown, full=False):
                    "limits._"]
 
 
-def render_review(review, colour=False, markdown=True, full=False):
-    """The review as Markdown, or (markdown=False) as text for a terminal: both show
-    control characters escaped; Markdown also keeps file content out of its markup.
-    A rule is said once with its places (`full`: every place, every project)."""
+def section_entries(review):
+    """{severity: [("group", findings of one rule) or ("baseline", (domain, findings))]}
+    in the order the review says them (the terminal view shares it)."""
     baseline = _baseline_split(review)
     in_table = {id(f) for found in baseline.values() for f in found}
     by_sev = {"critical": [], "warning": [], "suggestion": []}
@@ -477,6 +483,14 @@ def render_review(review, colour=False, markdown=True, full=False):
         firsts = [order[id(g[0] if kind == "group" else g[1][0])] for kind, g in entries[sev]]
         at = sum(1 for i in firsts if i < order[id(found[0])])
         entries[sev].insert(at, ("baseline", (domain, found)))
+    return entries
+
+
+def render_review(review, colour=False, markdown=True, full=False):
+    """The review as Markdown, or (markdown=False) as text for a terminal: both show
+    control characters escaped; Markdown also keeps file content out of its markup.
+    A rule is said once with its places (`full`: every place, every project)."""
+    entries = section_entries(review)
     out = ["## infra-expert review", "", summary_line(review), ""]
     out.extend(_must_fix([g for kind, g in entries["critical"] if kind == "group"],
                          review, markdown))
