@@ -109,3 +109,21 @@ def test_json_files_carry_a_domain_s_own_fields(tmp_path):
     exposure = files["app.service"]["exposure"]
     assert isinstance(exposure, float) and 0 <= exposure <= 10 and round(exposure, 1) == exposure
     assert set(files["Dockerfile"]) == {"path", "domain"}
+
+
+def test_a_table_cell_read_from_a_file_cannot_drive_the_terminal(tmp_path):
+    """A scrape interval is printed in the 📊 table as the file wrote it: its control
+    characters (a title-setting OSC, a screen clear) are shown escaped."""
+    from conftest import write_tree
+
+    from infra_expert.config import Config
+    from infra_expert.engine import review
+    from infra_expert.report import render
+    write_tree(tmp_path, {"prometheus.yml": (
+        'scrape_configs:\n  - job_name: node\n'
+        '    scrape_interval: "30s\\u001b]0;pwned\\u0007\\u001b[2J"\n'
+        '    static_configs:\n      - targets: ["localhost:9100"]\n')})
+    text = render(review([str(tmp_path)], Config()), "markdown")
+    row = next(line for line in text.splitlines() if "`node`" in line)
+    assert "30s\\x1b]0;pwned\\x07\\x1b[2J" in row
+    assert "\x1b" not in text and "\x07" not in text

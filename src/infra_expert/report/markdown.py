@@ -80,8 +80,10 @@ def _inline(text, markdown):
 
 
 def _cell(text):
-    """A table cell: `|` would end it, even inside a code span (GFM); `\\|` does not."""
-    return text.replace("|", "\\|")
+    """A table cell: `|` would end it, even inside a code span (GFM); `\\|` does not.
+    Control characters are shown escaped (a cell may hold a value read from a file: a
+    scrape interval, a time zone)."""
+    return visible(text).replace("|", "\\|")
 
 
 # The default review stays short on a large repository: a group shows this many places,
