@@ -360,6 +360,18 @@ BAD_SIBLINGS = {
                                  '"StorageClass": 3}, 4], "Expiration": {"Days": true}}]}',
                 "zzbad/mc.json": '{"aliases": {"a": {"secretKey": 5}, "b": []}, '
                                  '"accessKey": 1}'},
+    # a live snapshot whose every part has the wrong shape
+    "live": {"zzbad/bad.live.json": (
+        '{"infra-expert-live": 1, "source": 3, "context": [], "collected_at": 7, '
+        '"containers": [3, null, {"Name": 5, "Id": [], "State": [], "Config": "x", '
+        '"HostConfig": {"Memory": "lots", "PortBindings": 3, "Binds": {}}, '
+        '"RestartCount": "many", "Mounts": 1}], '
+        '"objects": [{"kind": 3, "metadata": []}, null, {"kind": "Pod", "metadata": '
+        '{"name": 1}, "status": {"containerStatuses": [1, {"state": 3}]}}], '
+        '"units": {"a": 1}, "timers": [1, {"unit": 3, "last": []}], "stats": "x", '
+        '"pods": [{"Containers": 3}], "images": [5], '
+        '"host": {"memory": "x", "disks": [3, {"path": 1, "size": "a"}]}}'),
+        "zzbad/broken.live.json": '{"infra-expert-live": 1, "containers": [\n'},
 }
 
 

@@ -31,55 +31,14 @@ def _parser():
     r.add_argument("--stdin-filename", metavar="NAME",
                    help="what the text read from `-` is: its name says its kind "
                         "(Dockerfile, compose.yaml, app.container …) and is the path shown")
-    r.add_argument("--format", "-f", choices=FORMATS,
-                   default="review",
-                   help="review (default): coloured in a terminal, Markdown when piped")
-    r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    r.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
-                   help="lowest severity that makes the exit status 1 (default: critical)")
-    r.add_argument("--baseline", metavar="FILE",
-                   help="a review saved with -f json (or jsonl): report only the findings "
-                        "that are not in it (matched by fingerprint, not by line)")
-    r.add_argument("--min-severity", choices=("critical", "warning", "suggestion"),
-                   help="leave out findings below this severity (default: show all)")
-    r.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress line and no notices on standard error (errors are "
-                        "still said)")
-    r.add_argument("--rules-url", metavar="URL",
-                   help="where SARIF's rule help links point (default: the project's "
-                        "docs/rules.md); anchors are the lower-case rule ids")
-    r.add_argument("--config", metavar="FILE", help="use this config file instead of "
-                                                    "searching for one")
-    r.add_argument("--no-config", action="store_true", help="ignore config files")
-    r.add_argument("--ignore", action="append", default=[], metavar="RULE",
-                   help="do not run RULE (repeatable, or comma-separated)")
-    r.add_argument("--enable", action="append", default=[], metavar="RULE",
-                   help="run an opt-in rule (off by default; repeatable or comma-separated)")
-    r.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
-                   help="override a rule's severity (critical, warning, suggestion)")
+    _review_options(r)
     r.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="skip paths matching GLOB (gitignore syntax; repeatable)")
-    r.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
-                   help="allow base images only from these registries (repeatable)")
-    r.add_argument("--host", metavar="PROFILE",
-                   help="the machine the stack should fit on: rpi3-1gb, rpi4-2gb, rpi4-4gb, "
-                        "rpi4-8gb, rpi5-4gb, rpi5-8gb, zimaboard-2gb, zimaboard-8gb, "
-                        "nuc-16gb or vm-<memory>-<cpus> (vm-4g-2)")
-    r.add_argument("--host-memory", metavar="SIZE", help="host memory (4GiB, 512MiB)")
-    r.add_argument("--host-cpus", metavar="N", help="host CPUs")
-    r.add_argument("--host-arch", metavar="ARCH", help="amd64, arm64 or arm")
-    r.add_argument("--host-storage", metavar="KIND", help="sd, ssd or hdd")
     r.add_argument("--jobs", "-j", metavar="N",
                    help="worker processes for a folder of repositories (default: the usable "
                         "CPUs)")
-    r.add_argument("--kubernetes-version", metavar="1.NN",
-                   help="Kubernetes version for schema validation (default: newest known)")
     r.add_argument("--max-file-size", type=int, metavar="BYTES",
                    help="skip files larger than this (default: 5 MiB)")
-    r.add_argument("--no-color", action="store_true", help="no colour in the terminal")
-    r.add_argument("--full", action="store_true",
-                   help="list every place of every finding (the review shows a few and "
-                        "the count; JSON and SARIF always list all)")
 
     r.add_argument("--shard", metavar="I/N",
                    help="review shard I of N (0-based) of a folder of repositories, for "
@@ -103,6 +62,29 @@ def _parser():
 
     e = sub.add_parser("explain", help="explain one rule: rationale, fix, example, peers")
     e.add_argument("rule", metavar="RULE")
+
+    lv = sub.add_parser("live", help="review what runs now (containers, a cluster, systemd "
+                                     "units, the host), read-only",
+                        description="Review the running state with the same rules: Docker "
+                                    "or Podman containers (Engine API or CLI), Kubernetes "
+                                    "objects (kubectl get), systemd units and timers, and "
+                                    "the host itself. Read-only: only allowlisted read "
+                                    "calls are made.")
+    lv.add_argument("target", choices=("docker", "podman", "kubernetes", "k8s", "systemd",
+                                       "all"))
+    lv.add_argument("--socket", metavar="PATH",
+                    help="the Engine API socket (default: DOCKER_HOST / CONTAINER_HOST, "
+                         "then the engine's usual socket, then its CLI)")
+    lv.add_argument("--context", metavar="NAME", help="kube context (default: the current)")
+    lv.add_argument("--namespace", "-n", metavar="NS", help="kube namespace")
+    lv.add_argument("--all-namespaces", "-A", action="store_true",
+                    help="every namespace the context may list")
+    lv.add_argument("--snapshot", metavar="FILE.live.json",
+                    help="also save what was read (environment values left out), to review "
+                         "later with `infra-expert review FILE.live.json`")
+    lv.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                    help="time-out of each call (default: 20)")
+    _review_options(lv)
 
     mc = sub.add_parser("mcp", help="serve the review to AI assistants (Model Context "
                                     "Protocol, stdio; needs infra-expert[mcp])")
@@ -134,6 +116,52 @@ def main(argv=None):
         return 2
 
 
+def _review_options(r):
+    """The options `review` and `live` share: output, severities, rules, host."""
+    r.add_argument("--format", "-f", choices=FORMATS,
+                   default="review",
+                   help="review (default): coloured in a terminal, Markdown when piped")
+    r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    r.add_argument("--fail-on", choices=("critical", "warning", "suggestion", "never"),
+                   help="lowest severity that makes the exit status 1 (default: critical)")
+    r.add_argument("--baseline", metavar="FILE",
+                   help="a review saved with -f json (or jsonl): report only the findings "
+                        "that are not in it (matched by fingerprint, not by line)")
+    r.add_argument("--min-severity", choices=("critical", "warning", "suggestion"),
+                   help="leave out findings below this severity (default: show all)")
+    r.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress line and no notices on standard error (errors are "
+                        "still said)")
+    r.add_argument("--rules-url", metavar="URL",
+                   help="where SARIF's rule help links point (default: the project's "
+                        "docs/rules.md); anchors are the lower-case rule ids")
+    r.add_argument("--config", metavar="FILE", help="use this config file instead of "
+                                                    "searching for one")
+    r.add_argument("--no-config", action="store_true", help="ignore config files")
+    r.add_argument("--ignore", action="append", default=[], metavar="RULE",
+                   help="do not run RULE (repeatable, or comma-separated)")
+    r.add_argument("--enable", action="append", default=[], metavar="RULE",
+                   help="run an opt-in rule (off by default; repeatable or comma-separated)")
+    r.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+                   help="override a rule's severity (critical, warning, suggestion)")
+    r.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY",
+                   help="allow base images only from these registries (repeatable)")
+    r.add_argument("--host", metavar="PROFILE",
+                   help="the machine the stack should fit on: rpi3-1gb, rpi4-2gb, rpi4-4gb, "
+                        "rpi4-8gb, rpi5-4gb, rpi5-8gb, zimaboard-2gb, zimaboard-8gb, "
+                        "nuc-16gb or vm-<memory>-<cpus> (vm-4g-2)")
+    r.add_argument("--host-memory", metavar="SIZE", help="host memory (4GiB, 512MiB)")
+    r.add_argument("--host-cpus", metavar="N", help="host CPUs")
+    r.add_argument("--host-arch", metavar="ARCH", help="amd64, arm64 or arm")
+    r.add_argument("--host-storage", metavar="KIND", help="sd, ssd or hdd")
+    r.add_argument("--kubernetes-version", metavar="1.NN",
+                   help="Kubernetes version for schema validation (default: newest known)")
+    r.add_argument("--no-color", action="store_true", help="no colour in the terminal")
+    r.add_argument("--full", action="store_true",
+                   help="list every place of every finding (the review shows a few and "
+                        "the count; JSON and SARIF always list all)")
+
+
 def _main(argv):
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -145,6 +173,8 @@ def _main(argv):
         return _explain(args.rule)
     if args.command == "merge":
         return _merge(args)
+    if args.command == "live":
+        return _live(args)
     if args.command == "mcp":
         from infra_expert.mcp_server import main as serve
         return serve(args=args)
@@ -203,9 +233,65 @@ def _known_ids(all_rules):
     return RuleIds(all_rules)
 
 
-def _review(args):
+def _configure(args, start, known):
+    """The Config of a run: the config file found from `start` (or `--config`, none with
+    `--no-config`), a `.hadolint.yaml`, then the command line's options. Returns
+    (config, config file path or None); raises ConfigError."""
     from infra_expert.config import (Config, ConfigError, apply_hadolint_config, apply_settings,
                                      find_config_file, find_hadolint_config, load_config)
+    from infra_expert.engine import all_rules
+    from infra_expert.report import visible
+    if args.no_config:
+        cfg, path = Config(), None
+    else:
+        path = args.config or find_config_file(start)
+        if args.config and not os.path.isfile(args.config):
+            raise ConfigError(f"{args.config}: no such config file")
+        cfg = load_config(path, known) if path else Config()
+        hadolint = find_hadolint_config(start)
+        if hadolint:
+            for warning in apply_hadolint_config(cfg, hadolint, all_rules()):
+                sys.stderr.write(f"infra-expert: {visible(warning)}\n")
+    overrides = {}
+    ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
+    if ignore:
+        overrides["ignore"] = sorted(set(ignore) | cfg.ignore)
+    enable = [i.strip() for v in args.enable for i in v.split(",") if i.strip()]
+    if enable:
+        overrides["enable"] = sorted(set(enable) | cfg.enable)
+    if args.severity:
+        table = {}
+        for item in args.severity:
+            rid, eq, level = item.partition("=")
+            if not eq:
+                raise ConfigError(f"--severity {item}: expected RULE=LEVEL")
+            table[rid.strip()] = level.strip()
+        apply_settings(cfg, {"severity": table}, known, "--severity")
+    if getattr(args, "exclude", None):
+        overrides["exclude"] = cfg.exclude + args.exclude
+    if args.trusted_registry:
+        overrides["trusted-registries"] = args.trusted_registry
+    if args.fail_on:
+        overrides["fail-on"] = args.fail_on
+    if getattr(args, "max_file_size", None) is not None:
+        overrides["max-file-size"] = args.max_file_size
+    if args.kubernetes_version:
+        overrides["kubernetes-version"] = args.kubernetes_version
+    if getattr(args, "jobs", None) is not None:
+        overrides["jobs"] = args.jobs
+    if args.min_severity:
+        overrides["min-severity"] = args.min_severity
+    if args.rules_url:
+        overrides["rules-url"] = args.rules_url
+    for key in ("host", "host_memory", "host_cpus", "host_arch", "host_storage"):
+        if getattr(args, key) is not None:
+            overrides[key.replace("_", "-")] = getattr(args, key)
+    apply_settings(cfg, overrides, known, "command line")
+    return cfg, path
+
+
+def _review(args):
+    from infra_expert.config import ConfigError
     from infra_expert.engine import all_rules, exit_status, review
     from infra_expert.report import visible, write_report
 
@@ -228,52 +314,7 @@ def _review(args):
     else:
         start = paths[0] if paths else "."
     try:
-        if args.no_config:
-            cfg, path = Config(), None
-        else:
-            path = args.config or find_config_file(start)
-            if args.config and not os.path.isfile(args.config):
-                raise ConfigError(f"{args.config}: no such config file")
-            cfg = load_config(path, known) if path else Config()
-            hadolint = find_hadolint_config(start)
-            if hadolint:
-                for warning in apply_hadolint_config(cfg, hadolint, all_rules()):
-                    sys.stderr.write(f"infra-expert: {visible(warning)}\n")
-        overrides = {}
-        ignore = [i.strip() for v in args.ignore for i in v.split(",") if i.strip()]
-        if ignore:
-            overrides["ignore"] = sorted(set(ignore) | cfg.ignore)
-        enable = [i.strip() for v in args.enable for i in v.split(",") if i.strip()]
-        if enable:
-            overrides["enable"] = sorted(set(enable) | cfg.enable)
-        if args.severity:
-            table = {}
-            for item in args.severity:
-                rid, eq, level = item.partition("=")
-                if not eq:
-                    raise ConfigError(f"--severity {item}: expected RULE=LEVEL")
-                table[rid.strip()] = level.strip()
-            apply_settings(cfg, {"severity": table}, known, "--severity")
-        if args.exclude:
-            overrides["exclude"] = cfg.exclude + args.exclude
-        if args.trusted_registry:
-            overrides["trusted-registries"] = args.trusted_registry
-        if args.fail_on:
-            overrides["fail-on"] = args.fail_on
-        if args.max_file_size is not None:
-            overrides["max-file-size"] = args.max_file_size
-        if args.kubernetes_version:
-            overrides["kubernetes-version"] = args.kubernetes_version
-        if args.jobs is not None:
-            overrides["jobs"] = args.jobs
-        if args.min_severity:
-            overrides["min-severity"] = args.min_severity
-        if args.rules_url:
-            overrides["rules-url"] = args.rules_url
-        for key in ("host", "host_memory", "host_cpus", "host_arch", "host_storage"):
-            if getattr(args, key) is not None:
-                overrides[key.replace("_", "-")] = getattr(args, key)
-        apply_settings(cfg, overrides, known, "command line")
+        cfg, path = _configure(args, start, known)
     except ConfigError as exc:
         sys.stderr.write(f"infra-expert: configuration error: {visible(exc)}\n")
         return 2
@@ -369,6 +410,55 @@ def _review(args):
     if bad:
         _say_unusable(bad)
         return 2
+    return exit_status(result, cfg.fail_on)
+
+
+def _live(args):
+    """`infra-expert live TARGET`: collect what runs (read-only), review it like files."""
+    from infra_expert.config import ConfigError
+    from infra_expert.engine import all_rules, exit_status
+    from infra_expert.live.collect import Options, collect
+    from infra_expert.live.execute import Refused, Unreachable
+    from infra_expert.report import visible
+    known = _known_ids(all_rules)
+    try:
+        cfg, _path = _configure(args, ".", known)
+    except ConfigError as exc:
+        sys.stderr.write(f"infra-expert: configuration error: {visible(exc)}\n")
+        return 2
+    options = Options(socket=args.socket, context=args.context, namespace=args.namespace,
+                      all_namespaces=args.all_namespaces, timeout=args.timeout)
+    try:
+        snapshot = collect(args.target, options)
+    except (Unreachable, Refused) as exc:
+        sys.stderr.write(f"infra-expert: live {args.target}: {visible(exc)}\n")
+        return 2
+    from infra_expert.live.review import review_snapshot
+    from infra_expert.live.model import dump_snapshot
+    text = dump_snapshot(snapshot)
+    if args.snapshot:
+        try:
+            with open(args.snapshot, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            sys.stderr.write(f"infra-expert: cannot write {args.snapshot}: {exc.strerror}\n")
+            return 2
+    result = review_snapshot(text, cfg, f"live:{args.target}")
+    baseline = None
+    if args.baseline:
+        from infra_expert.baseline import BaselineError, apply, load
+        try:
+            baseline = load(args.baseline)
+        except BaselineError as exc:
+            sys.stderr.write(f"infra-expert: --baseline {visible(exc)}\n")
+            return 2
+        apply(result, baseline)
+    failed = _write(result, args, args.format, rules_url=cfg.rules_url)
+    if failed:
+        return failed
+    if args.format not in ("review", "markdown", "html", "github") and not args.quiet:
+        for n in result.notices:
+            sys.stderr.write(f"infra-expert: {visible(n.path)}: {visible(n.message)}\n")
     return exit_status(result, cfg.fail_on)
 
 

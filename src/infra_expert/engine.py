@@ -144,7 +144,10 @@ def review_unit(paths, config, config_dir, skip=(), empty_notice=True, progress=
         def asked(path):
             if path not in answers:
                 real = os.path.realpath(path)
-                answers[path] = real in files or real.startswith(dirs)
+                # a path that is no file (`deployment/shop/web`: an object of a live
+                # snapshot given alone) is part of what was asked, not context
+                answers[path] = real in files or real.startswith(dirs) or \
+                    not os.path.lexists(path)
             return answers[path]
     result = review_documents(documents, notices, config, gate, asked,
                               swap_seen=seen.get("swap", False), progress=progress)

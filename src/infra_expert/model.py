@@ -215,7 +215,7 @@ class Document:
 
 class Review:
     __slots__ = ("files", "file_fields", "findings", "positives", "notices", "resources",
-                 "projects", "counts")
+                 "projects", "counts", "live")
 
     def __init__(self):
         self.files = []          # [(path, domain)]
@@ -226,6 +226,7 @@ class Review:
         self.resources = {}
         self.projects = {}       # project -> {"domain": …, "subjects": [service/container]}
         self.counts = None       # the summary of findings already streamed out, not kept
+        self.live = None         # `infra-expert live`: what was read, where, when
 
     def summary(self):
         if self.counts is not None:

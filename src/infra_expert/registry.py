@@ -14,6 +14,7 @@ PACKAGES = (
     "monitoring",
     "burst",
     "storage",
+    "live",
 )
 
 _loaded = []

@@ -304,6 +304,10 @@ def adjust_findings(doc, ctx, findings):
         return findings
     for f in findings:
         f.message = _at_origin(project, f.path, f.line, f.message)
+    if doc.text.startswith(_LIVE_FROM):   # a running container (`infra-expert live`)
+        source = doc.text[len(_LIVE_FROM):doc.text.find("\n")]
+        for f in findings:
+            f.message = f"{f.message} (created from {source})"
     if project.baseline is None:
         return findings
     baseline = _baseline_keys(doc, ctx, project)
@@ -316,6 +320,9 @@ def adjust_findings(doc, ctx, findings):
             f.message = f"{f.message} (with `{shown}`)"
         kept.append(f)
     return kept
+
+
+_LIVE_FROM = "# live container, created from: "   # live.containers.SOURCE_MARK
 
 
 def _at_origin(project, path, line, message):

@@ -834,10 +834,13 @@ def _header_html(review):
     if review.notices:
         cards.append(f'<a class="card" href="#notices"><b>{len(review.notices)}</b>'
                      f'<span>notice{"s" if len(review.notices) != 1 else ""}</span></a>')
+    from infra_expert.report.markdown import live_line
+    live = live_line(review)
+    live_html = f'<p class="summary"><b>{_esc(live)}</b></p>' if live else ""
     return (f'<header><h1>infra-expert review</h1>'
             f'<p class="summary">{_plural(n, "file")} reviewed'
             f'{f" ({per})" if per else ""} · infra-expert {_esc(__version__)}</p>'
-            f'<div class="cards">{"".join(cards)}</div></header>')
+            f'{live_html}<div class="cards">{"".join(cards)}</div></header>')
 
 
 def render_html(review, read=None, full=False):

@@ -10,7 +10,7 @@ from infra_expert.report import utf8_tree
 
 def as_json_object(review):
     """The contract; strings are valid UTF-8 (a path that is not gains `path_bytes`)."""
-    return utf8_tree({
+    out = {
         "schema_version": 1,
         "tool": {"name": "infra-expert", "version": __version__},
         "files": [{"path": p, "domain": d, **review.file_fields.get((p, d), {})}
@@ -21,7 +21,10 @@ def as_json_object(review):
         "resources": review.resources,
         "projects": review.projects,
         "summary": review.summary(),
-    })
+    }
+    if review.live is not None:
+        out["live"] = review.live
+    return utf8_tree(out)
 
 
 def render_json(review):
@@ -43,10 +46,11 @@ def write_json(review, write):
         "notices": lambda: (n.as_dict() for n in review.notices)}
     head = {"schema_version": 1, "tool": {"name": "infra-expert", "version": __version__}}
     tail = {"resources": review.resources, "projects": review.projects,
-            "summary": review.summary()}
+            "summary": review.summary(), "live": review.live}
     write("{")
     first = True
-    for key in ("schema_version", "tool", *_LISTS, "resources", "projects", "summary"):
+    for key in ("schema_version", "tool", *_LISTS, "resources", "projects", "summary",
+                *(("live",) if review.live is not None else ())):
         write(("\n" if first else ",\n") + f"  {json.dumps(key)}: ")
         first = False
         if key in items:

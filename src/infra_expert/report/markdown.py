@@ -34,6 +34,26 @@ def summary_line(review):
     return " · ".join(parts)
 
 
+def live_line(review):
+    """`infra-expert live`: which machine or cluster was read, so that nobody mistakes it
+    (a context or namespace that looks like production is said loudly). None otherwise."""
+    live = review.live
+    if not live:
+        return None
+    context = live.get("context") or {}
+    parts = [f"Live: {visible(live.get('source', 'live'))}"]
+    for key, label in (("engine", "engine"), ("kube_context", "context"),
+                       ("namespace", "namespace"), ("hostname", "host")):
+        if context.get(key):
+            parts.append(f"{label} {visible(context[key])}")
+    if live.get("collected_at"):
+        parts.append(f"read {visible(live['collected_at'])}")
+    line = " · ".join(parts)
+    if live.get("production"):
+        line += " · ⚠ THIS LOOKS LIKE PRODUCTION"
+    return line
+
+
 # Outside code spans these would make links, images, HTML, entities or emphasis of text
 # taken from the reviewed files.
 _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>&~])")
@@ -494,6 +514,8 @@ def render_review(review, colour=False, markdown=True, full=False):
     A rule is said once with its places (`full`: every place, every project)."""
     entries = section_entries(review)
     out = ["## infra-expert review", "", summary_line(review), ""]
+    if review.live:
+        out[3:3] = ["", live_line(review)]
     out.extend(_must_fix([g for kind, g in entries["critical"] if kind == "group"],
                          review, markdown))
     for section in ("critical", "warning", "positive", "suggestion", "resources"):

@@ -278,6 +278,8 @@ class _View:
         entries = md.section_entries(review)
         yield self.text(("infra-expert review", "bold"))
         yield self.text(md.summary_line(review))
+        if review.live:
+            yield self.text((md.live_line(review), "bold"))
         criticals = [g for kind, g in entries["critical"] if kind == "group"]
         if criticals:
             yield ""

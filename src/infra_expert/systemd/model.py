@@ -138,6 +138,8 @@ def _static_links(ctx):
 def statically_enabled(doc, ctx):
     """True when a `*.wants/` or `*.requires/` folder beside the unit links it: packaged
     units are enabled that way (`timers.target.wants/foo.timer`), with no [Install]."""
+    if doc.abspath is None:
+        return False      # a unit read live (`live.host`): no folder of it was reviewed
     folder = os.path.dirname(doc.abspath)
     known = ctx.index(_static_links)
     if folder not in known:
