@@ -360,6 +360,11 @@ BAD_SIBLINGS = {
                                  '"StorageClass": 3}, 4], "Expiration": {"Days": true}}]}',
                 "zzbad/mc.json": '{"aliases": {"a": {"secretKey": 5}, "b": []}, '
                                  '"accessKey": 1}'},
+    "pipeline": {".github/workflows/zzbad.yml": "on: [push, 3]\njobs:\n  a: 3\n  b:\n"
+                                                "    runs-on: {labels: 3}\n    steps:\n"
+                                                "      - 1\n      - {uses: [1], with: 3}\n"
+                                                "      - {run: {a: 1}, env: 3}\n",
+                 ".github/workflows/zzbroken.yml": "on: push\njobs:\n  a: [\n"},
     # a live snapshot whose every part has the wrong shape
     "live": {"zzbad/bad.live.json": (
         '{"infra-expert-live": 1, "source": 3, "context": [], "collected_at": 7, '

@@ -15,6 +15,7 @@ PACKAGES = (
     "burst",
     "storage",
     "live",
+    "pipeline",
 )
 
 _loaded = []

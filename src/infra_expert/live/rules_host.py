@@ -339,7 +339,6 @@ def cgroup_v1(doc, ctx):
     "Put it in a root-only file and use `LoadCredential=name:/etc/credstore/name` (read "
     "from `$CREDENTIALS_DIRECTORY/name`), or `EnvironmentFile=` with mode 0600; then "
     "change the credential, it has been readable.",
-    peers=("systemdlint:Security.Environment",),
     example=_example(units=[{**_unit("web.service", SubState="running"),
                              "fragment": "/etc/systemd/system/web.service",
                              "text": "[Service]\nExecStart=/usr/bin/web\n"

@@ -126,7 +126,6 @@ def _pods(doc):
     "pod POD` (exit code, OOMKilled, failing liveness probe); fix the cause (configuration, "
     "a missing Secret, a dependency, memory), then roll out again.",
     positive="No container is crash-looping",
-    peers=("kubectl:CrashLoopBackOff",),
     example=POD_EXAMPLE)
 def crash_loop(doc, ctx):
     pods = _pods(doc)
@@ -186,7 +185,6 @@ def restarting_often(doc, ctx):
     "the peak plus a margin, or bound the application's own memory (JVM `-Xmx`, worker "
     "counts, caches).",
     positive="No container was killed for memory",
-    peers=("kubectl:OOMKilled",),
     example=POD_EXAMPLE)
 def oom_killed(doc, ctx):
     pods = _pods(doc)
@@ -221,7 +219,6 @@ def oom_killed(doc, ctx):
     "(`docker manifest inspect IMAGE`), give the pod an `imagePullSecrets` entry or the "
     "node access to the registry, or mirror the image to a registry you control.",
     positive="Every image could be pulled",
-    peers=("kubectl:ImagePullBackOff",),
     example=POD_EXAMPLE)
 def image_pull_failing(doc, ctx):
     pods = _pods(doc)
@@ -265,7 +262,6 @@ def _wanted_and_ready(obj):
     "describe pod`): crash loops, failing readiness probes, pods Pending for lack of "
     "resources or a volume; fix the cause, or roll back (`kubectl rollout undo`).",
     positive="Workloads have every replica available",
-    peers=("kubectl:MinimumReplicasUnavailable",),
     example=_WORKLOAD_EXAMPLE)
 def short_of_replicas(doc, ctx):
     workloads = _of_kind(doc, "Deployment", "StatefulSet", "DaemonSet")
@@ -544,7 +540,6 @@ _PDB_EXAMPLE = _snapshot([{
     "replicas) and run enough replicas; if pods are unhealthy, fix them first (see LV020–"
     "LV025).",
     positive="Disruption budgets leave room for a drain",
-    peers=("kube-score:poddisruptionbudget-no-disruptions",),
     example=_PDB_EXAMPLE)
 def pdb_blocks(doc, ctx):
     pdbs = _of_kind(doc, "PodDisruptionBudget")

@@ -1,0 +1,276 @@
+"""A GitHub Actions workflow (or a composite/Docker action) as the rules see it: the
+triggers, permissions, jobs and steps, each with its line.
+
+Read with the YAML 1.2 core schema, as GitHub reads it: `on:` stays the key `on` (a YAML
+1.1 reader makes it the boolean True; that key is accepted too). What makes GitHub refuse
+the file is kept in `problems` as (line, message), never raised.
+"""
+
+from __future__ import annotations
+
+from infra_expert.lazyre import lazy_re
+from infra_expert.yamlsafe import YMap, YSeq, YamlError, load_all, new_map
+
+# `owner/repo[/path]@ref`; `./local`; `docker://image`
+_USES = lazy_re(r"^([^@\s]+?)(?:@([^\s]+))?$")
+SHA = lazy_re(r"^[0-9a-f]{40}$")
+_VERSION = lazy_re(r"^v?(\d+)(?:\.\d+)*$")
+
+
+def text(value):
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+
+class Uses:
+    """A `uses:` reference: `kind` is "local", "docker", "action" or "workflow" (a
+    reusable workflow); `owner`, `repo`, `ref` for the remote ones."""
+
+    __slots__ = ("raw", "kind", "owner", "repo", "path", "ref")
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.owner = self.repo = self.path = self.ref = ""
+        if raw.startswith("./") or raw.startswith(".\\"):
+            self.kind = "local"
+            return
+        if raw.startswith("docker://"):
+            self.kind = "docker"
+            self.ref = raw[len("docker://"):]
+            return
+        m = _USES.match(raw)
+        name, self.ref = (m.group(1), m.group(2) or "") if m else (raw, "")
+        parts = name.split("/")
+        self.owner = parts[0].lower()
+        self.repo = parts[1].lower() if len(parts) > 1 else ""
+        self.path = "/".join(parts[2:])
+        self.kind = "workflow" if self.path.endswith((".yml", ".yaml")) and \
+            ".github/workflows" in self.path else "action"
+
+    @property
+    def name(self):
+        """`owner/repo` (lower case), the action's identity."""
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def pinned(self):
+        if self.kind == "local":
+            return True
+        if self.kind == "docker":
+            return "@sha256:" in self.ref
+        return bool(SHA.match(self.ref))
+
+    def major(self):
+        """The major version of a `vN`/`vN.M` ref, or None."""
+        m = _VERSION.match(self.ref) if self.ref else None
+        return int(m.group(1)) if m else None
+
+
+class Step:
+    __slots__ = ("node", "job", "index")
+
+    def __init__(self, node, job, index):
+        self.node = node
+        self.job = job
+        self.index = index
+
+    @property
+    def line(self):
+        return self.node.line
+
+    def key_line(self, key):
+        return self.node.pos_of(key)[0]
+
+    def value_line(self, key):
+        return self.node.value_pos.get(key, self.node.pos_of(key))[0]
+
+    @property
+    def name(self):
+        return text(self.node.get("name")) or text(self.node.get("id"))
+
+    @property
+    def uses(self):
+        raw = self.node.get("uses")
+        return Uses(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+
+    @property
+    def run(self):
+        value = self.node.get("run")
+        return value if isinstance(value, str) else None
+
+    @property
+    def with_(self):
+        value = self.node.get("with")
+        return value if isinstance(value, YMap) else new_map()
+
+    @property
+    def env(self):
+        value = self.node.get("env")
+        return value if isinstance(value, YMap) else new_map()
+
+    def label(self):
+        name = self.name
+        return f"step `{name}`" if name else f"step {self.index + 1}"
+
+
+class Job:
+    __slots__ = ("id", "node", "steps", "workflow")
+
+    def __init__(self, job_id, node, workflow):
+        self.id = job_id
+        self.node = node
+        self.workflow = workflow
+        self.steps = []
+
+    @property
+    def line(self):
+        return self.workflow.jobs_node.pos_of(self.id)[0] if self.workflow.jobs_node \
+            is not None else self.node.line
+
+    def key_line(self, key):
+        return self.node.pos_of(key)[0]
+
+    @property
+    def uses(self):
+        raw = self.node.get("uses")
+        return Uses(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+
+    def runs_on(self):
+        """The runner labels (strings) of `runs-on`: a string, a list, or a `group`/
+        `labels` mapping."""
+        value = self.node.get("runs-on")
+        if isinstance(value, YMap):
+            value = value.get("labels")
+        if isinstance(value, str):
+            return [value.strip()]
+        if isinstance(value, list):
+            return [v.strip() for v in value if isinstance(v, str)]
+        return []
+
+
+class Workflow:
+    """`kind`: "workflow" or "action". `triggers`: {event: its configuration or None}."""
+
+    __slots__ = ("root", "path", "kind", "triggers", "triggers_line", "jobs", "jobs_node",
+                 "problems", "lines")
+
+    def __init__(self, root, path, kind, text_):
+        self.root = root
+        self.path = path
+        self.kind = kind
+        self.triggers = {}
+        self.triggers_line = 1
+        self.jobs = []
+        self.jobs_node = None
+        self.problems = []
+        self.lines = text_.split("\n")
+
+    def line_of(self, key):
+        return self.root.pos_of(key)[0]
+
+    @property
+    def permissions(self):
+        return self.root.get("permissions")
+
+    def triggered_by(self, *events):
+        return any(e in self.triggers for e in events)
+
+    def steps(self):
+        for job in self.jobs:
+            yield from job.steps
+
+    def locate(self, start, needle, nth=0):
+        """The line, from `start` on, of the `nth` occurrence of `needle` (a run script's
+        expression is found in the text, whatever the scalar style); `start` if absent."""
+        seen = 0
+        for i in range(max(start - 1, 0), len(self.lines)):
+            count = self.lines[i].count(needle)
+            if seen + count > nth:
+                return i + 1
+            seen += count
+        return start
+
+
+def _triggers(value):
+    """{event: configuration} of `on:` in its three shapes."""
+    if isinstance(value, str):
+        return {value.strip(): None}
+    if isinstance(value, YSeq):
+        return {v.strip(): None for v in value if isinstance(v, str)}
+    if isinstance(value, YMap):
+        return {str(k): v for k, v in value.items()}
+    return {}
+
+
+def load_workflow(text_, path, kind):
+    """The Workflow in `text_`; a file GitHub would refuse has `problems`."""
+    try:
+        docs = load_all(text_, path, core=True)
+    except YamlError as exc:
+        flow = Workflow(new_map(path), path, kind, text_)
+        flow.problems.append((exc.line, exc.message))
+        return flow
+    roots = [d for d in docs if d is not None]
+    root = roots[0] if roots else None
+    if root is None:
+        return None     # empty or only comments: a workflow switched off, nothing to review
+    if not isinstance(root, YMap):
+        flow = Workflow(new_map(path), path, kind, text_)
+        flow.problems.append((getattr(root, "line", 1), "the file is not a YAML mapping"))
+        return flow
+    flow = Workflow(root, path, kind, text_)
+    if len(roots) > 1:
+        flow.problems.append((getattr(roots[1], "line", 1), "more than one YAML document: "
+                              "GitHub reads only a single one"))
+    if kind == "action":
+        _load_action(flow)
+    else:
+        _load_jobs(flow)
+    return flow
+
+
+def _load_action(flow):
+    runs = flow.root.get("runs")
+    if not isinstance(runs, YMap):
+        flow.problems.append((flow.line_of("runs"), "`runs:` must be a mapping with `using`"))
+        return
+    job = Job("(action)", runs, flow)
+    flow.jobs.append(job)
+    steps = runs.get("steps")
+    if isinstance(steps, YSeq):
+        job.steps = [Step(s, job, i) for i, s in enumerate(steps) if isinstance(s, YMap)]
+
+
+def _load_jobs(flow):
+    root = flow.root
+    on_key = "on" if "on" in root else (True if True in root else "True" if "True" in root
+                                        else None)
+    if on_key is None:
+        flow.problems.append((root.line, "no `on:`: the workflow is never triggered"))
+    else:
+        flow.triggers = _triggers(root[on_key])
+        flow.triggers_line = root.pos_of(on_key)[0]
+    jobs = root.get("jobs")
+    if not isinstance(jobs, YMap):
+        flow.problems.append((flow.line_of("jobs"), "`jobs:` must be a mapping of jobs"
+                              if "jobs" in root else "no `jobs:`"))
+        return
+    flow.jobs_node = jobs
+    for job_id, node in jobs.items():
+        if not isinstance(node, YMap):
+            flow.problems.append((jobs.pos_of(job_id)[0], f"job `{job_id}` is not a mapping"))
+            continue
+        job = Job(str(job_id), node, flow)
+        steps = node.get("steps")
+        if isinstance(steps, YSeq):
+            for i, (s, pos) in enumerate(zip(steps, steps.item_pos)):
+                if isinstance(s, YMap):
+                    job.steps.append(Step(s, job, i))
+                else:
+                    flow.problems.append((pos[0], f"job `{job_id}`: step {i + 1} is not "
+                                          "a mapping"))
+        elif "steps" in node:
+            flow.problems.append((job.key_line("steps"), f"job `{job_id}`: `steps` must be "
+                                  "a list"))
+        elif "uses" not in node:
+            flow.problems.append((job.line, f"job `{job_id}` has neither `steps` nor `uses`"))
+        flow.jobs.append(job)
