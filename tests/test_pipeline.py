@@ -216,3 +216,14 @@ def test_corpus_ci_reviews_without_a_crash():
     result = review(paths, Config(), str(base))
     assert not [(n.path, n.message) for n in result.notices if "internal error" in n.message]
     assert len([1 for _, d in result.files if d == "pipeline"]) >= 125
+
+
+def test_a_finding_s_column_is_where_its_key_starts(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {".github/workflows/ci.yml": (
+        "on: push\npermissions: {contents: read}\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: someone/action@v1\n      - name: x\n"
+        "        uses: other/action@main\n")})
+    result = run_review(tmp_path)
+    found = sorted((f.line, f.column) for f in result.findings if f.rule.id == "CI002")
+    assert found == [(7, 9), (9, 9)]

@@ -91,10 +91,23 @@ def project(doc):
     return (os.path.dirname(doc.path) or ".", [doc.path], [])
 
 
+def column(doc, line):
+    """Where the key a finding is about starts on its line: past the indentation and a
+    list item's `- ` (`      - uses: x@v1` -> the `u`); None for a line out of range."""
+    lines = doc.text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    text = lines[line - 1]
+    stripped = text.lstrip(" ")
+    while stripped.startswith("- "):
+        stripped = stripped[2:].lstrip(" ")
+    return len(text) - len(stripped) + 1 if stripped else None
+
+
 DOMAIN = Domain(
     NAME, "CI", "CI/CD pipelines (GitHub Actions)", _rulesets,
     noun=("CI workflow", "CI workflows"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=_YAML_EXT, load=load,
-    suppressions=suppressions, project=project, group_by_folder=True,
+    suppressions=suppressions, column=column, project=project, group_by_folder=True,
     subject_nouns=("workflow", "workflows"), fence="yaml",
     example_names=(".github/workflows/ci.yml",))
