@@ -21,6 +21,7 @@ import re
 
 from infra_expert.report import visible
 from infra_expert.report.markdown import (HEADINGS, MUST_FIX_SHOWN, _mib, _nouns,
+                                          counted_apart,
                                           baseline_table, section_entries)
 
 EXCERPT_CONTEXT = 2              # lines shown either side of a finding's line
@@ -565,15 +566,9 @@ def _resources_html(review, full, titles):
     from infra_expert.registry import domains
     total = review.resources.get("total") or {}
     out = [_fit_html(total), _estimates_html(total)]
-    extra = []
-    if total.get("batch"):
-        extra.append(f"{total['batch']} job(s) that run to completion (cron jobs, timers, "
-                     "Kestra schedules, Jobs and CronJobs, one-shot units) are counted apart, "
-                     "at their own times")
-    if total.get("optional"):
-        extra.append(f"{total['optional']} Compose service(s) behind a profile are not counted")
-    if extra:
-        out.append(f"<p>{_esc('; '.join(extra))}.</p>")
+    apart = counted_apart(total)
+    if apart:
+        out.append(f"<p>{_esc(apart)}</p>")
     if total.get("groups") and not total.get("host"):
         out.append("<p>Name the machine with <code>--host</code> (<code>rpi4-4gb</code>, "
                    "<code>vm-4g-2</code> …) to see what fits.</p>")

@@ -34,6 +34,18 @@ def summary_line(review):
     return " · ".join(parts)
 
 
+def counted_apart(total):
+    """What the totals leave out, said under them in every view (None: nothing)."""
+    extra = []
+    if total.get("batch"):
+        extra.append(f"{total['batch']} job(s) that run to completion (cron jobs, timers, "
+                     "Kestra schedules, Jobs and CronJobs, one-shot units) are counted apart, "
+                     "at their own times")
+    if total.get("optional"):
+        extra.append(f"{total['optional']} Compose service(s) behind a profile are not counted")
+    return "; ".join(extra) + "." if extra else None
+
+
 def live_line(review):
     """`infra-expert live`: which machine or cluster was read, so that nobody mistakes it
     (a context or namespace that looks like production is said loudly). None otherwise."""
@@ -421,15 +433,9 @@ def _fit_lines(total, markdown, full=False):
     if host and len(groups) > 1:
         out.extend([_host_bar(groups.values(), host), ""])
     out.extend(_estimate_lines([g for _, g in shown], markdown, full))
-    extra = []
-    if total.get("batch"):
-        extra.append(f"{total['batch']} job(s) that run to completion (cron jobs, timers, "
-                     "Kestra schedules, Jobs and CronJobs, one-shot units) are counted apart, "
-                     "at their own times")
-    if total.get("optional"):
-        extra.append(f"{total['optional']} Compose service(s) behind a profile are not counted")
-    if extra:
-        out.extend(["; ".join(extra) + ".", ""])
+    apart = counted_apart(total)
+    if apart:
+        out.extend([apart, ""])
     if not host:
         out.extend(["Name the machine with `--host` (`rpi4-4gb`, `vm-4g-2` …) to see what fits.",
                     ""])
