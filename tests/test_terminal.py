@@ -93,7 +93,8 @@ def test_colour_and_its_switches(homelab):
     assert wants_terminal(piped, environ={"FORCE_COLOR": "1"})
 
 
-def test_term_dumb_is_ascii_only():
+def test_term_dumb_is_ascii_only(monkeypatch):
+    monkeypatch.chdir(ROOT)       # paths shown relative, whatever folder CI starts in
     review = infra_expert.review([str(EXAMPLE)], host="rpi4-4gb")
     for width in (100, 50):
         text = render_terminal(review, width=width, colour=True, environ={"TERM": "dumb"})
