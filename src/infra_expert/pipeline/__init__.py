@@ -25,8 +25,8 @@ _FORGES = (".github", ".forgejo", ".gitea")
 def _rulesets():
     """The rule modules, imported when a review has files of this domain (or the
     catalogue asks): a one-file review does not pay for the others."""
-    from infra_expert.pipeline import rules_supply
-    return (rules_supply.rules,)
+    from infra_expert.pipeline import rules_actions, rules_deploy, rules_images, rules_supply
+    return (rules_supply.rules, rules_actions.rules, rules_images.rules, rules_deploy.rules)
 
 
 def _top(key):

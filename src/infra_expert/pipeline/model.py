@@ -111,6 +111,18 @@ class Step:
         name = self.name
         return f"step `{name}`" if name else f"step {self.index + 1}"
 
+    def scripts(self):
+        """[(line, shell text)] this step runs: GitHub's `run:` (its value's first line).
+        GitLab and Woodpecker steps give one pair per script line, with its own line; the
+        rules that read commands (curl | sh, docker push, kubectl, helm…) read only this."""
+        run = self.run
+        return [(self.value_line("run"), run)] if run is not None else []
+
+    @property
+    def image(self):
+        """The container image the step itself runs in (Woodpecker, GitLab), or None."""
+        return None
+
 
 class Job:
     __slots__ = ("id", "node", "steps", "workflow")
@@ -133,6 +145,17 @@ class Job:
     def uses(self):
         raw = self.node.get("uses")
         return Uses(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+
+    def environment(self):
+        """(name, line) of the job's deployment `environment:` (a string or a mapping's
+        `name`), or None: a protected environment is where approvals and deploy-only
+        secrets live."""
+        value = self.node.get("environment")
+        if isinstance(value, YMap):
+            value = value.get("name")
+        if isinstance(value, str) and value.strip():
+            return value.strip(), self.key_line("environment")
+        return None
 
     def runs_on(self):
         """The runner labels (strings) of `runs-on`: a string, a list, or a `group`/
