@@ -23,7 +23,12 @@ def _cases(domain):
     """The CASES table of the domain's test module: (rule id, files, expected places)."""
     for name in (f"test_{domain.name}_rules", f"test_{domain.name}"):
         if (TESTS / f"{name}.py").exists():
-            return importlib.import_module(name).CASES
+            cases = list(importlib.import_module(name).CASES)
+            # a domain's rules split over several modules: `test_<domain>_<part>.py`
+            for more in sorted(TESTS.glob(f"test_{domain.name}_*.py")):
+                if more.stem != name:
+                    cases += getattr(importlib.import_module(more.stem), "CASES", [])
+            return cases
     return []
 
 

@@ -52,6 +52,7 @@ def by_name(name):
 def by_content(head, name, where):
     if name.lower().endswith((".yml", ".yaml")) and _SERVICES.search(head) \
             and not _K8S.search(head) and not _VALUES_NAME.match(name) \
+            and where.folder != ".woodpecker" \
             and _looks_like_compose_services(head):
         return "compose"
     return None

@@ -1,10 +1,12 @@
 """The pipeline domain: GitHub Actions workflows (`.github/workflows/*.yml`, and the same
-syntax under `.forgejo/workflows/` and `.gitea/workflows/`) and composite or Docker
-actions (`action.yml` with `runs.using`).
+syntax under `.forgejo/workflows/` and `.gitea/workflows/`), composite or Docker actions
+(`action.yml` with `runs.using`), GitLab CI (`.gitlab-ci.yml` with the files it includes
+locally) and Woodpecker (`.woodpecker.yml`, `.woodpecker/*.yml`).
 
-Kinds: "workflow", "action". A workflow is recognised by its folder; elsewhere only a
-YAML file whose top level clearly is a workflow (`on:`, `jobs:` and a job with `runs-on:`
-or `steps:`) is one.
+Kinds: "workflow", "action", "gitlab", "gitlab-include" (a file a `.gitlab-ci.yml`
+includes: reviewed with it, see `gitlab.py`), "woodpecker". A workflow is recognised by
+its folder; elsewhere only a YAML file whose top level clearly is a workflow (`on:`,
+`jobs:` and a job with `runs-on:` or `steps:`) is one.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ _JOB_BODY = lazy_re(r"^[ \t]+(?:runs-on|steps)[ \t]*:", re.MULTILINE)
 _USING = lazy_re(r"^[ \t]+using[ \t]*:[ \t]*[\"']?(composite|docker)\b", re.MULTILINE)
 
 
+_BY_NAME = {"action.yml": "action", "action.yaml": "action", ".gitlab-ci.yml": "gitlab",
+            ".woodpecker.yml": "woodpecker", ".woodpecker.yaml": "woodpecker"}
+
+
 def by_name(name):
-    return "action" if name.lower() in ("action.yml", "action.yaml") else None
+    return _BY_NAME.get(name.lower())
 
 
 def confirm(kind, text, where):
@@ -64,6 +70,9 @@ def by_content(head, name, where):
         return None
     if _in_workflows_folder(where):
         return "workflow"     # GitHub runs every YAML file of the folder
+    if getattr(where, "abspath", None) and \
+            os.path.basename(os.path.dirname(where.abspath)) == ".woodpecker":
+        return "woodpecker"   # Woodpecker runs every YAML file directly in `.woodpecker/`
     if _ON.search(head) and _JOBS.search(head) and _JOB_BODY.search(head):
         return "workflow"
     return None
@@ -72,18 +81,165 @@ def by_content(head, name, where):
 def load(docs, ctx):
     from infra_expert.pipeline.model import load_workflow
     failures = []
+    gitlab = [d for d in docs if d.kind in ("gitlab", "gitlab-include")]
+    if gitlab:
+        from infra_expert.pipeline.gitlab import load_gitlab_documents
+        failures.extend(load_gitlab_documents(gitlab, ctx))
     for doc in docs:
+        if doc.kind in ("gitlab", "gitlab-include"):
+            continue
         try:
-            doc.model = load_workflow(doc.text, doc.path, doc.kind)
+            if doc.kind == "woodpecker":
+                from infra_expert.pipeline.gitlab import load_woodpecker
+                doc.model = load_woodpecker(doc.text, doc.path)
+            else:
+                doc.model = load_workflow(doc.text, doc.path, doc.kind)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             failures.append((doc, type(exc).__name__))
     return failures
 
 
+def related(docs, ctx):
+    """The files a `.gitlab-ci.yml` includes locally join the run (kind "gitlab-include"):
+    their jobs are reviewed with the pipeline, their pragmas silence findings there."""
+    if not any(d.kind == "gitlab" for d in docs):
+        return []
+    from infra_expert.pipeline.gitlab import included_documents
+    return included_documents(docs, ctx)
+
+
 def suppressions(doc, peer_index):
     """`# infra-expert: ignore=CI002 reason` on the line (trailing) or the line before,
-    `ignore-file=` anywhere."""
-    return line_comment_suppressions(doc.path, doc.text, peer_index, Suppression)
+    `ignore-file=` anywhere; and zizmor's `# zizmor: ignore[audit-a,audit-b]`, which
+    silences the rules that claim `zizmor:<audit>` as a peer (see `_zizmor`)."""
+    sups, unknown = line_comment_suppressions(doc.path, doc.text, peer_index, Suppression)
+    if "zizmor: ignore[" in doc.text:
+        sups.extend(_zizmor(doc, peer_index))
+    return sups, unknown
+
+
+# zizmor's own grammar, searched in a YAML comment: `# zizmor: ignore[a, b]`, one space
+# after `#` and after `:`, no space before `[`, anything after `]` only past a space.
+_ZIZMOR = lazy_re(r"# zizmor: ignore\[(.+)\](?:\s+.*)?$")
+_BLOCK_START = lazy_re(r"^(\s*(?:-\s+)*)[^#\s][^#]*?:\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _yaml_comment_at(raw):
+    """Index of the `#` that starts a YAML comment on `raw`, or -1 (a `#` inside a word or
+    a quoted string is not one)."""
+    quote = None
+    for i, ch in enumerate(raw):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'" and (i == 0 or raw[i - 1] in " \t:[{,-"):
+            quote = ch
+        elif ch == "#" and (i == 0 or raw[i - 1] in " \t"):
+            return i
+    return -1
+
+
+def _indent(raw):
+    return len(raw) - len(raw.lstrip(" "))
+
+
+def _block_end(lines, start, indent):
+    """Last line (1-based) of the block opened at line `start` (its content is indented
+    more than `indent`), trailing blank and comment-only lines left out."""
+    end = start
+    for j in range(start, len(lines)):
+        raw = lines[j]
+        if not raw.strip():
+            continue
+        if _indent(raw) <= indent:
+            break
+        if not raw.lstrip().startswith("#"):
+            end = j + 1
+    return end
+
+
+def _scalar_lines(lines):
+    """1-based lines inside block scalars (`run: |`): a `#` there is the script's, not a
+    YAML comment, and zizmor does not read it."""
+    inside = set()
+    for i, raw in enumerate(lines):
+        if i + 1 in inside:
+            continue
+        m = _BLOCK_START.match(raw)
+        if m:
+            key_indent = len(m.group(1))
+            for j in range(i + 1, len(lines)):
+                nxt = lines[j]
+                if nxt.strip() and _indent(nxt) <= key_indent:
+                    break
+                inside.add(j + 1)
+    return inside
+
+
+def _step_spans(doc):
+    """(first, last) line of every step of the workflow: zizmor's findings about a step
+    include the whole step, so an ignore comment anywhere in it applies."""
+    flow = doc.model
+    if flow is None or getattr(flow, "problems", None):
+        return []
+    lines = flow.lines
+    spans = []
+    for step in flow.steps():
+        first = step.node.line
+        raw = lines[first - 1] if 0 < first <= len(lines) else ""
+        col = step.node.column - 1
+        dash = raw.rfind("-", 0, col)
+        spans.append((first, _block_end(lines, first, dash if dash >= 0 else col - 1)))
+    return spans
+
+
+def _zizmor(doc, peer_index):
+    """Suppressions from zizmor's ignore comments, with zizmor's reach: a comment anywhere
+    in a step covers the step; elsewhere, a trailing comment covers its line (and the block
+    its key opens), a comment alone on its line the block it sits in."""
+    from infra_expert.suppress import Pragma
+    lines = doc.text.split("\n")
+    scalars = None
+    spans = None
+    out = []
+    for i, raw in enumerate(lines):
+        if "zizmor: ignore[" not in raw:
+            continue
+        if scalars is None:
+            scalars, spans = _scalar_lines(lines), _step_spans(doc)
+        if i + 1 in scalars:
+            continue
+        at = _yaml_comment_at(raw)
+        if at < 0:
+            continue
+        m = _ZIZMOR.search(raw[at:])
+        if not m:
+            continue
+        codes = [c.strip() for c in m.group(1).split(",") if c.strip()]
+        # zizmor compares audit names exactly: `Artipacked` names nothing
+        ids, _ = peer_index.resolve(Pragma("zizmor", "line",
+                                           [c for c in codes if c == c.lower()], None))
+        if not ids:
+            continue     # an audit no rule here claims: zizmor's business only
+        line = i + 1
+        step = next(((a, b) for a, b in spans if a <= line <= b), None)
+        if step is not None:
+            start, end = step
+        elif raw[:at].strip():
+            start = line
+            end = _block_end(lines, line, _indent(raw)) if raw[:at].rstrip().endswith(":") \
+                else line
+        else:
+            parent = next((j for j in range(i - 1, -1, -1) if lines[j].strip()
+                           and not lines[j].lstrip().startswith("#")
+                           and _indent(lines[j]) < _indent(raw)), None)
+            if parent is None:
+                start, end = line, line
+            else:
+                start = parent + 1
+                end = _block_end(lines, parent + 1, _indent(lines[parent]))
+        out.append(Suppression(doc.path, line, ids, start, end, "zizmor", ",".join(codes)))
+    return out
 
 
 def project(doc):
@@ -105,9 +261,10 @@ def column(doc, line):
 
 
 DOMAIN = Domain(
-    NAME, "CI", "CI/CD pipelines (GitHub Actions)", _rulesets,
-    noun=("CI workflow", "CI workflows"),
+    NAME, "CI", "CI/CD pipelines (GitHub Actions, GitLab CI, Woodpecker)", _rulesets,
+    noun=("CI pipeline", "CI pipelines"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=_YAML_EXT, load=load,
+    related=related,
     suppressions=suppressions, column=column, project=project, group_by_folder=True,
     subject_nouns=("workflow", "workflows"), fence="yaml",
     example_names=(".github/workflows/ci.yml",))

@@ -3,6 +3,7 @@ offline, said once per place."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from infra_expert.lazyre import lazy_re
@@ -79,16 +80,30 @@ def _script_line(flow, step, key, value, needle, index):
     return flow.locate(start, needle, _occurrence(value, needle, index))
 
 
+# A pipeline file in a folder of test data is a fixture (GitLab runs only the root's
+# `.gitlab-ci.yml`): a broken one there is usually broken on purpose.
+_TEST_DATA = lazy_re(r"(?:^|/)(?:tests?|testdata|test[_-]data|__tests__|fixtures?)/")
+
+
 @rules.rule(
-    "CI001", "critical", "reliability", "GitHub cannot load this workflow",
+    "CI001", "critical", "reliability", "The CI cannot load this pipeline",
     "GitHub refuses a workflow file whose YAML does not parse, that has no `on:` or no "
-    "`jobs:`, or whose jobs or steps are not mappings: it never runs, and the failure shows "
-    "only in the Actions tab, not on the pull request that broke it.",
-    "Fix what the message names; `actionlint` shows the same errors before pushing.",
+    "`jobs:`, or whose jobs or steps are not mappings; GitLab refuses the whole pipeline "
+    "for a job with no `script`, an `extends:` naming no template, a local `include:` that "
+    "does not exist; Woodpecker a step without `image:`. It never runs, and the failure "
+    "shows only in the CI's own pages, not on the change that broke it.",
+    "Fix what the message names; `actionlint`, GitLab's CI Lint (`glab ci lint`) or "
+    "`woodpecker-cli lint` show the same errors before pushing.",
     peers=("actionlint:syntax-check",), example=EXAMPLE)
 def workflow_refused(doc, ctx):
-    for line, message in doc.model.problems:
-        yield Hit(line, message)
+    flow = doc.model
+    if flow.kind in ("gitlab", "woodpecker") and flow.problems and _TEST_DATA.search(
+            os.path.relpath(doc.abspath, doc.root).replace(os.sep, "/")
+            if doc.abspath and doc.root else doc.path.replace("\\", "/")):
+        return
+    for problem in flow.problems:
+        line, message = problem[0], problem[1]
+        yield Hit(line, message, path=problem[2] if len(problem) > 2 else None)
 
 
 @rules.rule(
@@ -410,26 +425,48 @@ def curl_pipe_shell(doc, ctx):
     flow = _workflows(doc)
     if flow is None:
         return
+    seen = set()      # a template's line that several jobs inherit: said once
     for step in flow.steps():
-        script = step.run
-        if script is None or not any(f in script for f in _FETCHERS):
-            continue
-        try:
-            cmds = commands(script)
-        except Exception:  # noqa: BLE001 - a script the splitter cannot read: not judged
-            continue
-        for cmd in cmds:
-            target = cmd.pipe_out
-            if cmd.name in _FETCHERS and target is not None and target.name in _SHELLS:
-                needle = cmd.name
-                start = step.value_line("run")
-                line = flow.locate(start, "|", 0)
-                for i in range(start - 1, len(flow.lines)):
-                    if needle in flow.lines[i] and "|" in flow.lines[i]:
-                        line = i + 1
-                        break
-                yield Hit(line, f"`{cmd.name} … | {target.name}` in {step.label()}")
-                break
+        for pair in step.scripts():
+            start, script = pair
+            if not any(f in script for f in _FETCHERS):
+                continue
+            try:
+                cmds = commands(script)
+            except Exception:  # noqa: BLE001 - a script the splitter cannot read: not judged
+                continue
+            path = getattr(pair, "path", None)
+            lines = _lines_of(flow, path)
+            for cmd in cmds:
+                target = cmd.pipe_out
+                if cmd.name in _FETCHERS and target is not None and target.name in _SHELLS:
+                    line = start
+                    for i in range(start - 1, len(lines)):
+                        if cmd.name in lines[i] and "|" in lines[i]:
+                            line = i + 1
+                            break
+                    if (path, line) not in seen:
+                        seen.add((path, line))
+                        yield Hit(line, f"`{cmd.name} … | {target.name}` in {step.label()}",
+                                  path=path, column=_column(flow, path, line))
+                    break
+
+
+def _lines_of(flow, path):
+    """The text lines of `path` (a file a GitLab pipeline includes), or the flow's own."""
+    return flow.lines_of(path) if path and hasattr(flow, "lines_of") else flow.lines
+
+
+def _column(flow, path, line):
+    """The column of a finding in another file than the document's (the engine gives
+    columns only in the document's own): past the indentation and a list item's `- `."""
+    if not path or path == flow.path:
+        return None
+    from infra_expert.pipeline import column
+
+    class _Doc:
+        text = "\n".join(_lines_of(flow, path))
+    return column(_Doc, line)
 
 
 _SECRET_EXPR = lazy_re(r"\$\{\{\s*secrets\.([A-Za-z_][\w-]*)\s*\}\}")
@@ -441,13 +478,20 @@ _ECHO = lazy_re(r"(?:^|[;&|(]\s*|\s)(?:echo|printf)\b[^\n|>]*$")
     "`${{ secrets.X }}` inside `run:` is written into the script file on the runner's "
     "disk and, as an argument, shows in the process list to every other process of the "
     "job (a compromised action or dependency). Echoed, it reaches the log: GitHub masks "
-    "the exact value, not a base64 or URL-encoded copy of it.",
+    "the exact value, not a base64 or URL-encoded copy of it. In GitLab and Woodpecker a "
+    "secret is an environment variable, expanded by the shell: echoed, it is in the log "
+    "(masked only if the variable is marked so); given to `docker login -p`, in the "
+    "process list.",
     "Pass it through `env:` (`TOKEN: ${{ secrets.X }}`) and read `\"$TOKEN\"`; give it to "
-    "tools on stdin or in a file (`--password-stdin`), never as an argument or to `echo`.",
+    "tools on stdin or in a file (`--password-stdin`), never as an argument or to `echo` "
+    "(GitLab, Woodpecker: `echo \"$TOKEN\" | docker login --password-stdin …`).",
     peers=("checkov:CKV_GHA_3",), example=EXAMPLE)
 def secret_in_script(doc, ctx):
     flow = _workflows(doc)
     if flow is None:
+        return
+    if flow.kind in ("gitlab", "woodpecker"):
+        yield from _secret_variables(flow)
         return
     for step in flow.steps():
         script = step.run
@@ -463,17 +507,85 @@ def secret_in_script(doc, ctx):
                       severity="suggestion" if m.group(1).upper() == "GITHUB_TOKEN" else None)
 
 
+# GitLab and Woodpecker: a secret is a variable of the job's environment. By its name
+# (GitLab cannot tell which are masked), or declared `from_secret` (Woodpecker).
+_SECRET_NAME = lazy_re(r"(?:^|_)(?:TOKEN|PASSWORD|PASSWD|SECRET|SECRET_KEY|PRIVATE_KEY|"
+                       r"API_KEY|ACCESS_KEY|CREDENTIALS)$")
+# The job's own token (and GitLab's registry password, the same token): valid while the
+# job runs, masked in the log.
+_JOB_TOKENS = frozenset({"CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD",
+                         "CI_DEPENDENCY_PROXY_PASSWORD"})
+_VAR = lazy_re(r"\$\$?\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+# `echo …` up to the end of its command: `|`, `>`, `;`, `&`, a newline
+_ECHO_CMD = lazy_re(r"(?:^|[;&|(]\s*|\s)(?:echo|printf)\b((?:[^|>;&\n\\]|\\.)*)(.?)")
+_LOGIN_PASSWORD = lazy_re(
+    r"\b(?:docker|podman|buildah|skopeo|nerdctl|oras|crane|helm(?:\s+registry)?)\s+login\b"
+    r"[^;&|\n]*?\s(?:-p|--password)(?:\s+|=)[\"']?\$\$?\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _secret_names(step):
+    names = set(_JOB_TOKENS)
+    for key, value in step.env.items():
+        if isinstance(value, YMap) and "from_secret" in value:
+            names.add(str(key))
+    old = step.node.get("secrets")     # Woodpecker before 3.0: `secrets: [a, b]`
+    if step.kind == "woodpecker" and isinstance(old, list):
+        names.update(str(v).upper() for v in old if isinstance(v, str))
+    return names
+
+
+def _secret_variables(flow):
+    """GitLab/Woodpecker: a secret variable echoed to the log, or given to a registry
+    login as `-p`/`--password` (the process list) where `--password-stdin` exists."""
+    seen = set()
+    for step in flow.steps():
+        declared = _secret_names(step)
+        for pair in step.scripts():
+            start, script = pair
+            if "$" not in script:
+                continue
+            path = getattr(pair, "path", None)
+            for offset, line_text in enumerate(script.split("\n")):
+                if "$" not in line_text:
+                    continue
+                line = start + offset
+                for m in _ECHO_CMD.finditer(line_text):
+                    if m.group(2) in ("|", ">"):
+                        continue        # piped into a tool or written to a file
+                    for v in _VAR.finditer(m.group(1)):
+                        name = v.group(1)
+                        if name in declared or _SECRET_NAME.search(name):
+                            if (path, line, name) not in seen:
+                                seen.add((path, line, name))
+                                yield Hit(line, f"secret variable `{name}` echoed to the "
+                                                f"log in {step.label()}", path=path,
+                                          column=_column(flow, path, line))
+                m = _LOGIN_PASSWORD.search(line_text)
+                if m and (path, line, m.group(1)) not in seen:
+                    seen.add((path, line, m.group(1)))
+                    name = m.group(1)
+                    yield Hit(line, f"`{name}` passed to a registry login as `-p`/"
+                                    f"`--password` in {step.label()}: use "
+                                    "`--password-stdin`", path=path,
+                              severity="suggestion" if name in _JOB_TOKENS else None)
+
+
 @rules.rule(
     "CI012", "critical", "security", "Registry password written in the workflow",
-    "A `container:` or `services:` password written in the workflow is readable by "
-    "everyone who can read the repository, and stays in its history.",
-    "Use a secret: `password: ${{ secrets.REGISTRY_PASSWORD }}`, and revoke the written "
-    "one.",
+    "A `container:` or `services:` password written in the workflow (a Woodpecker "
+    "plugin's `settings: password:`, GitLab's `DOCKER_AUTH_CONFIG` variable) is readable "
+    "by everyone who can read the repository, and stays in its history.",
+    "Use a secret: `password: ${{ secrets.REGISTRY_PASSWORD }}` (Woodpecker: "
+    "`password: {from_secret: registry_password}`; GitLab: a masked CI/CD variable set in "
+    "the project's settings), and revoke the written one.",
     peers=("zizmor:hardcoded-container-credentials",), example=EXAMPLE)
 def hardcoded_container_credentials(doc, ctx):
     from infra_expert.secrets import is_literal_secret_value
     flow = _workflows(doc)
     if flow is None:
+        return
+    if flow.kind in ("gitlab", "woodpecker"):
+        yield from _written_registry_credentials(flow, is_literal_secret_value)
         return
     for job in flow.jobs:
         images = []
@@ -492,6 +604,26 @@ def hardcoded_container_credentials(doc, ctx):
                     is_literal_secret_value(password, "password"):
                 yield Hit(creds.pos_of("password")[0],
                           f"job `{job.id}`, {label}: the registry password is written here")
+
+
+_AUTH_LITERAL = lazy_re(r"\"auth\"\s*:\s*\"([A-Za-z0-9+/=]{8,})\"")
+
+
+def _written_registry_credentials(flow, is_literal_secret_value):
+    seen = set()
+    for step in flow.steps():
+        password = step.with_.get("password")
+        if isinstance(password, str) and "$" not in password and \
+                is_literal_secret_value(password, "password"):
+            yield Hit(step.with_.pos_of("password")[0], f"{step.label()}: the plugin's "
+                      "registry `password` is written here", path=step.path)
+        auth = step.env.get("DOCKER_AUTH_CONFIG")
+        if isinstance(auth, str) and _AUTH_LITERAL.search(auth):
+            path, line = step.env.where("DOCKER_AUTH_CONFIG")
+            if (path, line) not in seen:
+                seen.add((path, line))
+                yield Hit(line, "`DOCKER_AUTH_CONFIG` holds a registry login (`auth`) "
+                                "written here", path=path)
 
 
 def _env_blocks(flow):

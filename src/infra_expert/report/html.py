@@ -647,7 +647,7 @@ break-inside:avoid}
 .rid{font-weight:700;margin-right:.2rem}
 .meta{display:flex;flex-wrap:wrap;gap:.3rem .4rem;align-items:center;font-size:.9rem}
 .chip{font-size:.75rem;border:1px solid var(--line);border-radius:1em;padding:0 .55em;
-color:var(--muted);white-space:nowrap}
+color:var(--muted);overflow-wrap:anywhere}
 .chip.sev-critical,.chip.sev-warning,.chip.sev-suggestion{color:var(--c);border-color:var(--c)}
 .where{color:var(--muted)}
 .places{list-style:none;padding:0;margin:.4rem 0}
