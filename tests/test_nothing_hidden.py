@@ -4,6 +4,7 @@ that is a number, `env: "x"`...) and files that do not parse; and no rule stops 
 internal error on them."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -364,7 +365,12 @@ BAD_SIBLINGS = {
                                                 "    runs-on: {labels: 3}\n    steps:\n"
                                                 "      - 1\n      - {uses: [1], with: 3}\n"
                                                 "      - {run: {a: 1}, env: 3}\n",
-                 ".github/workflows/zzbroken.yml": "on: push\njobs:\n  a: [\n"},
+                 ".github/workflows/zzbroken.yml": "on: push\njobs:\n  a: [\n",
+                 "zzbad/.gitlab-ci.yml": "include: [3, {local: 4}, {local: '../../x.yml'}]\n"
+                                         "default: 3\njob: {script: {a: 1}, extends: [7]}\n"
+                                         "other: {extends: job, image: {name: 3}}\n",
+                 "zzbad/.woodpecker.yml": "steps:\n  - 1\n  - {image: [3], commands: 4}\n"
+                                          "  - {settings: 3, environment: [1]}\n"},
     # a live snapshot whose every part has the wrong shape
     "live": {"zzbad/bad.live.json": (
         '{"infra-expert-live": 1, "source": 3, "context": [], "collected_at": 7, '
@@ -381,14 +387,19 @@ BAD_SIBLINGS = {
 
 
 def _operations_cases():
+    """The CASES of `test_<domain>.py` and of its siblings `test_<domain>_*.py`."""
     import importlib
 
     from infra_expert.registry import domains
     out = []
+    here = Path(__file__).resolve().parent
     for d in domains():
         if d.name in BAD_SIBLINGS:
-            module = importlib.import_module(f"test_{d.name}")
-            out.extend((c[0], c[1], c[2], d.name) for c in module.CASES if c[2])
+            names = [f"test_{d.name}"] + sorted(
+                p.stem for p in here.glob(f"test_{d.name}_*.py"))
+            for name in names:
+                cases = getattr(importlib.import_module(name), "CASES", ())
+                out.extend((c[0], c[1], c[2], d.name) for c in cases if c[2])
     return out
 
 
