@@ -8,6 +8,9 @@ the file is kept in `problems` as (line, message), never raised.
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 from infra_expert.lazyre import lazy_re
 from infra_expert.yamlsafe import YMap, YSeq, YamlError, load_all, new_map
 
@@ -66,7 +69,7 @@ class Uses:
 
 
 class Step:
-    __slots__ = ("node", "job", "index")
+    __slots__ = ("node", "job", "index", "_commands")
 
     def __init__(self, node, job, index):
         self.node = node
@@ -201,6 +204,10 @@ class Workflow:
         for job in self.jobs:
             yield from job.steps
 
+    def lines_of(self, path=None):
+        """The text lines of `path` (a GitLab pipeline's included file), or the flow's."""
+        return self.lines
+
     def locate(self, start, needle, nth=0):
         """The line, from `start` on, of the `nth` occurrence of `needle` (a run script's
         expression is found in the text, whatever the scalar style); `start` if absent."""
@@ -297,3 +304,73 @@ def _load_jobs(flow):
         elif "uses" not in node:
             flow.problems.append((job.line, f"job `{job_id}` has neither `steps` nor `uses`"))
         flow.jobs.append(job)
+
+
+# -- the commands a step runs ------------------------------------------------------------
+
+_EXPR = lazy_re(r"\$\{\{.*?\}\}", re.DOTALL)
+EXPR_MARK = "__ciexpr"      # what a `${{ … }}` reads as in a parsed command's words
+_BLOCK = lazy_re(r"[:-][ \t]*[|>][-+0-9]*[ \t]*(?:#.*)?$")
+
+
+class ScriptCommand(NamedTuple):
+    """A command a step runs: `line` in the file it is written in, `cmd` the parsed
+    command (infra_expert.shell.Command; a `${{ … }}` in it reads `__ciexprN__`), `path`
+    that file when it is not the pipeline's own (a GitLab include) else None, `script` the
+    whole script it was read from (for a heredoc's body)."""
+    line: int
+    cmd: object
+    path: str | None
+    script: str
+
+
+def masked(script):
+    """`script` with every `${{ … }}` replaced by one plain word (the shell reader keeps
+    it whole), and the expressions in order."""
+    exprs = []
+
+    def sub(m):
+        exprs.append(m.group(0))
+        return f"{EXPR_MARK}{len(exprs) - 1}__"
+    return _EXPR.sub(sub, script), exprs
+
+
+def line_in(lines, start, offset, name):
+    """The file line of a command `offset` lines into a script whose value starts on
+    `start` (a block scalar's text starts on the line after its `|`); checked against the
+    text, since a folded scalar moves lines, else the first line from `start` naming it."""
+    if not 1 <= start <= len(lines):
+        return start
+    guess = start + offset + (1 if _BLOCK.search(lines[start - 1]) else 0)
+    if 1 <= guess <= len(lines) and name in lines[guess - 1]:
+        return guess
+    for i in range(start - 1, len(lines)):
+        if name in lines[i]:
+            return i + 1
+    return start
+
+
+def step_commands(flow, step):
+    """Every command `step` runs (its `scripts()`, parsed once), as ScriptCommands in
+    order; a script the shell reader cannot split gives none."""
+    found = getattr(step, "_commands", None)
+    if found is None:
+        found = step._commands = list(_read_commands(flow, step))
+    return found
+
+
+def _read_commands(flow, step):
+    from infra_expert.shell import commands
+    for pair in step.scripts():
+        start, script = pair
+        if not isinstance(script, str) or not script.strip():
+            continue
+        path = getattr(pair, "path", None)
+        path = path if path and path != flow.path else None
+        try:
+            cmds = commands(masked(script)[0])
+        except Exception:  # noqa: BLE001 - a script the reader cannot split: not judged
+            continue
+        lines = flow.lines_of(path)
+        for cmd in cmds:
+            yield ScriptCommand(line_in(lines, start, cmd.line, cmd.name), cmd, path, script)

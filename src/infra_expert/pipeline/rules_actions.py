@@ -9,7 +9,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, RuleSet
-from infra_expert.pipeline.model import text
+from infra_expert.pipeline.model import step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("pipeline")
@@ -288,7 +288,6 @@ def _manual_credential(step):
     "`rust-lang/crates-io-auth-action`, `npm publish --provenance`).",
     peers=("zizmor:use-trusted-publishing",), example=EXAMPLE)
 def use_trusted_publishing(doc, ctx):
-    from infra_expert.shell import commands
     flow = _flow(doc)
     if flow is None:
         return
@@ -306,19 +305,14 @@ def use_trusted_publishing(doc, ctx):
                 continue
             if not any(tool in script for tool in _PUBLISH):
                 continue
-            try:
-                cmds = commands(script)
-            except Exception:  # noqa: BLE001 - a script the splitter cannot read: not judged
-                continue
-            for cmd in cmds:
+            for sc in step_commands(flow, step):
+                cmd = sc.cmd
                 check = _PUBLISH.get(cmd.name)
                 if check is not None and check(set(cmd.args)):
-                    needle = f"{cmd.name} "
-                    line = flow.locate(_run_start(step), needle)
                     verb = {"twine": "upload", "gem": "push"}.get(cmd.name, "publish")
-                    yield Hit(line, f"`{cmd.name} … {verb}` "
-                                    f"in job `{job.id}` without `id-token: write`: "
-                                    f"{_INDEX[cmd.name]} accepts Trusted Publishing")
+                    yield Hit(sc.line, f"`{cmd.name} … {verb}` "
+                                       f"in job `{job.id}` without `id-token: write`: "
+                                       f"{_INDEX[cmd.name]} accepts Trusted Publishing")
                     break
 
 

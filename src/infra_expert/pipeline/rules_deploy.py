@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import text
+from infra_expert.pipeline.model import line_in, masked, step_commands, text
 from infra_expert.yamlsafe import YMap
 
 rules = RuleSet("pipeline")
@@ -52,7 +52,6 @@ _SSH_VALUE = frozenset({"-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-
 _SSH_ACTIONS = {"appleboy/ssh-action": "script", "garygrossgarten/github-action-ssh": "command",
                 "d3rhase/ssh-command-action": "command", "cross-the-world/ssh-scp-ssh-pipelines":
                 "last_ssh", "fifsky/ssh-action": "command"}
-_BLOCK = lazy_re(r"[:-][ \t]*[|>][-+0-9]*[ \t]*(?:#.*)?$")
 _HEREDOC = lazy_re(r"<<-?\s*\\?[\"']?([A-Za-z0-9_.\-]+)[\"']?")
 
 
@@ -107,19 +106,7 @@ def _verb(c):
 
 
 def _line_in(flow, start, offset, name, path=None):
-    """The file line of a command `offset` lines into a script whose value starts on
-    `start` (a block scalar's text starts on the next line); checked against the text (a
-    folded scalar moves lines), else searched."""
-    lines = flow.lines_of(path) if path and hasattr(flow, "lines_of") else flow.lines
-    if not 1 <= start <= len(lines):
-        return start
-    guess = start + offset + (1 if _BLOCK.search(lines[start - 1]) else 0)
-    if 1 <= guess <= len(lines) and name in lines[guess - 1]:
-        return guess
-    for i in range(start - 1, len(lines)):
-        if name in lines[i]:
-            return i + 1
-    return start
+    return line_in(flow.lines_of(path), start, offset, name)
 
 
 def _remote_script(c, script):
@@ -154,7 +141,7 @@ def _remote_script(c, script):
 def _parse(script):
     from infra_expert.shell import commands
     try:
-        return commands(script)
+        return commands(masked(script)[0])
     except Exception:  # noqa: BLE001 - a script the splitter cannot read is not judged
         return []
 
@@ -164,25 +151,23 @@ def job_commands(flow, job):
     ssh line."""
     out = []
     for step in job.steps:
-        pairs = [(pair[0], pair[1], None, getattr(pair, "path", None))
-                 for pair in step.scripts()]
+        found = [(sc.line, sc.cmd, None, sc.path, sc.script)
+                 for sc in step_commands(flow, step)]
         uses = step.uses
         if uses is not None and uses.name in _SSH_ACTIONS:
             key = _SSH_ACTIONS[uses.name]
             value = step.with_.get(key)
             if isinstance(value, str):
-                pairs.append((step.with_.value_pos.get(key, step.with_.pos_of(key))[0],
-                              value, "ssh", None))
-        for start, script, remote, path in pairs:
-            path = path if path and path != flow.path else None
-            for c in _parse(script):
-                line = _line_in(flow, start, c.line, c.name, path)
-                out.append(Cmd(c, step, line, remote, len(out), path))
-                if c.name in ("ssh", "sshpass"):
-                    inner = _remote_script(c, script)
-                    for r in _parse(inner) if inner else ():
-                        out.append(Cmd(r, step, _line_in(flow, line, 0, r.name, path), "ssh",
-                                       len(out), path))
+                start = step.with_.value_pos.get(key, step.with_.pos_of(key))[0]
+                found += [(_line_in(flow, start, c.line, c.name), c, "ssh", None, value)
+                          for c in _parse(value)]
+        for line, c, remote, path, script in found:
+            out.append(Cmd(c, step, line, remote, len(out), path))
+            if c.name in ("ssh", "sshpass"):
+                inner = _remote_script(c, script)
+                for r in _parse(inner) if inner else ():
+                    out.append(Cmd(r, step, _line_in(flow, line, 0, r.name, path), "ssh",
+                                   len(out), path))
     remote_from = _job_remote_docker(flow, job, out)
     for c in out:
         if c.remote is None and c.name in ("docker", "docker-compose", "podman") and (

@@ -17,7 +17,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import text
+from infra_expert.pipeline.model import EXPR_MARK, step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("pipeline")
@@ -61,9 +61,6 @@ _FORGE_DIRS = (".github", ".forgejo", ".gitea", ".woodpecker")
 _CI_ENTRIES = frozenset({".github", ".forgejo", ".gitea", ".woodpecker", ".woodpecker.yml",
                          ".woodpecker.yaml", ".gitlab-ci.yml", ".gitlab-ci.yaml", ".git",
                          "action.yml", "action.yaml"})
-_EXPR = lazy_re(r"\$\{\{.*?\}\}", re.DOTALL)
-_MARK = "__ciexpr"
-_BLOCK = lazy_re(r"(?:^|[:\-]\s)\s*([|>])[-+0-9]*\s*(?:#.*)?$")
 _HOSTED = lazy_re(r"^(?:ubuntu|windows|macos)-(?:latest|\d[\w.-]*)$")
 _ARM_RUNNER = lazy_re(r"(?:^|[-_])(?:arm|arm64|aarch64)(?:$|[-_])", re.IGNORECASE)
 _ARM = lazy_re(r"\barm(?:64|hf|el|v\d+)?\b|\baarch64\b", re.IGNORECASE)
@@ -106,18 +103,8 @@ def _workflow(doc):
 
 # -- shell commands ------------------------------------------------------------------
 
-def _masked(script):
-    """`${{ … }}` replaced by a plain word, so the shell reader keeps it whole."""
-    exprs = []
-
-    def sub(m):
-        exprs.append(m.group(0))
-        return f"{_MARK}{len(exprs) - 1}__"
-    return _EXPR.sub(sub, script), exprs
-
-
 def _dynamic(value):
-    return "$" in value or _MARK in value
+    return "$" in value or EXPR_MARK in value
 
 
 def _lines_of(flow, path):
@@ -133,29 +120,8 @@ def _locate(flow, start, needle, path):
 def _script_commands(flow, step):
     """(line, Command, path) of every command a step runs, with its line and the file it
     is written in (None: the workflow's own file; a GitLab include or template else)."""
-    from infra_expert.shell import commands
-    for pair in step.scripts():
-        start, script = pair
-        path = getattr(pair, "path", None)
-        if not isinstance(script, str) or not script.strip():
-            continue
-        masked, _ = _masked(script)
-        try:
-            cmds = commands(masked)
-        except Exception:  # noqa: BLE001 - a script the reader cannot split: not judged
-            continue
-        lines = _lines_of(flow, path)
-        raw = lines[start - 1] if 0 < start <= len(lines) else ""
-        block = _BLOCK.search(raw) if "\n" in script.strip("\n") or raw.rstrip().endswith(
-            ("|", ">", "|-", ">-", "|+", ">+")) else None
-        for cmd in cmds:
-            if block is None:
-                line = start + cmd.line
-            elif block.group(1) == "|":
-                line = start + 1 + cmd.line
-            else:
-                line = _locate(flow, start + 1, cmd.words[0] if cmd.words else "", path)
-            yield line, cmd, path
+    for sc in step_commands(flow, step):
+        yield sc.line, sc.cmd, sc.path
 
 
 def _options(args, with_value):

@@ -8,7 +8,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import text
+from infra_expert.pipeline.model import step_commands, text
 from infra_expert.yamlsafe import YMap
 
 rules = RuleSet("pipeline")
@@ -421,35 +421,21 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "sudo", "python"
     "(`sha256sum -c`), then run it.",
     example=EXAMPLE)
 def curl_pipe_shell(doc, ctx):
-    from infra_expert.shell import commands
     flow = _workflows(doc)
     if flow is None:
         return
     seen = set()      # a template's line that several jobs inherit: said once
     for step in flow.steps():
-        for pair in step.scripts():
-            start, script = pair
-            if not any(f in script for f in _FETCHERS):
-                continue
-            try:
-                cmds = commands(script)
-            except Exception:  # noqa: BLE001 - a script the splitter cannot read: not judged
-                continue
-            path = getattr(pair, "path", None)
-            lines = _lines_of(flow, path)
-            for cmd in cmds:
-                target = cmd.pipe_out
-                if cmd.name in _FETCHERS and target is not None and target.name in _SHELLS:
-                    line = start
-                    for i in range(start - 1, len(lines)):
-                        if cmd.name in lines[i] and "|" in lines[i]:
-                            line = i + 1
-                            break
-                    if (path, line) not in seen:
-                        seen.add((path, line))
-                        yield Hit(line, f"`{cmd.name} … | {target.name}` in {step.label()}",
-                                  path=path, column=_column(flow, path, line))
-                    break
+        if not any(f in script for _, script in step.scripts() for f in _FETCHERS):
+            continue
+        for sc in step_commands(flow, step):
+            target = sc.cmd.pipe_out
+            if sc.cmd.name in _FETCHERS and target is not None and target.name in _SHELLS:
+                if (sc.path, sc.line) not in seen:
+                    seen.add((sc.path, sc.line))
+                    yield Hit(sc.line, f"`{sc.cmd.name} … | {target.name}` in {step.label()}",
+                              path=sc.path, column=_column(flow, sc.path, sc.line))
+                break
 
 
 def _lines_of(flow, path):
