@@ -136,6 +136,8 @@ def _core_scalar(value):
         return True
     if value in ("false", "False", "FALSE"):
         return False
+    if value[0] not in "0123456789+-.":
+        return value        # most scalars: no number, no .inf/.nan, nothing to match
     import re
     if re.fullmatch(r"[-+]?[0-9]+", value):
         return int(value)

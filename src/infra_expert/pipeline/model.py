@@ -69,7 +69,7 @@ class Uses:
 
 
 class Step:
-    __slots__ = ("node", "job", "index", "_commands")
+    __slots__ = ("node", "job", "index", "_commands", "_uses")
 
     def __init__(self, node, job, index):
         self.node = node
@@ -92,8 +92,13 @@ class Step:
 
     @property
     def uses(self):
-        raw = self.node.get("uses")
-        return Uses(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+        """The step's `uses:` as a Uses (read once), or None."""
+        try:
+            return self._uses
+        except AttributeError:
+            raw = self.node.get("uses")
+            self._uses = Uses(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+            return self._uses
 
     @property
     def run(self):
