@@ -227,3 +227,16 @@ def test_a_finding_s_column_is_where_its_key_starts(tmp_path):
     result = run_review(tmp_path)
     found = sorted((f.line, f.column) for f in result.findings if f.rule.id == "CI002")
     assert found == [(7, 9), (9, 9)]
+
+
+def test_a_secret_piped_to_stdin_is_not_said_echoed(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {".github/workflows/ci.yml": wf(job(
+        "      - run: |\n"
+        "          echo \"${{ secrets.REGISTRY_TOKEN }}\" | docker login -u me --password-stdin r.io\n"
+        "          echo \"${{ secrets.DEBUG_TOKEN }}\"\n"))})
+    said = sorted((f.line, f.message) for f in run_review(tmp_path).findings
+                  if f.rule.id == "CI011")
+    assert [line for line, _ in said] == [10, 11]
+    assert "pasted into the script text" in said[0][1] and "echoed" not in said[0][1]
+    assert "`DEBUG_TOKEN` echoed" in said[1][1]

@@ -100,6 +100,11 @@ CASES = [
     ("CI024", {W: wf(job(bpa("load: true", "tags: a/b:1")))}, [(W, 9)]),
     ("CI024", {W: wf(job("      - run: docker buildx build -t a/b:1 --load .\n"))}, [(W, 9)]),
     ("CI024", {W: wf(job(bpa("load: true", "tags: a/b:1", "cache-from: type=gha")))}, []),
+    # a release run is built clean: a cache there is what CI007 warns of, so no suggestion
+    ("CI024", {W: wf(job(bpa("push: true", "tags: a/b:1")), on="{push: {tags: [\"v*\"]}}")},
+     []),
+    ("CI024", {W: wf(job(bpa("push: true", "tags: a/b:1")), on="{push: {branches: [main]}}")},
+     [(W, 9)]),
     ("CI024", {W: wf(job(bpa("load: true", "tags: a/b:1"),
                          "  test:\n    runs-on: [self-hosted, linux]\n"))}, []),
     ("CI024", {W: wf(job(bpa("load: true", "no-cache: true")))}, []),
@@ -109,6 +114,16 @@ CASES = [
     ("CI025", {W: wf(job(bpa(*PUSH_V))),
                "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
                                "    platform: linux/arm64\n"}, [(W, 9)]),
+    # `docker build` then `docker push` of the same image: a pushed build, judged at the build
+    ("CI025", {W: wf(job("      - run: |\n          docker build -t ghcr.io/acme/app:1 .\n"
+                         "          docker push ghcr.io/acme/app:1\n")),
+               "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
+                               "    platform: linux/arm64\n"}, [(W, 10)]),
+    # ... but a local test build, pushed under another name, is not the pushed image
+    ("CI025", {W: wf(job("      - run: |\n          docker build -t test:1 .\n"
+                         "          docker push ghcr.io/acme/other:1\n")),
+               "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
+                               "    platform: linux/arm64\n"}, []),
     ("CI025", {W: wf(job(bpa(*PUSH_V, "platforms: linux/amd64"))),
                "k8s/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
                                "  name: app\nspec:\n  selector:\n    matchLabels: {a: b}\n"

@@ -179,7 +179,7 @@ class Build:
 
     __slots__ = ("step", "line", "tool", "pushed", "tags", "platforms", "cache", "no_cache",
                  "sbom", "provenance", "provenance_line", "dockerfile", "builds", "attests",
-                 "key_line", "path")
+                 "key_line", "path", "pushed_by")
 
     def __init__(self, step, line, tool, path=None):
         self.step, self.line, self.tool = step, line, tool
@@ -196,6 +196,7 @@ class Build:
         self.builds = True          # False: a push of an image built elsewhere
         self.attests = False        # the builder can attach SBOM/provenance
         self.key_line = {}
+        self.pushed_by = None       # the later `docker push` that pushes this local build
 
     @property
     def job(self):
@@ -473,7 +474,23 @@ def builds(flow):
                     out.append(b)
                     continue
             out.extend(_cli_builds(flow, step))
+    _link_pushes(out)
     return out
+
+
+def _link_pushes(found):
+    """A `docker build -t x` whose image a later `docker push` of the same job pushes is a
+    pushed build (its platforms, cache and Dockerfile are judged); the push keeps the
+    rules about what is pushed (CI020, CI022), and names the Dockerfile built."""
+    for i, push in enumerate(found):
+        if push.builds or not push.pushed:
+            continue
+        local = [b for b in found[:i] if b.builds and not b.pushed and b.job is push.job]
+        if push.tags is not None:
+            local = [b for b in local if b.tags and set(b.tags) & set(push.tags)]
+        for b in local:
+            b.pushed, b.pushed_by = True, push
+            push.dockerfile = push.dockerfile or b.dockerfile
 
 
 def _flow_builds(ctx, doc):
@@ -747,7 +764,7 @@ def image_not_scanned(doc, ctx):
     if flow is None or not getattr(doc, "abspath", None):
         return
     found = _flow_builds(ctx, doc)
-    pushed = [b for b in found if b.pushed is not False]
+    pushed = [b for b in found if b.pushed is not False and b.pushed_by is None]
     if not pushed or not any(b.builds for b in found):
         return      # nothing pushed, or only images built elsewhere (a mirror)
     _, roots = ctx.index(_scans_index)
@@ -860,7 +877,7 @@ def latest_only(doc, ctx):
         return
     by_job = {}
     for b in _flow_builds(ctx, doc):
-        if b.pushed is False or b.tags is None:
+        if b.pushed is False or b.tags is None or b.pushed_by is not None:
             continue
         by_job.setdefault(b.job.id, []).append(b)
     for job_id, found in by_job.items():
@@ -947,14 +964,18 @@ _RUN_LINE = lazy_re(r"^\s*RUN\b", re.MULTILINE | re.IGNORECASE)
     "A GitHub-hosted runner starts empty: without `cache-from`, every run rebuilds every "
     "layer — the package installs and dependency downloads included — even when only the "
     "last `COPY` changed. That is minutes per run, paid on every push and pull request. "
-    "Time, not safety: said as a suggestion, and not for a Dockerfile with no `RUN`.",
+    "Time, not safety: said as a suggestion, and not for a Dockerfile with no `RUN`, nor "
+    "in a workflow run on a release or a tag push — a release is built clean, since a "
+    "cache any workflow can write is how a poisoned layer reaches it (CI007).",
     "`cache-from: type=gha` and `cache-to: type=gha,mode=max` on `docker/build-push-"
     "action` (or `type=registry,ref=…:buildcache`); `--cache-from`/`--cache-to` on "
     "`docker buildx build`.",
     example=EXAMPLE)
 def no_build_cache(doc, ctx):
+    from infra_expert.pipeline.rules_supply import release_trigger
     flow = _workflow(doc)
-    if flow is None or getattr(flow, "kind", "workflow") not in ("workflow", "action"):
+    if flow is None or getattr(flow, "kind", "workflow") not in ("workflow", "action") or \
+            release_trigger(flow):
         return
     root = repo_root(doc.abspath) if getattr(doc, "abspath", None) else None
     bare = []

@@ -336,7 +336,8 @@ def _restores_cache(step):
     return None
 
 
-def _release_trigger(flow):
+def release_trigger(flow):
+    """How a workflow is a release run (`release`, a tag push), or None."""
     if "release" in flow.triggers:
         return "`release`"
     push = flow.triggers.get("push")
@@ -359,7 +360,7 @@ def cache_poisoning(doc, ctx):
     flow = _workflows(doc)
     if flow is None or flow.kind != "workflow":
         return
-    trigger = _release_trigger(flow)
+    trigger = release_trigger(flow)
     if trigger is None:
         return
     for step in flow.steps():
@@ -485,9 +486,15 @@ def secret_in_script(doc, ctx):
             continue
         for m in _SECRET_EXPR.finditer(script):
             line_text = script[script.rfind("\n", 0, m.start()) + 1:m.start()]
+            end = script.find("\n", m.end())
+            rest = script[m.end():end if end >= 0 else len(script)]
             echoed = bool(_ECHO.search(line_text))
             line = _script_line(flow, step, "run", script, m.group(0), m.start())
-            how = "echoed" if echoed else "on the command line"
+            # `echo "${{ secrets.X }}" | docker login --password-stdin`: right tool, but the
+            # value is still pasted into the script file
+            how = ("pasted into the script text (piped on: pass it through `env:`)"
+                   if echoed and "|" in rest else "echoed" if echoed
+                   else "on the command line")
             # the job's own short-lived token: the same advice, less at stake
             yield Hit(line, f"secret `{m.group(1)}` {how} in {step.label()}",
                       severity="suggestion" if m.group(1).upper() == "GITHUB_TOKEN" else None)
