@@ -234,9 +234,11 @@ def test_a_secret_piped_to_stdin_is_not_said_echoed(tmp_path):
     write_tree(tmp_path, {".github/workflows/ci.yml": wf(job(
         "      - run: |\n"
         "          echo \"${{ secrets.REGISTRY_TOKEN }}\" | docker login -u me --password-stdin r.io\n"
-        "          echo \"${{ secrets.DEBUG_TOKEN }}\"\n"))})
+        "          echo \"${{ secrets.DEBUG_TOKEN }}\"\n"
+        "          echo \"${{ secrets.KUBECONFIG }}\" > kubeconfig\n"))})
     said = sorted((f.line, f.message) for f in run_review(tmp_path).findings
                   if f.rule.id == "CI011")
-    assert [line for line, _ in said] == [10, 11]
-    assert "pasted into the script text" in said[0][1] and "echoed" not in said[0][1]
+    assert [line for line, _ in said] == [10, 11, 12]
+    assert "pasted into the script text (piped on" in said[0][1] and "echoed" not in said[0][1]
     assert "`DEBUG_TOKEN` echoed" in said[1][1]
+    assert "`KUBECONFIG` pasted into the script text (written to a file" in said[2][1]

@@ -492,9 +492,10 @@ def secret_in_script(doc, ctx):
             line = _script_line(flow, step, "run", script, m.group(0), m.start())
             # `echo "${{ secrets.X }}" | docker login --password-stdin`: right tool, but the
             # value is still pasted into the script file
-            how = ("pasted into the script text (piped on: pass it through `env:`)"
-                   if echoed and "|" in rest else "echoed" if echoed
-                   else "on the command line")
+            onward = "piped on" if "|" in rest else "written to a file" if ">" in rest \
+                else None
+            how = (f"pasted into the script text ({onward}: pass it through `env:`)"
+                   if echoed and onward else "echoed" if echoed else "on the command line")
             # the job's own short-lived token: the same advice, less at stake
             yield Hit(line, f"secret `{m.group(1)}` {how} in {step.label()}",
                       severity="suggestion" if m.group(1).upper() == "GITHUB_TOKEN" else None)
