@@ -358,3 +358,15 @@ def test_corpus_gitlab_and_woodpecker_files_review_cleanly():
     assert {os.path.realpath(p) for p in paths} <= reviewed
     # checkov's deliberately broken GitLab fixtures are test data, not pipelines
     assert not [f for f in result.findings if f.rule.id == "CI001" and "gitlab_ci" in f.path]
+
+
+def test_woodpecker_masks_its_secrets_so_an_echo_is_a_suggestion(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {".woodpecker.yml": (
+        "steps:\n  - name: notify\n    image: alpine:3.20\n    environment:\n"
+        "      HOOK_TOKEN:\n        from_secret: hook\n    commands:\n"
+        "      - echo \"using $HOOK_TOKEN\"\n      - echo \"$API_TOKEN\"\n")})
+    said = sorted((f.line, f.severity) for f in run_review(tmp_path).findings
+                  if f.rule.id == "CI011")
+    # its own secret is masked in the log; a variable only named like one may not be
+    assert said == [(8, "suggestion"), (9, "warning")]

@@ -248,3 +248,19 @@ def test_corpus_ci_images_without_a_crash():
     assert not [(n.path, n.message) for n in result.notices if "internal error" in n.message]
     # the corpus holds workflows without their repositories: no Dockerfile is "missing"
     assert not [f for f in result.findings if f.rule.id == "CI026"]
+
+
+def test_one_build_pushed_under_two_tags_is_one_image(tmp_path):
+    from conftest import run_review, write_tree
+    write_tree(tmp_path, {
+        "Dockerfile": "FROM alpine:3.20\nRUN apk add --no-cache curl\n",
+        ".gitlab-ci.yml": (
+            "build:\n  image: docker:27\n  script:\n"
+            "    - docker build -t \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\" "
+            "-t \"$CI_REGISTRY_IMAGE:latest\" .\n"
+            "    - docker push \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\"\n"
+            "    - docker push \"$CI_REGISTRY_IMAGE:latest\"\n")})
+    found = [(f.rule.id, f.line, f.message) for f in run_review(tmp_path).findings
+             if f.rule.id in ("CI020", "CI022")]
+    assert [(r, line) for r, line, _ in found] == [("CI020", 5)]
+    assert "more" not in found[0][2] and "`Dockerfile`" in found[0][2]

@@ -179,7 +179,7 @@ class Build:
 
     __slots__ = ("step", "line", "tool", "pushed", "tags", "platforms", "cache", "no_cache",
                  "sbom", "provenance", "provenance_line", "dockerfile", "builds", "attests",
-                 "key_line", "path", "pushed_by")
+                 "key_line", "path", "pushed_by", "source")
 
     def __init__(self, step, line, tool, path=None):
         self.step, self.line, self.tool = step, line, tool
@@ -197,6 +197,7 @@ class Build:
         self.attests = False        # the builder can attach SBOM/provenance
         self.key_line = {}
         self.pushed_by = None       # the later `docker push` that pushes this local build
+        self.source = None          # for such a push: the local build it pushes
 
     @property
     def job(self):
@@ -485,11 +486,13 @@ def _link_pushes(found):
     for i, push in enumerate(found):
         if push.builds or not push.pushed:
             continue
-        local = [b for b in found[:i] if b.builds and not b.pushed and b.job is push.job]
+        local = [b for b in found[:i] if b.builds and b.job is push.job and
+                 (not b.pushed or b.pushed_by is not None)]
         if push.tags is not None:
             local = [b for b in local if b.tags and set(b.tags) & set(push.tags)]
         for b in local:
-            b.pushed, b.pushed_by = True, push
+            b.pushed, b.pushed_by = True, b.pushed_by or push
+            push.source = push.source or b
             push.dockerfile = push.dockerfile or b.dockerfile
 
 
@@ -778,8 +781,9 @@ def image_not_scanned(doc, ctx):
             yield Pass(pushed[0].line, where=f" (by `{path}` line {line})")
         return
     b = pushed[0]
+    images = len({id(p.source or p) for p in pushed})   # two tags of one build: one image
     yield Hit(b.line, f"{_what(ctx, doc, b)} pushes an image that no pipeline of the "
-                      f"repository scans{_more(len(pushed) - 1)}", path=b.path)
+                      f"repository scans{_more(images - 1)}", path=b.path)
 
 
 @rules.rule(

@@ -551,9 +551,15 @@ def _secret_variables(flow):
                         if name in declared or _SECRET_NAME.search(name):
                             if (path, line, name) not in seen:
                                 seen.add((path, line, name))
+                                # Woodpecker masks its own secrets' exact values in the
+                                # log (not an encoded copy): less at stake
+                                masked = flow.kind == "woodpecker" and name in declared
                                 yield Hit(line, f"secret variable `{name}` echoed to the "
-                                                f"log in {step.label()}", path=path,
-                                          column=_column(flow, path, line))
+                                                f"log in {step.label()}"
+                                                + (" (masked, but any encoded copy is not)"
+                                                   if masked else ""), path=path,
+                                          column=_column(flow, path, line),
+                                          severity="suggestion" if masked else None)
                 m = _LOGIN_PASSWORD.search(line_text)
                 if m and (path, line, m.group(1)) not in seen:
                     seen.add((path, line, m.group(1)))
