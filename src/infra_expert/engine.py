@@ -207,6 +207,7 @@ class _Run:
         self.hit_keys, self.collection_stopped = set(), set()
         self.hit_counts = {}     # (rule id, path) -> hits collected
         self.progress = None     # told each document as its rules are done
+        self._by_path = None     # path -> document, for a finding about another file
 
     def _of(self, name, documents=None):
         return [d for d in (self.ctx.documents if documents is None else documents)
@@ -346,8 +347,12 @@ class _Run:
                         self.collection_stopped.add(key)
                         break   # bounded work: a pathological file stops here
                     column = item.column
-                    if column is None and item.line and path == doc.path:
-                        column = dom.column(doc, item.line)
+                    if column is None and item.line:
+                        # a finding in another file of the run (a GitLab include, a
+                        # Compose base) is columned on that file's text
+                        target = doc if path == doc.path else self._document(path, dom)
+                        if target is not None:
+                            column = dom.column(target, item.line)
                     self.findings.append(Finding(found, _severity(found, self.config, item),
                                                  path, item.line, column, item.message))
                     self.hit_keys.add(key)
@@ -358,6 +363,14 @@ class _Run:
             self.result.notices.append(Notice(
                 doc.path, f"internal error in rule {rule.id} "
                           f"({type(exc).__name__}); the other rules ran"))
+
+    def _document(self, path, dom):
+        """The document of domain `dom` at `path` in this run, or None."""
+        if self._by_path is None:
+            self._by_path = {}
+            for d in self.ctx.documents:
+                self._by_path.setdefault((d.domain, d.path), d)
+        return self._by_path.get((dom.name, path))
 
     # -- suppress: one statement once, then the pragmas; unused pragmas said -------------
     def suppress(self):
