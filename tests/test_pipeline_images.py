@@ -38,6 +38,17 @@ CASES = [
     ("CI020", {W: wf(job(bpa(*PUSH_V)))}, [(W, 9)]),
     ("CI020", {W: wf(job("      - run: |\n          docker build -t ghcr.io/acme/app:1 .\n"
                          "          docker push ghcr.io/acme/app:1\n"))}, [(W, 11)]),
+    # images a Compose or bake file builds, pushed by the CLI; a build alone is no push
+    ("CI020", {W: wf(job("      - run: |\n          docker compose -f compose.yaml build\n"
+                         "          docker compose push\n"))}, [(W, 11)]),
+    ("CI020", {W: wf(job("      - run: docker buildx bake --push\n"))}, [(W, 9)]),
+    ("CI020", {W: wf(job("      - uses: docker/bake-action@v6\n        with:\n"
+                         "          push: ${{ github.event_name != 'pull_request' }}\n"))},
+     [(W, 9)]),
+    ("CI020", {W: wf(job("      - uses: docker/bake-action@v6\n        with:\n"
+                         "          load: true\n"))}, []),
+    ("CI020", {W: wf(job("      - run: docker compose --profile x build app\n"))}, []),
+    ("CI020", {W: wf(job("      - run: docker compose up -d --build\n"))}, []),
     ("CI020", {W: wf(job(SCAN + bpa(*PUSH_V)))}, []),
     ("CI020", {W: wf(job(bpa(*PUSH_V))),
                ".github/workflows/scan.yml": wf(job("      - run: trivy image --exit-code 1 "
@@ -114,6 +125,10 @@ CASES = [
     ("CI025", {W: wf(job(bpa(*PUSH_V))),
                "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
                                "    platform: linux/arm64\n"}, [(W, 9)]),
+    # a Compose build takes its platform from the Compose file: not judged here
+    ("CI025", {W: wf(job("      - run: docker compose build --push\n")),
+               "compose.yaml": "services:\n  app:\n    build: .\n    image: ghcr.io/acme/app\n"
+                               "    platform: linux/arm64\n"}, []),
     # `docker build` then `docker push` of the same image: a pushed build, judged at the build
     ("CI025", {W: wf(job("      - run: |\n          docker build -t ghcr.io/acme/app:1 .\n"
                          "          docker push ghcr.io/acme/app:1\n")),

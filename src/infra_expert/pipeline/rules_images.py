@@ -317,8 +317,12 @@ def _cli_builds(flow, step):
         if not words:
             continue
         args = words[1:]
-        if name == "docker" and args[:1] == ["compose"] or name == "docker-compose":
-            continue        # Compose builds: the Compose domain's business
+        if name == "docker" and args[:1] == ["compose"] or name == "docker-compose" or \
+                name == "docker" and args[:2] == ["buildx", "bake"]:
+            b = _file_build(step, line, path, name, args)
+            if b is not None:
+                yield b
+            continue
         if name in ("docker", "podman", "buildah", "nerdctl"):
             sub = args[:2]
             if sub[:1] == ["buildx"] and sub[1:] in (["build"], ["b"]):
@@ -402,6 +406,41 @@ def _cli_builds(flow, step):
             yield b
 
 
+_COMPOSE_GLOBAL = frozenset({"-f", "--file", "-p", "--project-name", "--project-directory",
+                             "--env-file", "--profile", "--ansi", "--parallel", "--progress"})
+
+
+def _file_build(step, line, path, name, args):
+    """`docker compose build [--push]`, `docker compose push`, `docker buildx bake
+    [--push]`: images whose Dockerfiles, tags, platforms and caches a Compose or bake file
+    says (the Compose domain reviews those), so only what is pushed is judged here."""
+    if args[:2] == ["buildx", "bake"]:
+        rest, tool = args[2:], "`docker buildx bake`"
+        verb = "build"
+    else:
+        rest = args[1:] if name == "docker" else args
+        i = 0
+        while i < len(rest) and rest[i].startswith("-"):      # Compose's own options
+            i += 2 if rest[i] in _COMPOSE_GLOBAL else 1
+        verb = rest[i] if i < len(rest) else ""
+        if verb not in ("build", "push"):
+            return None
+        rest = rest[i + 1:]
+        tool = f"`{'docker compose' if name == 'docker' else name} {verb}`"
+    b = Build(step, line, tool, path)
+    if verb == "push":
+        b.pushed, b.builds = True, False
+        return b
+    opts, _ = _options(rest, {"--set", "-f", "--file", "--progress", "--builder",
+                              "--metadata-file", "--build-arg", "-m", "--memory"})
+    sets = " ".join(_opt(opts, "--set"))
+    b.pushed = _flag(opts, "--push") is True or "type=registry" in sets or \
+        "push=true" in sets
+    b.platforms = [""]      # the file's `platform:`/`platforms` decide: not known here
+    b.cache = True          # idem for `cache_from`/`cache-from`
+    return b
+
+
 _PLUGINS = {
     "woodpeckerci/plugin-docker-buildx": "buildx", "plugins/docker-buildx": "buildx",
     "thegeeklab/drone-docker-buildx": "buildx", "woodpeckerci/plugin-kaniko": "kaniko",
@@ -464,6 +503,12 @@ def builds(flow):
             if uses is not None and uses.kind == "action":
                 if uses.name == "docker/build-push-action":
                     out.append(_action_build(step, uses))
+                elif uses.name == "docker/bake-action":
+                    b = Build(step, step.value_line("uses"), "`docker/bake-action`")
+                    push = step.with_.get("push")     # an expression: pushes on some runs
+                    b.pushed = _bool(push) is True or (push is not None and _bool(push) is None)
+                    b.platforms, b.cache = [""], True     # the bake file says
+                    out.append(b)
                 elif uses.owner == "redhat-actions" and uses.repo in ("buildah-build",
                                                                       "push-to-registry"):
                     out.append(_redhat_build(step, uses))
