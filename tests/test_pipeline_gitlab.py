@@ -370,3 +370,14 @@ def test_woodpecker_masks_its_secrets_so_an_echo_is_a_suggestion(tmp_path):
                   if f.rule.id == "CI011")
     # its own secret is masked in the log; a variable only named like one may not be
     assert said == [(8, "suggestion"), (9, "warning")]
+
+
+def test_too_many_includes_is_said_once(tmp_path):
+    from conftest import run_review, write_tree
+    files = {".gitlab-ci.yml": "include:\n  - local: 'ci/*.yml'\n  - local: other.yml\n"
+                               "job:\n  script: [make]\n",
+             "other.yml": "o:\n  script: [make]\n"}
+    files.update({f"ci/f{i}.yml": f"j{i}:\n  script: [echo {i}]\n" for i in range(160)})
+    write_tree(tmp_path, files)
+    found = [(f.path, f.line) for f in run_review(tmp_path).findings if f.rule.id == "CI001"]
+    assert found == [(".gitlab-ci.yml", 2)]

@@ -240,6 +240,7 @@ class _Includes:
         self.seen = set()
         self.roots = []        # (display path, root) of included files, in merge order
         self.count = 0
+        self.over = False       # the include limit was crossed (said once)
 
     def follow(self, root, path):
         value = root.get("include")
@@ -296,8 +297,10 @@ class _Includes:
         if disp in self.seen or disp == flow.path:
             return      # GitLab includes a file once
         if self.count >= MAX_INCLUDES:
-            flow.problems.append((line, f"more than {MAX_INCLUDES} included files: GitLab "
-                                        "refuses the pipeline", path))
+            if not self.over:       # said once, where the limit is crossed
+                self.over = True
+                flow.problems.append((line, f"more than {MAX_INCLUDES} included files: "
+                                            "GitLab refuses the pipeline", path))
             return
         text_ = self.read(disp, os.path.join(self.base_abs, norm))
         if text_ is REFUSED:
