@@ -242,3 +242,21 @@ def test_a_secret_piped_to_stdin_is_not_said_echoed(tmp_path):
     assert "pasted into the script text (piped on" in said[0][1] and "echoed" not in said[0][1]
     assert "`DEBUG_TOKEN` echoed" in said[1][1]
     assert "`KUBECONFIG` pasted into the script text (written to a file" in said[2][1]
+
+
+def test_forgejo_url_uses_are_read_as_owner_and_repo(tmp_path):
+    from conftest import run_review, write_tree
+    from infra_expert.pipeline.model import Uses
+    u = Uses("https://code.forgejo.org/actions/checkout@v4")
+    assert (u.host, u.name, u.ref, u.kind) == ("code.forgejo.org", "actions/checkout", "v4",
+                                                "action")
+    write_tree(tmp_path, {".forgejo/workflows/ci.yml": (
+        "on: [push]\njobs:\n  test:\n    runs-on: docker\n    steps:\n"
+        "      - uses: https://code.forgejo.org/actions/checkout@v4\n"
+        "      - uses: https://github.com/someone/tool@main\n"
+        "      - uses: https://example.org/actions/checkout@v4\n")})
+    found = sorted((f.line, f.severity, f.message) for f in run_review(tmp_path).findings
+                   if f.rule.id == "CI002")
+    assert [(line, sev) for line, sev, _ in found] == [
+        (6, "suggestion"), (7, "warning"), (8, "warning")]
+    assert "Forgejo's own action" in found[0][2]

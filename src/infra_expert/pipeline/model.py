@@ -17,6 +17,7 @@ from infra_expert.yamlsafe import YMap, YSeq, YamlError, load_all, new_map
 # `owner/repo[/path]@ref`; `./local`; `docker://image`
 _USES = lazy_re(r"^([^@\s]+?)(?:@([^\s]+))?$")
 SHA = lazy_re(r"^[0-9a-f]{40}$")
+_URL = lazy_re(r"^[a-z][a-z0-9+.-]*://([^/]+)/", re.IGNORECASE)
 _VERSION = lazy_re(r"^v?(\d+)(?:\.\d+)*$")
 
 
@@ -28,11 +29,11 @@ class Uses:
     """A `uses:` reference: `kind` is "local", "docker", "action" or "workflow" (a
     reusable workflow); `owner`, `repo`, `ref` for the remote ones."""
 
-    __slots__ = ("raw", "kind", "owner", "repo", "path", "ref")
+    __slots__ = ("raw", "kind", "owner", "repo", "path", "ref", "host")
 
     def __init__(self, raw):
         self.raw = raw
-        self.owner = self.repo = self.path = self.ref = ""
+        self.owner = self.repo = self.path = self.ref = self.host = ""
         if raw.startswith("./") or raw.startswith(".\\"):
             self.kind = "local"
             return
@@ -42,6 +43,10 @@ class Uses:
             return
         m = _USES.match(raw)
         name, self.ref = (m.group(1), m.group(2) or "") if m else (raw, "")
+        url = _URL.match(name)
+        if url:         # Forgejo/Gitea: `https://code.forgejo.org/actions/checkout@v4`
+            self.host = url.group(1).lower()
+            name = name[url.end():]
         parts = name.split("/")
         self.owner = parts[0].lower()
         self.repo = parts[1].lower() if len(parts) > 1 else ""

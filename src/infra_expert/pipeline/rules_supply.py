@@ -19,6 +19,8 @@ OUTSIDER_EVENTS = ("pull_request_target", "issue_comment", "issues", "discussion
                    "discussion_comment", "workflow_run", "pull_request_review",
                    "pull_request_review_comment")
 FIRST_PARTY = frozenset({"actions", "github"})
+# where those owners are the forge's own: GitHub, and Forgejo's mirror of them
+FIRST_PARTY_HOSTS = frozenset({"", "github.com", "code.forgejo.org", "data.forgejo.org"})
 _EXPR = lazy_re(r"\$\{\{(.*?)\}\}", re.DOTALL)
 # Contexts whose text an outsider writes: titles, bodies, messages, branch names, emails.
 _TAINTED = lazy_re(
@@ -131,8 +133,12 @@ def unpinned_uses(doc, ctx):
             yield Hit(line, f"`{uses.raw}`: an image tag, not a digest (`@sha256:…`)")
         elif not uses.ref:
             yield Hit(line, f"`{uses.raw}` has no ref at all: it runs the default branch")
-        elif uses.owner in FIRST_PARTY:
-            yield Hit(line, f"`{uses.raw}` (GitHub's own action, by tag)",
+        elif uses.owner in FIRST_PARTY and uses.host in FIRST_PARTY_HOSTS:
+            forge = "Forgejo's" if "forgejo" in uses.host or \
+                doc.path.startswith(".forgejo/") or "/.forgejo/" in doc.path else \
+                "Gitea's" if doc.path.startswith(".gitea/") or "/.gitea/" in doc.path \
+                else "GitHub's"
+            yield Hit(line, f"`{uses.raw}` ({forge} own action, by tag)",
                       severity="suggestion")
         else:
             yield Hit(line, f"`{uses.raw}`: third-party "
