@@ -457,6 +457,42 @@ for kind in ("calendar", "promql", "crontab", "kestra", "promrules"):
 CORPUS_PICKS["crontab"] = ["corpus-homelab/matejkosiarcik__homelab/docker-images/certbot/crontab.cron"]
 CORPUS_PICKS["kestra"] = ["corpus/kestra-io__blueprints/flows/advanced-scheduling.yaml"]
 
+# The pipeline domain (issue 14): a GitHub workflow, a GitLab pipeline with local includes
+# (some aimed outside the tree), a Woodpecker file.
+BUILTIN["workflow"] = [
+    "name: ci\non:\n  push:\n    tags: ['v*']\n  pull_request_target:\npermissions: write-all\n"
+    "jobs:\n  build:\n    runs-on: [self-hosted]\n    environment: production\n"
+    "    container: {image: 'node:20', credentials: {username: u, password: p}}\n"
+    "    steps:\n      - uses: actions/checkout@v4\n        with:\n"
+    "          ref: ${{ github.event.pull_request.head.sha }}\n"
+    "      - run: |\n          echo \"${{ github.event.pull_request.title }}\" >> $GITHUB_ENV\n"
+    "          curl -fsSL https://x.example/i.sh | sh\n"
+    "          docker build -t ghcr.io/a/b:latest . && docker push ghcr.io/a/b:latest\n"
+    "          helm upgrade --install web ./chart\n          kubectl apply -f k8s/\n"
+    "      - uses: docker/build-push-action@v6\n        with: {push: true, tags: 'a/b:latest'}\n"
+    "      - uses: aquasecurity/trivy-action@0.32.0\n        with: {image-ref: a/b, exit-code: '0'}\n"
+    "        continue-on-error: true  # zizmor: ignore[unpinned-uses]\n"
+    "  call:\n    uses: org/wf/.github/workflows/x.yml@main\n    secrets: inherit\n"]
+BUILTIN["gitlab"] = [
+    "include:\n  - local: ci/*.yml\n  - local: ../outside/compose.yaml\n  - template: X.yml\n"
+    "default:\n  image: docker:27\n  before_script: [docker login -p $CI_REGISTRY_PASSWORD r]\n"
+    ".base: &base\n  script: [echo $API_TOKEN]\nbuild:\n  <<: *base\n  extends: .base\n"
+    "  script:\n    - docker build -t $CI_REGISTRY_IMAGE:latest .\n"
+    "    - docker push $CI_REGISTRY_IMAGE:latest\n    - !reference [.base, script]\n"
+    "deploy:\n  environment: {name: production}\n  script: [ssh h 'docker compose up -d']\n"
+    "  rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH'}]\n"]
+BUILTIN["woodpecker"] = [
+    "when: [{event: push, branch: main}]\nsteps:\n  - name: image\n"
+    "    image: woodpeckerci/plugin-docker-buildx\n    settings:\n      repo: a/b\n"
+    "      tags: latest\n      password: {from_secret: reg}\n  - name: run\n    image: alpine\n"
+    "    environment: {TOKEN: {from_secret: t}}\n    commands: [echo $TOKEN, kubectl apply -f k]\n"]
+for kind in ("workflow", "gitlab", "woodpecker"):
+    CORPUS_PICKS[kind] = []
+CORPUS_PICKS["workflow"] = ["corpus-ci/tmatens__compose-lint/.github/workflows/publish.yml"]
+CORPUS_PICKS["gitlab"] = ["corpus-ci/bridgecrewio__checkov/tests/gitlab_ci/resources/rules/"
+                          ".gitlab-ci.yml"]
+CORPUS_PICKS["woodpecker"] = ["corpus-ci/bolens__homelab/.woodpecker.yml"]
+
 
 def _seeds(kind):
     found = [s.encode() for s in BUILTIN[kind]]
@@ -478,6 +514,13 @@ FRAGMENTS["compose"] = FRAGMENTS["yaml"] + COMPOSE_KEYS + OUTSIDE_REFS
 FRAGMENTS["env"] += [f"COMPOSE_FILE={ref}" for ref in OUTSIDE_REFS[1:3]]
 FRAGMENTS["unit"] += OUTSIDE_REFS
 FRAGMENTS["kubernetes"] = FRAGMENTS["yaml"] + K8S_KEYS + K8S_KINDS
+_PIPELINE = ["${{ github.event.issue.body }}", "${{ toJSON(secrets) }}", "uses: ", "run: |",
+             "script:", "extends: ", "include:", "- local: ", "!reference [", "steps:",
+             "commands:", "settings:", "from_secret:", "| sh", ">> $GITHUB_ENV", "@main",
+             "docker push ", "helm upgrade ", "kubectl apply ", "environment:", "if: |"]
+FRAGMENTS["workflow"] = FRAGMENTS["yaml"] + _PIPELINE
+FRAGMENTS["gitlab"] = FRAGMENTS["yaml"] + _PIPELINE + OUTSIDE_REFS + ["/etc/passwd", "**/*.yml"]
+FRAGMENTS["woodpecker"] = FRAGMENTS["yaml"] + _PIPELINE
 SEEDS = {kind: _seeds(kind) for kind in BUILTIN}
 FRAGMENTS["calendar"] = ["*", "..", "~", "/", ",", ":", "-", " ", "Mon", "Sun", "UTC",
                          "Europe/Paris", "999999", "0", "60", "24", ".5", "@", "hourly"]
@@ -816,3 +859,14 @@ def test_engine_operations(crontab, flow, rules):
                           "flows/flow.yaml": flow, "monitoring/rules.yml": rules,
                           "monitoring/prometheus.yml": b"global: {scrape_interval: 30s}\n"
                                                       b"rule_files: [rules.yml]\n"})
+
+
+@fuzz(0.2, ENGINE_DEADLINE)
+@given(mutated("workflow"), mutated("gitlab"), mutated("woodpecker"), mutated("gitlab", 3))
+def test_engine_pipeline(workflow, gitlab, woodpecker, included):
+    engine("pipeline", {".github/workflows/ci.yml": workflow, ".gitlab-ci.yml": gitlab,
+                        "ci/jobs.yml": included, ".woodpecker.yml": woodpecker,
+                        "Dockerfile": SEEDS["dockerfile"][0],
+                        ".github/actions/x/action.yml": b"runs:\n  using: composite\n"
+                                                        b"  steps:\n    - run: echo hi\n"
+                                                        b"      shell: bash\n"})
