@@ -107,16 +107,6 @@ def _dynamic(value):
     return "$" in value or EXPR_MARK in value
 
 
-def _lines_of(flow, path):
-    return flow.lines_of(path) if path and hasattr(flow, "lines_of") else flow.lines
-
-
-def _locate(flow, start, needle, path):
-    if path and hasattr(flow, "lines_of"):
-        return flow.locate(start, needle, path=path)
-    return flow.locate(start, needle)
-
-
 def _script_commands(flow, step):
     """(line, Command, path) of every command a step runs, with its line and the file it
     is written in (None: the workflow's own file; a GitLab include or template else)."""

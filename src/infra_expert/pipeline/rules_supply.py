@@ -441,25 +441,8 @@ def curl_pipe_shell(doc, ctx):
                 if (sc.path, sc.line) not in seen:
                     seen.add((sc.path, sc.line))
                     yield Hit(sc.line, f"`{sc.cmd.name} … | {target.name}` in {step.label()}",
-                              path=sc.path, column=_column(flow, sc.path, sc.line))
+                              path=sc.path)
                 break
-
-
-def _lines_of(flow, path):
-    """The text lines of `path` (a file a GitLab pipeline includes), or the flow's own."""
-    return flow.lines_of(path) if path and hasattr(flow, "lines_of") else flow.lines
-
-
-def _column(flow, path, line):
-    """The column of a finding in another file than the document's (the engine gives
-    columns only in the document's own): past the indentation and a list item's `- `."""
-    if not path or path == flow.path:
-        return None
-    from infra_expert.pipeline import column
-
-    class _Doc:
-        text = "\n".join(_lines_of(flow, path))
-    return column(_Doc, line)
 
 
 _SECRET_EXPR = lazy_re(r"\$\{\{\s*secrets\.([A-Za-z_][\w-]*)\s*\}\}")
@@ -564,7 +547,6 @@ def _secret_variables(flow):
                                                 f"log in {step.label()}"
                                                 + (" (masked, but any encoded copy is not)"
                                                    if masked else ""), path=path,
-                                          column=_column(flow, path, line),
                                           severity="suggestion" if masked else None)
                 m = _LOGIN_PASSWORD.search(line_text)
                 if m and (path, line, m.group(1)) not in seen:
