@@ -117,6 +117,14 @@ def _pods(doc):
     return _of_kind(doc, "Pod")
 
 
+def _statuses(doc):
+    """(pod, container status, how to name its owner) of every container of every pod."""
+    index = Index(doc.model.objects)
+    for pod in _pods(doc):
+        for cs in _container_statuses(pod):
+            yield pod, cs, index.owner_words(pod)
+
+
 @rules.rule(
     "LV020", "critical", "reliability", "Container in CrashLoopBackOff",
     "The container starts, dies and is started again with a growing back-off (up to five "
@@ -128,20 +136,16 @@ def _pods(doc):
     positive="No container is crash-looping",
     example=POD_EXAMPLE)
 def crash_loop(doc, ctx):
-    pods = _pods(doc)
-    index = Index(doc.model.objects)
-    for pod in pods:
-        for cs in _container_statuses(pod):
-            waiting = _state(cs, "waiting")
-            if waiting and waiting.get("reason") == "CrashLoopBackOff":
-                last = _state(cs, "terminated", "lastState") or {}
-                why = f", last exit {last.get('exitCode')}" + \
-                      (f" ({last['reason']})" if last.get("reason") else "") \
-                    if last.get("exitCode") is not None else ""
-                yield Hit(None, f"container `{cs.get('name')}`{index.owner_words(pod)} is in "
-                                f"CrashLoopBackOff: {_int(cs.get('restartCount'))} restarts"
-                                f"{why}", path=ref(pod))
-    if pods:
+    for pod, cs, owner in _statuses(doc):
+        waiting = _state(cs, "waiting")
+        if waiting and waiting.get("reason") == "CrashLoopBackOff":
+            last = _state(cs, "terminated", "lastState") or {}
+            why = f", last exit {last.get('exitCode')}" + \
+                  (f" ({last['reason']})" if last.get("reason") else "") \
+                if last.get("exitCode") is not None else ""
+            yield Hit(None, f"container `{cs.get('name')}`{owner} is in CrashLoopBackOff: "
+                            f"{_int(cs.get('restartCount'))} restarts{why}", path=ref(pod))
+    if _pods(doc):
         yield Pass()
 
 
@@ -157,22 +161,28 @@ def crash_loop(doc, ctx):
     positive="Containers run without repeated restarts",
     example=POD_EXAMPLE)
 def restarting_often(doc, ctx):
-    pods = _pods(doc)
-    index = Index(doc.model.objects)
-    for pod in pods:
-        for cs in _container_statuses(pod):
-            waiting = _state(cs, "waiting")
-            if waiting and waiting.get("reason") == "CrashLoopBackOff":
-                continue    # LV020 says it, louder
-            count = _int(cs.get("restartCount"))
-            if count >= RESTARTS_OFTEN:
-                last = _state(cs, "terminated", "lastState") or {}
-                why = f"; last exit {last.get('exitCode')} ({last.get('reason', '?')}) at " \
-                      f"{last.get('finishedAt', '?')}" if last else ""
-                yield Hit(None, f"container `{cs.get('name')}`{index.owner_words(pod)} "
-                                f"restarted {count} times{why}", path=ref(pod))
-    if pods:
+    for pod, cs, owner in _statuses(doc):
+        waiting = _state(cs, "waiting")
+        if waiting and waiting.get("reason") == "CrashLoopBackOff":
+            continue    # LV020 says it, louder
+        count = _int(cs.get("restartCount"))
+        if count >= RESTARTS_OFTEN:
+            last = _state(cs, "terminated", "lastState") or {}
+            why = f"; last exit {last.get('exitCode')} ({last.get('reason', '?')}) at " \
+                  f"{last.get('finishedAt', '?')}" if last else ""
+            yield Hit(None, f"container `{cs.get('name')}`{owner} restarted {count} times"
+                            f"{why}", path=ref(pod))
+    if _pods(doc):
         yield Pass()
+
+
+def _memory_limit(pod, name):
+    for c in _spec(pod).get("containers") or ():
+        if isinstance(c, dict) and c.get("name") == name:
+            res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
+            lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+            return lim.get("memory")
+    return None
 
 
 @rules.rule(
@@ -187,26 +197,17 @@ def restarting_often(doc, ctx):
     positive="No container was killed for memory",
     example=POD_EXAMPLE)
 def oom_killed(doc, ctx):
-    pods = _pods(doc)
-    index = Index(doc.model.objects)
-    for pod in pods:
-        limits = {}
-        for c in _spec(pod).get("containers") or ():
-            if isinstance(c, dict):
-                res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
-                lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-                limits[c.get("name")] = lim.get("memory")
-        for cs in _container_statuses(pod):
-            for key in ("state", "lastState"):
-                ended = _state(cs, "terminated", key)
-                if ended and ended.get("reason") == "OOMKilled":
-                    limit = limits.get(cs.get("name"))
-                    yield Hit(None, f"container `{cs.get('name')}`{index.owner_words(pod)} was "
-                                    f"OOM-killed at {ended.get('finishedAt', '?')} (memory "
-                                    f"limit {f'`{limit}`' if limit else 'none: the node ran out'})",
-                              path=ref(pod))
-                    break
-    if pods:
+    for pod, cs, owner in _statuses(doc):
+        for key in ("state", "lastState"):
+            ended = _state(cs, "terminated", key)
+            if ended and ended.get("reason") == "OOMKilled":
+                limit = _memory_limit(pod, cs.get("name"))
+                yield Hit(None, f"container `{cs.get('name')}`{owner} was OOM-killed at "
+                                f"{ended.get('finishedAt', '?')} (memory limit "
+                                f"{f'`{limit}`' if limit else 'none: the node ran out'})",
+                          path=ref(pod))
+                break
+    if _pods(doc):
         yield Pass()
 
 
@@ -221,16 +222,12 @@ def oom_killed(doc, ctx):
     positive="Every image could be pulled",
     example=POD_EXAMPLE)
 def image_pull_failing(doc, ctx):
-    pods = _pods(doc)
-    index = Index(doc.model.objects)
-    for pod in pods:
-        for cs in _container_statuses(pod):
-            waiting = _state(cs, "waiting")
-            if waiting and waiting.get("reason") in PULL_FAILURES:
-                yield Hit(None, f"container `{cs.get('name')}`{index.owner_words(pod)}: "
-                                f"{waiting['reason']} for `{cs.get('image', '?')}`",
-                          path=ref(pod))
-    if pods:
+    for pod, cs, owner in _statuses(doc):
+        waiting = _state(cs, "waiting")
+        if waiting and waiting.get("reason") in PULL_FAILURES:
+            yield Hit(None, f"container `{cs.get('name')}`{owner}: {waiting['reason']} for "
+                            f"`{cs.get('image', '?')}`", path=ref(pod))
+    if _pods(doc):
         yield Pass()
 
 
