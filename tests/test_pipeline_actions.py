@@ -41,6 +41,21 @@ CASES = [
     ("CI041", {W: wf(job("      - run: npm publish --provenance\n"),
                      permissions="permissions:\n  id-token: write\n")}, []),
     # CI042 unpinned-images
+    # GitLab: a `default:` image shared by two jobs is one finding, on the default's line;
+    # each service item on its own line; a tag, a digest or a variable is pinned enough
+    ("CI042", {".gitlab-ci.yml": "default:\n  image: node\n  services:\n    - postgres:latest\n"
+                                 "    - name: redis:7\na:\n  script: [make]\nb:\n"
+                                 "  script: [make]\nc:\n  image: python:3.12\n"
+                                 "  services: [$DB_IMAGE]\n  script: [make]\n"},
+     [(".gitlab-ci.yml", 2), (".gitlab-ci.yml", 4)]),
+    ("CI042", {".gitlab-ci.yml": "a:\n  image: {name: 'alpine:3.20', entrypoint: ['']}\n"
+                                 "  services: [docker:27-dind]\n  script: [make]\n"}, []),
+    # Woodpecker: a plugin without a tag is given the step's secrets all the same
+    ("CI042", {".woodpecker.yml": "steps:\n  - name: image\n"
+                                  "    image: woodpeckerci/plugin-docker-buildx\n"
+                                  "  - name: test\n    image: golang:1.23\n"
+                                  "    commands: [go test ./...]\n"},
+     [(".woodpecker.yml", 3)]),
     ("CI042", {W: wf("  test:\n    runs-on: x\n    container: node\n"
                      "    services:\n      db:\n        image: postgres:latest\n"
                      "      cache:\n        image: redis:7.4\n"

@@ -363,18 +363,59 @@ def _job_images(job):
                 yield svc.pos_of("image")[0], svc["image"].strip(), f"service `{name}`"
 
 
+def _ci_images(step):
+    """(image, key, path, line) of a GitLab job's `image:` and `services:` (each item on
+    its own line, in the file that wrote it: a `default:` too), a Woodpecker step's
+    `image:`."""
+    if step.image:
+        yield (step.image, "image", *step.where("image"))
+    services = step.node.get("services") if step.kind == "gitlab" else None
+    if isinstance(services, YSeq):
+        path = step.where("services")[0]
+        for svc, pos in zip(services, services.item_pos):
+            name = svc.get("name") if isinstance(svc, YMap) else svc
+            if isinstance(name, str) and name.strip():
+                yield name.strip(), "services", path, pos[0]
+
+
+def _unpinned_ci_images(flow):
+    """GitLab and Woodpecker: images with no tag or `:latest`, each place once (a
+    `default:` image many jobs share is one finding)."""
+    places = {}
+    for step in flow.steps():
+        for image, key, path, line in _ci_images(step):
+            if "$" in image:
+                continue        # a variable: decided elsewhere
+            tag, pinned = _image_tag(image)
+            if pinned or tag not in (None, "latest"):
+                continue
+            places.setdefault((path, line, image, key), []).append(step)
+    for (path, line, image, key), steps in places.items():
+        tag = _image_tag(image)[0]
+        more = f" (and {len(steps) - 1} more)" if len(steps) > 1 else ""
+        what = "service" if key == "services" else "image"
+        yield Hit(line, f"{steps[0].label()}{more}: {what} `{image}` "
+                        f"({'`:latest`' if tag else 'no tag'})",
+                  path=path if path and path != flow.path else None)
+
+
 @rules.rule(
     "CI042", "warning", "security", "Job container or service image with no tag or `:latest`",
     "`image: postgres` or `:latest` is whatever the registry serves on the day of the run: "
     "the job's container runs with its token and secrets, so a replaced image is code "
     "running in the pipeline, and an upstream release that changes behaviour breaks the "
-    "build with no change in the repository.",
+    "build with no change in the repository. The same holds for a GitLab job's `image:` "
+    "and `services:` and a Woodpecker step's or plugin's `image:` (a plugin is given the "
+    "step's secrets).",
     "Pin a version tag at least (`postgres:16.4`), better the digest "
     "(`postgres:16.4@sha256:…`) kept current by Dependabot or Renovate.",
     peers=("zizmor:unpinned-images",), example=EXAMPLE)
 def unpinned_images(doc, ctx):
     flow = _flow(doc)
     if flow is None:
+        return
+    if flow.kind in ("gitlab", "woodpecker"):
+        yield from _unpinned_ci_images(flow)
         return
     if flow.kind == "action":
         runs = flow.root.get("runs")
