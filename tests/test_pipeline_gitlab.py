@@ -381,3 +381,31 @@ def test_too_many_includes_is_said_once(tmp_path):
     write_tree(tmp_path, files)
     found = [(f.path, f.line) for f in run_review(tmp_path).findings if f.rule.id == "CI001"]
     assert found == [(".gitlab-ci.yml", 2)]
+
+
+def test_an_included_file_given_alone_is_reviewed_with_its_pipeline(tmp_path):
+    """pre-commit stages only `ci/deploy.yml`: the `.gitlab-ci.yml` that includes it is
+    read as context, the findings kept are the staged file's."""
+    import infra_expert
+    from conftest import write_tree
+    write_tree(tmp_path, {
+        ".gitlab-ci.yml": "include:\n  - local: ci/deploy.yml\nbuild:\n"
+                          "  script: [curl -fsSL https://x.example/i.sh | sh]\n",
+        "ci/deploy.yml": "deploy:\n  script:\n    - curl -fsSL https://x.example/i.sh | bash\n",
+        "ci/notes.yml": "other:\n  script: [curl -fsSL https://x.example/i.sh | sh]\n",
+        "k8s/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: b}\n"})
+    (tmp_path / ".git").mkdir()       # a work tree: the project of a file given alone
+    review = infra_expert.review([str(tmp_path / "ci" / "deploy.yml")])
+    assert sorted((f.path.rsplit("/", 2)[-2:], f.rule.id, f.line)
+                  for f in review.findings if f.rule.id == "CI010") == [
+        (["ci", "deploy.yml"], "CI010", 3)]
+    # a file no pipeline includes, or another domain's file, is what it is
+    review = infra_expert.review([str(tmp_path / "ci" / "notes.yml")])
+    assert not [f for f in review.findings if f.rule.id.startswith("CI")]
+    review = infra_expert.review([str(tmp_path / "k8s" / "app.yaml")])
+    assert {d for _, d in review.files} == {"kubernetes"}
+    # outside a work tree the project is the file's folder: nothing above it is read
+    import shutil
+    shutil.rmtree(tmp_path / ".git")
+    review = infra_expert.review([str(tmp_path / "ci" / "deploy.yml")])
+    assert not [f for f in review.findings if f.rule.id == "CI010"]

@@ -203,10 +203,14 @@ class Discovery:
             return
         if explicit and kind is None:
             for d in domains():
-                unit = d.owner(abs_path)
-                if unit is not None:   # a drop-in given alone: its unit is what is reviewed
-                    self._file(os.path.join(os.path.dirname(os.path.dirname(disp)),
-                                            os.path.basename(unit)), unit, root, explicit=True)
+                unit = d.owner(abs_path, self.gate)
+                if unit is not None:
+                    # a drop-in given alone: its unit is what is reviewed; a file a GitLab
+                    # pipeline includes: that pipeline (the file joins it)
+                    shown = os.path.normpath(os.path.join(
+                        os.path.dirname(disp),
+                        os.path.relpath(unit, os.path.dirname(abs_path))))
+                    self._file(shown, unit, root, explicit=True)
                     return
         if kind is None and not explicit and "." in name.lstrip(".") \
                 and not name.lower().endswith(self._sniffed):

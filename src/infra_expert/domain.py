@@ -20,8 +20,9 @@ each descriptor; none of them names a domain. A descriptor says:
   `also(head, name, where) -> kind | None`: a file another domain reviews that this domain
   reviews too, as a second document of its own (a Kubernetes `PrometheusRule` holds
   Prometheus rule groups);
-  `owner(abspath) -> path | None`: for a file given alone that is part of another (a
-  drop-in), the file to review instead;
+  `owner(abspath, gate) -> path | None`: for a file given alone that is part of another
+  (a drop-in, a file a GitLab pipeline includes), the file to review instead — read only
+  through `gate`; the engine keeps the findings of the file that was given;
   `alone_with`: (domain, kind) pairs whose files, in the folder of a file of this domain
   given alone and the folders above it, join the run as context (a Dockerfile's Compose
   files);

@@ -65,6 +65,26 @@ def _in_workflows_folder(where):
         os.path.basename(os.path.dirname(parent)) in _FORGES
 
 
+def owner(abs_path, gate=None):
+    """A YAML file given alone that the nearest `.gitlab-ci.yml` above it (inside the
+    reviewed tree) includes: that pipeline is reviewed, and the engine keeps the findings
+    of the file that was asked for (pre-commit staging only `ci/deploy.yml`)."""
+    if gate is None or not abs_path.lower().endswith(_YAML_EXT) or \
+            os.path.basename(abs_path).lower() == ".gitlab-ci.yml":
+        return None
+    directory = os.path.dirname(os.path.abspath(abs_path))
+    while gate.inside(directory):
+        candidate = os.path.join(directory, ".gitlab-ci.yml")
+        if os.path.isfile(candidate):
+            from infra_expert.pipeline.gitlab import includes_file
+            return candidate if includes_file(candidate, abs_path, gate) else None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    return None
+
+
 def by_content(head, name, where):
     if not name.lower().endswith(_YAML_EXT):
         return None
@@ -264,6 +284,7 @@ DOMAIN = Domain(
     NAME, "CI", "CI/CD pipelines (GitHub Actions, GitLab CI, Woodpecker)", _rulesets,
     noun=("CI pipeline", "CI pipelines"),
     by_name=by_name, confirm=confirm, by_content=by_content, sniff=_YAML_EXT, load=load,
+    owner=owner,
     related=related,
     suppressions=suppressions, column=column, project=project, group_by_folder=True,
     subject_nouns=("workflow", "workflows"), fence="yaml",

@@ -638,6 +638,27 @@ def _included(ctx):
     return {}
 
 
+def includes_file(pipeline, target, gate):
+    """True when the `.gitlab-ci.yml` at `pipeline` includes the file `target` locally
+    (directly, nested, or by a wildcard); every read through `gate`."""
+    from infra_expert.fsgate import Refused
+
+    def read(disp, full):
+        try:
+            return gate.read_text(full)
+        except Refused:
+            return None
+
+    try:
+        text_ = gate.read_text(pipeline)
+    except Refused:
+        return False
+    base_abs = os.path.dirname(os.path.abspath(pipeline))
+    flow = load_gitlab(text_, ".gitlab-ci.yml", read, gate.listdir, base_abs)
+    real = os.path.realpath(target)
+    return any(os.path.realpath(os.path.join(base_abs, disp)) == real for disp in flow.files)
+
+
 def load_gitlab_documents(docs, ctx):
     """Load every `.gitlab-ci.yml` with its local includes (through the gate); a file one
     of them includes is reviewed with it (its model a stub). Returns [(doc, error)]."""

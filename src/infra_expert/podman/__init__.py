@@ -40,7 +40,7 @@ def confirm(kind, text, where):
     return kind
 
 
-def owner(abs_path):
+def owner(abs_path, gate=None):
     """The Quadlet unit a drop-in (`NAME.container.d/x.conf`) belongs to, or None."""
     return drop_in_owner(abs_path, _DROP_IN_DIR)
 

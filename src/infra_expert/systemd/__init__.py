@@ -37,7 +37,7 @@ def confirm(kind, text, where):
     return kind if _SECTIONS.search(text) else None
 
 
-def owner(abs_path):
+def owner(abs_path, gate=None):
     """The unit a drop-in (`NAME.service.d/x.conf`) belongs to, or None (a type-wide
     `service.d/` belongs to every unit of its type)."""
     return drop_in_owner(abs_path, _DROP_IN_DIR)
