@@ -409,3 +409,16 @@ def test_an_included_file_given_alone_is_reviewed_with_its_pipeline(tmp_path):
     shutil.rmtree(tmp_path / ".git")
     review = infra_expert.review([str(tmp_path / "ci" / "deploy.yml")])
     assert not [f for f in review.findings if f.rule.id == "CI010"]
+
+
+def test_reference_cycles_are_refused_and_deep_chains_are_not(tmp_path):
+    from conftest import run_review, write_tree
+    chain = "".join(f".t{i}:\n  script: [!reference [.t{i + 1}, script]]\n" for i in range(9))
+    write_tree(tmp_path, {".gitlab-ci.yml": (
+        chain + ".t9:\n  script: [echo deep]\nok:\n  script: [!reference [.t0, script]]\n"
+        ".a:\n  script: [!reference [.b, script]]\n.b:\n  script: [!reference [.a, script]]\n"
+        "loop:\n  script: [!reference [.a, script]]\n")})
+    result = run_review(tmp_path)
+    refused = [(f.line, f.message) for f in result.findings if f.rule.id == "CI001"]
+    assert len(refused) == 1 and "`!reference` nests more than 10" in refused[0][1]
+    assert refused[0][0] in (24, 26)      # inside the .a/.b cycle, not the 10-level chain

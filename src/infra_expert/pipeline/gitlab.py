@@ -521,6 +521,10 @@ def _gitlab_scripts(job, root, flow, job_path):
 def _flatten(value, line, source, root, flow, out, depth):
     """Script items, nested lists flattened and `!reference [job, key]` resolved."""
     if depth > MAX_REFERENCE_DEPTH:
+        problem = (line, f"`!reference` nests more than {MAX_REFERENCE_DEPTH} levels (or "
+                         "refers back to itself): GitLab refuses the pipeline", source)
+        if problem not in flow.problems:
+            flow.problems.append(problem)
         return
     if isinstance(value, YSeq):
         if value.tag == "!reference":
@@ -533,7 +537,7 @@ def _flatten(value, line, source, root, flow, out, depth):
             return
         src = value.source or source
         for item, pos in zip(value, value.item_pos):
-            _flatten(item, pos[0], src, root, flow, out, depth + 1)
+            _flatten(item, pos[0], src, root, flow, out, depth)   # only references count
         return
     if value is None or isinstance(value, (YMap, bool)):
         return
