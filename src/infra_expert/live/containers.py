@@ -191,20 +191,12 @@ def _api_memory_usage(raw):
     return max(mem["usage"] - (cache if isinstance(cache, int) else 0), 0)
 
 
-_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
-          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-
-
 def _cli_memory_usage(text):
-    """Bytes of `1.5MiB / 64MiB` (docker) or `409.6kB / 67.11MB` (podman)."""
-    m = re.match(r"\s*([0-9.]+)\s*([a-zA-Z]*)", str(text or ""))
-    if not m:
-        return None
-    factor = _UNITS.get(m.group(2).lower() or "b")
-    try:
-        return int(float(m.group(1)) * factor) if factor else None
-    except ValueError:
-        return None
+    """Bytes of `1.5MiB / 64MiB` (docker) or `409.6kB / 67.11MB` (podman): Kubernetes
+    quantity units (binary `Mi`, decimal `M`, `k`) followed by a `B`."""
+    from infra_expert.quantities import quantity_bytes
+    first = str(text or "").split("/")[0].strip()
+    return quantity_bytes(first[:-1] if first.endswith("B") else first)
 
 
 # -- reading an inspect object -----------------------------------------------------------
