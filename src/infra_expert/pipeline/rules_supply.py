@@ -9,6 +9,7 @@ import re
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
 from infra_expert.pipeline.model import step_commands, text
+from infra_expert.secrets import is_secret_name
 from infra_expert.yamlsafe import YMap
 
 rules = RuleSet("pipeline")
@@ -491,9 +492,8 @@ def secret_in_script(doc, ctx):
 
 
 # GitLab and Woodpecker: a secret is a variable of the job's environment. By its name
-# (GitLab cannot tell which are masked), or declared `from_secret` (Woodpecker).
-_SECRET_NAME = lazy_re(r"(?:^|_)(?:TOKEN|PASSWORD|PASSWD|SECRET|SECRET_KEY|PRIVATE_KEY|"
-                       r"API_KEY|ACCESS_KEY|CREDENTIALS)$")
+# (secrets.is_secret_name: GitLab cannot tell which are masked), or declared
+# `from_secret` (Woodpecker).
 # The job's own token (and GitLab's registry password, the same token): valid while the
 # job runs, masked in the log.
 _JOB_TOKENS = frozenset({"CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD",
@@ -537,7 +537,7 @@ def _secret_variables(flow):
                         continue        # piped into a tool or written to a file
                     for v in _VAR.finditer(m.group(1)):
                         name = v.group(1)
-                        if name in declared or _SECRET_NAME.search(name):
+                        if name in declared or is_secret_name(name):
                             if (path, line, name) not in seen:
                                 seen.add((path, line, name))
                                 # Woodpecker masks its own secrets' exact values in the
