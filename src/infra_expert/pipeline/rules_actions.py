@@ -9,6 +9,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, RuleSet
+from infra_expert.images import ImageRef, is_floating
 from infra_expert.pipeline.model import step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
@@ -318,16 +319,12 @@ def use_trusted_publishing(doc, ctx):
 
 # -- CI042 unpinned-images ---------------------------------------------------------------
 
-_DIGEST = lazy_re(r"@sha256:[0-9a-fA-F]{64}$")
 _MATRIX_ONLY = lazy_re(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
 
 
-def _image_tag(image):
-    """(tag or None, pinned by digest)."""
-    if _DIGEST.search(image):
-        return None, True
-    last = image.rsplit("/", 1)[-1]
-    return (last.split(":", 1)[1] if ":" in last else None), False
+def _how(image):
+    """How a floating image floats, said in a message."""
+    return "`:latest`" if ImageRef(image).tag else "no tag"
 
 
 def _matrix_values(job, key):
@@ -386,16 +383,13 @@ def _unpinned_ci_images(flow):
         for image, key, path, line in _ci_images(step):
             if "$" in image:
                 continue        # a variable: decided elsewhere
-            tag, pinned = _image_tag(image)
-            if pinned or tag not in (None, "latest"):
+            if not is_floating(image):
                 continue
             places.setdefault((path, line, image, key), []).append(step)
     for (path, line, image, key), steps in places.items():
-        tag = _image_tag(image)[0]
         more = f" (and {len(steps) - 1} more)" if len(steps) > 1 else ""
         what = "service" if key == "services" else "image"
-        yield Hit(line, f"{steps[0].label()}{more}: {what} `{image}` "
-                        f"({'`:latest`' if tag else 'no tag'})",
+        yield Hit(line, f"{steps[0].label()}{more}: {what} `{image}` ({_how(image)})",
                   path=path if path and path != flow.path else None)
 
 
@@ -421,10 +415,10 @@ def unpinned_images(doc, ctx):
         runs = flow.root.get("runs")
         image = text(runs.get("image")) if isinstance(runs, YMap) else ""
         if image.startswith("docker://"):
-            tag, pinned = _image_tag(image[len("docker://"):])
-            if not pinned and tag in (None, "latest"):
+            inner = image[len("docker://"):]
+            if is_floating(inner):
                 yield Hit(runs.pos_of("image")[0], f"the Docker action runs `{image}`, "
-                          + ("`:latest`" if tag else "with no tag"))
+                          + ("`:latest`" if ImageRef(inner).tag else "with no tag"))
         return
     for job in flow.jobs:
         for line, image, label in _job_images(job):
@@ -439,16 +433,11 @@ def unpinned_images(doc, ctx):
                 candidates = values
             elif "${{" in image:
                 continue
-            bad = []
-            for candidate in candidates:
-                tag, pinned = _image_tag(candidate)
-                if not pinned and tag in (None, "latest"):
-                    bad.append(candidate)
+            bad = [c for c in candidates if is_floating(c)]
             if bad:
                 what = ", ".join(f"`{b}`" for b in bad[:3]) + (" …" if len(bad) > 3 else "")
-                how = "`:latest`" if all(_image_tag(b)[0] == "latest" for b in bad) \
-                    else "no tag" if all(_image_tag(b)[0] is None for b in bad) \
-                    else "no tag or `:latest`"
+                hows = {_how(b) for b in bad}
+                how = hows.pop() if len(hows) == 1 else "no tag or `:latest`"
                 yield Hit(line, f"job `{job.id}`, {label}: {what} ({how})")
 
 

@@ -882,22 +882,15 @@ def _report_read(scan, later):
 def _latest_only(tags):
     """True when every reference is `:latest` or untagged (which is `:latest`); False
     when one has another tag; None when an expression or a variable decides."""
-    verdict = True
+    from infra_expert.images import ImageRef
     for ref in tags:
-        ref = ref.strip()
-        if "@sha256:" in ref:
+        image = ImageRef(re.sub(r"^\$\{?CI_REGISTRY_IMAGE\}?", "registry.example/group/project",
+                                ref.strip()))
+        if image.digest or image.tag not in (None, "latest"):
             return False
-        ref = re.sub(r"^\$\{?CI_REGISTRY_IMAGE\}?", "registry.example/group/project", ref)
-        last = ref.rsplit("/", 1)[-1]
-        if "${{" in ref and ":" not in last:
-            return None
-        if ":" in last:
-            tag = last.split(":", 1)[1]
-            if tag != "latest":
-                return False
-        elif "$" in last:
-            return None
-    return verdict
+        if image.tag is None and "$" in image.text.rsplit("/", 1)[-1]:
+            return None     # the name ends in a variable: the tag may be in it
+    return True
 
 
 @rules.rule(
