@@ -39,6 +39,16 @@ def visible(text):
     return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
 
 
+def backtick_parts(text):
+    """`text` split at its backticks: even items plain text, odd items the code spans
+    between a pair; a last, unpaired backtick opens nothing and stays literal. How every
+    view reads the backtick quotes of a message."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return parts
+
+
 def utf8(text):
     """`text` encodable as UTF-8: surrogates become U+FFFD."""
     return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text

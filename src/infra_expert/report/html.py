@@ -19,10 +19,10 @@ import html
 import os
 import re
 
-from infra_expert.report import visible
-from infra_expert.report.markdown import (HEADINGS, MUST_FIX_SHOWN, _mib, _nouns,
-                                          counted_apart,
-                                          baseline_table, section_entries)
+from infra_expert.report import backtick_parts, visible
+from infra_expert.report.markdown import (HEADINGS, MUST_FIX_SHOWN, _by_project, _domain,
+                                          _mib, _nouns, baseline_table, counted_apart,
+                                          section_entries, subject_count)
 
 EXCERPT_CONTEXT = 2              # lines shown either side of a finding's line
 EXCERPT_LINE_CHARS = 240         # a longer line is cut (minified JSON, a key on one line)
@@ -53,9 +53,7 @@ def _esc(text):
 def _rich(text):
     """Like `_esc`, with balanced backtick pairs as code (how the messages quote what they
     saw: `service \\`db\\`: \\`5432:5432\\``); an odd backtick is literal."""
-    parts = visible(text).split("`")
-    if len(parts) % 2 == 0:
-        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    parts = backtick_parts(visible(text))
     out = []
     for i, part in enumerate(parts):
         if i % 2 == 0:
@@ -211,22 +209,13 @@ def _chips(f, titles):
 def _where(group, projects):
     """One line on where a rule fired: the project and its services, or how many places
     in how many files or projects."""
-    by_project = {}
-    for f in group:
-        by_project.setdefault(f.project, []).append(f)
+    by_project = _by_project(group)
     if len(by_project) == 1:
         project, found = next(iter(by_project.items()))
         info = projects.get(project)
-        subjects = []
-        for f in found:
-            if f.subject is not None and f.subject not in subjects:
-                subjects.append(f.subject)
         text = f"<code>{_esc(project)}</code>"
-        if info and subjects and all(f.subject is not None for f in found):
-            one, many = _nouns(info["domain"])
-            known = info["subjects"]
-            count = (f"{len(subjects)} of {len(known)} {one if len(known) == 1 else many}"
-                     if all(s in known for s in subjects) else _plural(len(subjects), "object"))
+        count, subjects = subject_count(found, info)
+        if subjects:
             names = ", ".join(_subject(s, info["domain"]) for s in subjects)
             return f"{text}: {count}: {names}"
         return f"{text}: {_plural(len(found), 'place')}" if len(found) > 1 else text
@@ -238,8 +227,7 @@ def _where(group, projects):
 def _subject(subject, domain):
     """A service or container name as code; a longer subject (a Deployment and its
     container, each quoted) with its own code spans."""
-    from infra_expert.registry import domains
-    d = next((d for d in domains() if d.name == domain), None)
+    d = _domain(domain)
     return (f"<code>{_esc(subject)}</code>" if d is not None and d.subject_is_code
             else _rich(subject))
 
@@ -485,9 +473,7 @@ class _Writer:
     @staticmethod
     def inline(text):
         # balanced backticks stay code, like the review's messages; the rest is literal
-        parts = _MARKS.sub("", visible(text)).split("`")
-        if len(parts) % 2 == 0:
-            parts[-2:] = [parts[-2] + "`" + parts[-1]]
+        parts = backtick_parts(_MARKS.sub("", visible(text)))
         return "".join((_CODE_OPEN + p + _CODE_CLOSE) if i % 2 else (_LIT_OPEN + p + _LIT_CLOSE)
                        for i, p in enumerate(parts) if p)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from infra_expert.report import visible
+from infra_expert.report import backtick_parts, visible
 
 HEADINGS = {
     "critical": "### 🔴 Critical (must fix)",
@@ -93,9 +93,7 @@ def _inline(text, markdown):
     text = visible(text)
     if not markdown:
         return text
-    parts = text.split("`")
-    if len(parts) % 2 == 0:              # an odd backtick opens nothing: literal
-        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    parts = backtick_parts(text)
     # Every backtick left unescaped is a one-backtick fence around a non-empty span that
     # touches no other span: a Markdown reader pairs them exactly as written here.
     out = []
@@ -163,12 +161,13 @@ def _by_project(group):
     return projects
 
 
-def _subjects(findings, info, markdown, names=True):
-    """"6 of 9 services: a, b, c (+3)" for the places of one project, or "4 places"."""
+def subject_count(findings, info):
+    """("6 of 9 services", [the subjects, in order]) of the places of one project, or
+    ("4 places", None) when they are not named subjects. Every view says it this way."""
     subjects = []
     for f in findings:
         if f.subject is None or info is None:
-            return f"{len(findings)} place{'s' if len(findings) != 1 else ''}"
+            return f"{len(findings)} place{'s' if len(findings) != 1 else ''}", None
         if f.subject not in subjects:
             subjects.append(f.subject)
     known = info["subjects"]
@@ -177,10 +176,14 @@ def _subjects(findings, info, markdown, names=True):
         d = _domain(info["domain"])
         if d is None or not d.subject_is_code:
             one, many = "object", "objects"
-        count = f"{len(subjects)} {one if len(subjects) == 1 else many}"
-    else:
-        count = f"{len(subjects)} of {len(known)} {one if len(known) == 1 else many}"
-    if not names:
+        return f"{len(subjects)} {one if len(subjects) == 1 else many}", subjects
+    return f"{len(subjects)} of {len(known)} {one if len(known) == 1 else many}", subjects
+
+
+def _subjects(findings, info, markdown, names=True):
+    """"6 of 9 services: a, b, c (+3)" for the places of one project, or "4 places"."""
+    count, subjects = subject_count(findings, info)
+    if not names or subjects is None:
         return count
     shown = ", ".join(_subject_text(s, info["domain"], markdown) for s in subjects[:NAMES_SHOWN])
     return f"{count}: {shown}{_more(len(subjects) - NAMES_SHOWN)}"

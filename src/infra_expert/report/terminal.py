@@ -13,7 +13,7 @@ import os
 import re
 
 from infra_expert.report import markdown as md
-from infra_expert.report import visible
+from infra_expert.report import backtick_parts, visible
 
 HEADINGS = {
     "critical": ("🔴", "Critical (must fix)", "red"),
@@ -191,9 +191,7 @@ class _View:
         """A rule's text that quotes the file between backticks (a message, a title, a
         fix): the quotes are styled when there is colour, kept as backticks when not;
         an odd backtick is literal. `emphasis`: `*word*` is italic (rule texts only)."""
-        parts = visible(text).split("`")
-        if len(parts) % 2 == 0:
-            parts[-2:] = [parts[-2] + "`" + parts[-1]]
+        parts = backtick_parts(visible(text))
         out = []
         for i, part in enumerate(parts):
             if i % 2 == 0:
@@ -388,22 +386,8 @@ class _View:
 
     def subjects(self, findings, info, names=True):
         """"6 of 9 services: a, b, c (+3)" for the places of one project, or "4 places"."""
-        subjects = []
-        for f in findings:
-            if f.subject is None or info is None:
-                return [f"{len(findings)} place{'s' if len(findings) != 1 else ''}"]
-            if f.subject not in subjects:
-                subjects.append(f.subject)
-        known = info["subjects"]
-        one, many = md._nouns(info["domain"])
-        if not all(s in known for s in subjects):
-            d = md._domain(info["domain"])
-            if d is None or not d.subject_is_code:
-                one, many = "object", "objects"
-            count = f"{len(subjects)} {one if len(subjects) == 1 else many}"
-        else:
-            count = f"{len(subjects)} of {len(known)} {one if len(known) == 1 else many}"
-        if not names:
+        count, subjects = md.subject_count(findings, info)
+        if not names or subjects is None:
             return [count]
         shown = self.join([self.subject(s, info["domain"])
                            for s in subjects[:md.NAMES_SHOWN]])
@@ -580,16 +564,9 @@ class _View:
         if host and len(groups) > 1:
             yield self.host_bar(groups.values(), host)
         yield from self.estimates([g for _, g in shown])
-        extra = []
-        if total.get("batch"):
-            extra.append(f"{total['batch']} job(s) that run to completion (cron jobs, timers, "
-                         "Kestra schedules, Jobs and CronJobs, one-shot units) are counted "
-                         "apart, at their own times")
-        if total.get("optional"):
-            extra.append(f"{total['optional']} Compose service(s) behind a profile are not "
-                         "counted")
-        if extra:
-            yield self.text("; ".join(extra) + ".")
+        apart = md.counted_apart(total)
+        if apart:
+            yield self.text(apart)
         if not host:
             yield name_host
 
