@@ -23,15 +23,9 @@ _LINE_REF = re.compile(r"\b(?:lines?|line no\.?)\s+\d+(?:\s*(?:[-–,]|and)\s*\d
 def source_root(start=None):
     """The git work tree's top above `start` (default: the working directory), else
     `start` itself. Only looks for a `.git` entry; runs nothing."""
+    from infra_expert.fsgate import work_tree
     here = os.path.abspath(start or os.getcwd())
-    probe = here
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return here
-        probe = parent
+    return work_tree(here) or here
 
 
 def relative_uri(path, root):

@@ -37,18 +37,27 @@ class Refused(Exception):
         return f"{self.reason}{f' ({self.detail})' if self.detail else ''}"
 
 
-def project_root(path):
-    """The project a file given alone belongs to: its git work tree, or its folder."""
-    directory = os.path.dirname(os.path.abspath(path))
-    probe = directory
+def work_tree(directory):
+    """The git work tree `directory` lies in (the nearest folder with a `.git` entry), or
+    None. Only looks; runs nothing."""
+    probe = os.path.abspath(directory)
     while True:
         if os.path.lexists(os.path.join(probe, ".git")):
             return probe
         parent = os.path.dirname(probe)
         if parent == probe:
-            # a drop-in or overlay folder (`web.container.d/`): its unit or base is above
-            return os.path.dirname(directory) if directory.endswith(".d") else directory
+            return None
         probe = parent
+
+
+def project_root(path):
+    """The project a file given alone belongs to: its git work tree, or its folder."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found = work_tree(directory)
+    if found is not None:
+        return found
+    # a drop-in or overlay folder (`web.container.d/`): its unit or base is above
+    return os.path.dirname(directory) if directory.endswith(".d") else directory
 
 
 def roots_for(paths, confine=None):
