@@ -642,25 +642,36 @@ def _included(ctx):
     return {}
 
 
+_INCLUDED = {}      # (pipeline, its mtime and size, the gate's roots) -> included real paths
+
+
 def includes_file(pipeline, target, gate):
     """True when the `.gitlab-ci.yml` at `pipeline` includes the file `target` locally
-    (directly, nested, or by a wildcard); every read through `gate`."""
+    (directly, nested, or by a wildcard); every read through `gate`. The pipeline is
+    loaded once for the files staged beside each other (pre-commit)."""
     from infra_expert.fsgate import Refused
-
-    def read(disp, full):
-        try:
-            return gate.read_text(full)
-        except Refused:
-            return None
-
     try:
-        text_ = gate.read_text(pipeline)
-    except Refused:
+        st = os.stat(pipeline)
+    except OSError:
         return False
-    base_abs = os.path.dirname(os.path.abspath(pipeline))
-    flow = load_gitlab(text_, ".gitlab-ci.yml", read, gate.listdir, base_abs)
-    real = os.path.realpath(target)
-    return any(os.path.realpath(os.path.join(base_abs, disp)) == real for disp in flow.files)
+    key = (os.path.realpath(pipeline), st.st_mtime_ns, st.st_size, gate.roots)
+    found = _INCLUDED.get(key)
+    if found is None:
+        def read(disp, full):
+            try:
+                return gate.read_text(full)
+            except Refused:
+                return None
+        text_ = read(pipeline, pipeline)
+        base_abs = os.path.dirname(os.path.abspath(pipeline))
+        flow = load_gitlab(text_, ".gitlab-ci.yml", read, gate.listdir, base_abs) \
+            if text_ is not None else None
+        found = frozenset(os.path.realpath(os.path.join(base_abs, disp))
+                          for disp in (flow.files if flow is not None else ()))
+        if len(_INCLUDED) > 64:
+            _INCLUDED.clear()
+        _INCLUDED[key] = found
+    return os.path.realpath(target) in found
 
 
 def load_gitlab_documents(docs, ctx):
