@@ -90,8 +90,7 @@ def by_content(head, name, where):
         return None
     if _in_workflows_folder(where):
         return "workflow"     # GitHub runs every YAML file of the folder
-    if getattr(where, "abspath", None) and \
-            os.path.basename(os.path.dirname(where.abspath)) == ".woodpecker":
+    if where is not None and where.abspath and where.folder == ".woodpecker":
         return "woodpecker"   # Woodpecker runs every YAML file directly in `.woodpecker/`
     if _ON.search(head) and _JOBS.search(head) and _JOB_BODY.search(head):
         return "workflow"
