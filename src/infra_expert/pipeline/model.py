@@ -21,6 +21,20 @@ _URL = lazy_re(r"^[a-z][a-z0-9+.-]*://([^/]+)/", re.IGNORECASE)
 _VERSION = lazy_re(r"^v?(\d+)(?:\.\d+)*$")
 
 
+_FORGE_DIRS = (".github", ".forgejo", ".gitea", ".woodpecker")
+
+
+def repo_root(path):
+    """The repository folder a pipeline file belongs to (absolute or display path, the same
+    kind back): the folder above `.github/` (`.forgejo/`, `.gitea/`, `.woodpecker/`), else
+    the file's own folder; "" for the current folder."""
+    parts = path.replace("\\", "/").split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] in _FORGE_DIRS:
+            return "/".join(parts[:i]) or ("/" if path.startswith("/") else "")
+    return "/".join(parts[:-1]) or ("/" if path.startswith("/") else "")
+
+
 def text(value):
     return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
 

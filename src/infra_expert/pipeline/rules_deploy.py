@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import line_in, masked, step_commands, text
+from infra_expert.pipeline.model import line_in, masked, repo_root, step_commands, text
 from infra_expert.yamlsafe import YMap
 
 rules = RuleSet("pipeline")
@@ -281,14 +281,6 @@ def _previews(cmds):
     return False
 
 
-def _repo_key(path):
-    p = "/" + path.replace("\\", "/")
-    for forge in ("/.github/", "/.forgejo/", "/.gitea/"):
-        if forge in p:
-            return p.split(forge, 1)[0]
-    return p.rsplit("/", 1)[0]
-
-
 def _previewed_repos(ctx):
     """Repository keys (the folder that holds `.github/`) whose pipelines preview a
     Kubernetes change somewhere: `kubectl diff`, a server-side dry run, `flux diff`…"""
@@ -298,7 +290,7 @@ def _previewed_repos(ctx):
         if flow is None or getattr(flow, "problems", True):
             continue
         if any(_previews(commands_of(ctx, flow, j)) for j in flow.jobs):
-            keys.add(_repo_key(d.path))
+            keys.add(repo_root(d.path))
     return keys
 
 
@@ -328,7 +320,7 @@ def apply_without_preview(doc, ctx):
         if not applies or ephemeral_cluster(job):
             continue
         if previewed is None:
-            previewed = _repo_key(doc.path) in ctx.index(_previewed_repos)
+            previewed = repo_root(doc.path) in ctx.index(_previewed_repos)
         if previewed:
             return
         pruned = next((c for c in applies if _has(c, "--prune")), None)
@@ -829,7 +821,7 @@ def _may_roll_out(ctx, doc, c):
         return False
     if not targets or any("$" in t or "://" in t for t in targets):
         return True
-    root = _repo_key(doc.path).lstrip("/")
+    root = repo_root(doc.path)
     kinds, seen = set(), False
     for d in ctx.documents:
         if d.domain != "kubernetes" or d.model is None:

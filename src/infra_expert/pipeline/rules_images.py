@@ -17,7 +17,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import EXPR_MARK, step_commands, text
+from infra_expert.pipeline.model import EXPR_MARK, repo_root, step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("pipeline")
@@ -57,7 +57,6 @@ EXAMPLE = (
     "          tags: ghcr.io/acme/app:${{ github.ref_name }}\n"
     "          cache-from: type=gha\n")
 
-_FORGE_DIRS = (".github", ".forgejo", ".gitea", ".woodpecker")
 _CI_ENTRIES = frozenset({".github", ".forgejo", ".gitea", ".woodpecker", ".woodpecker.yml",
                          ".woodpecker.yaml", ".gitlab-ci.yml", ".gitlab-ci.yaml", ".git",
                          "action.yml", "action.yaml"})
@@ -67,16 +66,6 @@ _ARM = lazy_re(r"\barm(?:64|hf|el|v\d+)?\b|\baarch64\b", re.IGNORECASE)
 
 
 # -- the repository ------------------------------------------------------------------
-
-def repo_root(abspath):
-    """The repository a pipeline file belongs to: the folder above `.github/` (or
-    `.forgejo/`, `.gitea/`, `.woodpecker/`), else the file's folder."""
-    parts = os.path.abspath(abspath).split(os.sep)
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] in _FORGE_DIRS:
-            return os.sep.join(parts[:i]) or os.sep
-    return os.path.dirname(os.path.abspath(abspath))
-
 
 def _in_repo(doc, root):
     path = os.path.abspath(doc.abspath) if getattr(doc, "abspath", None) else None
