@@ -125,6 +125,10 @@ CASES = [
     ("CI025", {W: wf(job(bpa(*PUSH_V))),
                "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
                                "    platform: linux/arm64\n"}, [(W, 9)]),
+    # read from the Compose model: a commented-out `platform:` says nothing
+    ("CI025", {W: wf(job(bpa(*PUSH_V))),
+               "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/app\n"
+                               "    # platform: linux/arm64\n"}, []),
     # a Compose build takes its platform from the Compose file: not judged here
     ("CI025", {W: wf(job("      - run: docker compose build --push\n")),
                "compose.yaml": "services:\n  app:\n    build: .\n    image: ghcr.io/acme/app\n"

@@ -1016,55 +1016,76 @@ def no_build_cache(doc, ctx):
                           f"`{b.job.runs_on()[0]}`{_more(len(bare) - 1)}", path=b.path)
 
 
-_COMPOSE_ARM = lazy_re(r"^[ \t]*platform[ \t]*:[ \t]*[\"']?(linux/(?:arm[\w/]*|aarch64))",
-                       re.MULTILINE | re.IGNORECASE)
-_K8S_ARM = lazy_re(r"kubernetes\.io/arch[\"']?[ \t]*:[ \t]*[\"']?(arm\w*)",
-                   re.IGNORECASE)
-_K8S_ARCH_KEY = lazy_re(r"key[ \t]*:[ \t]*[\"']?(?:beta\.)?kubernetes\.io/arch\b")
-_DF_ARM = lazy_re(r"^[ \t]*FROM[ \t]+(?:--platform=(linux/arm[\w/]*)|"
-                  r"(?:[\w.-]+/)?(arm64v8|arm32v[5-7])/)", re.MULTILINE | re.IGNORECASE)
+_ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
+_ARM_REPOS = ("arm64v8/", "arm32v5/", "arm32v6/", "arm32v7/")
 
 
-def _line_at(text_, index):
-    return text_.count("\n", 0, index) + 1
+def _node_affinity_arm(pod):
+    """A node affinity term (required or preferred) that selects ARM nodes."""
+    affinity = pod.get("affinity")
+    node = affinity.get("nodeAffinity") if isinstance(affinity, dict) else None
+    if not isinstance(node, dict):
+        return False
+    required = node.get("requiredDuringSchedulingIgnoredDuringExecution")
+    terms = list(required.get("nodeSelectorTerms") or ()) if isinstance(required, dict) else []
+    terms += [p.get("preference") for p in node.get(
+        "preferredDuringSchedulingIgnoredDuringExecution") or () if isinstance(p, dict)]
+    for term in terms:
+        for e in (term.get("matchExpressions") or ()) if isinstance(term, dict) else ():
+            if isinstance(e, dict) and e.get("key") in _ARCH_KEYS and \
+                    e.get("operator") == "In" and \
+                    any(_ARM.search(str(v)) for v in e.get("values") or ()):
+                return True
+    return False
 
 
 def _arm_evidence(doc):
-    """(line, what) where a Compose file, a manifest or a Dockerfile says ARM, or None."""
-    t = doc.text or ""
+    """(path, line, what) where a Compose project, a manifest or a Dockerfile says ARM,
+    read from its model; or None."""
+    model = doc.model
+    if model is None:
+        return None
     if doc.domain == "compose":
-        m = _COMPOSE_ARM.search(t)
-        if m:
-            return _line_at(t, m.start()), f"`platform: {m.group(1)}`"
+        from infra_expert.compose.walkers import each_service
+        for svc in each_service(model):
+            value = svc.data.get("platform")
+            if isinstance(value, str) and _ARM.search(value):
+                path, line = svc.data.where("platform")
+                return path or doc.path, line, f"`platform: {value}`"
     elif doc.domain == "kubernetes":
-        m = _K8S_ARM.search(t)
-        if m:
-            return _line_at(t, m.start()), f"`kubernetes.io/arch: {m.group(1)}`"
-        for m in _K8S_ARCH_KEY.finditer(t):
-            window = t[m.end():m.end() + 200]
-            if "NotIn" in window[:120] or "DoesNotExist" in window[:120]:
-                continue
-            arm = re.search(r"values[ \t]*:[^\n]*\n?(?:[ \t]*-[^\n]*\n?){0,4}", window)
-            if arm and _ARM.search(arm.group(0)):
-                return _line_at(t, m.start()), "a node affinity on `kubernetes.io/arch` " \
-                                                "= arm"
+        from infra_expert.kubernetes.model import each_pod
+        for obj, pod, _meta in each_pod(getattr(model, "objects", ())):
+            selector = pod.get("nodeSelector")
+            for key in _ARCH_KEYS:
+                value = selector.get(key) if isinstance(selector, dict) else None
+                if isinstance(value, str) and _ARM.search(value):
+                    return doc.path, pod.pos_of("nodeSelector")[0], f"`{key}: {value}`"
+            if _node_affinity_arm(pod):
+                return doc.path, pod.pos_of("affinity")[0], \
+                    "a node affinity on `kubernetes.io/arch` = arm"
     elif doc.domain == "dockerfile":
-        m = _DF_ARM.search(t)
-        if m:
-            what = f"--platform={m.group(1)}" if m.group(1) else f"{m.group(2)}/"
-            return _line_at(t, m.start()), f"`FROM {what}…`"
+        for st in getattr(model, "stages", ()):
+            platform = st.from_.flag("platform") or ""
+            if _ARM.search(platform):
+                return doc.path, st.from_.line, f"`FROM --platform={platform}…`"
+            image = (st.image or "").lower()
+            repo = next((r for r in _ARM_REPOS if image.startswith(r) or f"/{r}" in image),
+                        None)
+            if repo:
+                return doc.path, st.from_.line, f"`FROM {repo}…`"
     return None
 
 
 def _arm_index(ctx):
-    """[(document, line, what)] of every file of the run that says it runs on ARM."""
+    """[(document, path, line, what)] of every file of the run that says it runs on ARM
+    (the path: the file that says it, an overlay of a Compose project included)."""
     out = []
     for d in ctx.documents:
         if d.domain in ("compose", "kubernetes", "dockerfile") and getattr(d, "abspath",
                                                                            None):
             found = _arm_evidence(d)
             if found:
-                out.append((d, found[0], found[1]))
+                out.append((d, *found))
     return out
 
 
@@ -1101,10 +1122,10 @@ def single_arch(doc, ctx):
     for b in found:
         built = _built_doc(ctx, root, b)
         if evidence is None:
-            for d, line, what in ctx.index(_arm_index):
+            for d, path, line, what in ctx.index(_arm_index):
                 if d is built or not _in_repo(d, root):
                     continue
-                evidence = f"`{d.path}` line {line} says {what}"
+                evidence = f"`{path}` line {line} says {what}"
                 break
         if evidence is None:
             return
