@@ -20,6 +20,15 @@ services:
     volumes:
       - /var/run/docker.sock:/var/run/docker.sock
 """
+NODE_EXPORTER = """\
+services:
+  node-exporter:
+    image: quay.io/prometheus/node-exporter:v1.8.2
+    ports:
+      - "9100:9100"
+    volumes:
+      - /:/host/root:ro
+"""
 HOME_ASSISTANT = """\
 services:
   homeassistant:
@@ -39,6 +48,15 @@ COMPOSE_CASES = [
     # not root
     ("DC070", {"compose.yaml": DOZZLE.replace("    ports:", "    user: \"1000:999\"\n    ports:")},
      []),
+    # a host monitoring agent reading `/` read-only: the socket is inside what it reads,
+    # its port serves metrics, not the API (DC001 says the mount, a warning)
+    ("DC070", {"compose.yaml": NODE_EXPORTER}, []),
+    # the same agent given the socket itself: the chain is there
+    ("DC070", {"compose.yaml": NODE_EXPORTER.replace(
+        "/:/host/root:ro", "/var/run/docker.sock:/var/run/docker.sock")}, [("compose.yaml", 6)]),
+    # an unknown image mounting `/`: the chain is there too
+    ("DC070", {"compose.yaml": NODE_EXPORTER.replace(
+        "quay.io/prometheus/node-exporter:v1.8.2", "example/agent:1.0")}, [("compose.yaml", 6)]),
     ("DC071", {"compose.yaml": HOME_ASSISTANT}, [("compose.yaml", 4)]),
     ("DC071", {"compose.yaml": HOME_ASSISTANT.replace("    network_mode: host\n", "")}, []),
     # a CNI-like image that needs both is calibrated, not compounded

@@ -45,6 +45,19 @@ def _exposes_socket(source):
         d == src or d.startswith(src + "/") for d in _SOCKET_DIRS))
 
 
+def _names_socket(source):
+    return any(_normal(source).endswith(s) for s in _SOCKETS)
+
+
+def _reads_host_only(svc, socket):
+    """A well-known agent that reads host folders (node-exporter mounting `/` read-only):
+    the socket is inside what it mounts, not what it talks to. DC001 says the mount (a
+    warning); there is no API behind its port to chain to."""
+    role = image_role(_image(svc), "socket")
+    return role is not None and "host" in role.needs and all(
+        m.read_only and not _names_socket(m.source) for m in socket)
+
+
 def _image(svc):
     image = svc.get("image")
     return image if isinstance(image, str) else ""
@@ -127,14 +140,18 @@ def _chains(doc, ctx):
         open_ports = [p for p in ports(svc) if p.host_ip in (None, "", "0.0.0.0", "::")
                       and not (p.published_range()
                                and all(x in _PUBLIC_WEB for x in p.published_range()))]
-        if socket and open_ports and _runs_as_root(svc) and not is_socket_proxy(_image(svc)):
+        if socket and open_ports and _runs_as_root(svc) and not is_socket_proxy(_image(svc)) \
+                and not _reads_host_only(svc, socket):
             port_at = item_hit(svc, "ports", open_ports[0].index, "")
             sock_at = item_hit(svc, "volumes", socket[0].index, "")
             root = (f"`user: {svc.get('user')}` at {_where(svc, 'user')}"
                     if svc.get("user") is not None else "no `user:` (root)")
+            mounted = (f"the runtime socket `{socket[0].source}` mounted directly"
+                       if _names_socket(socket[0].source) else
+                       f"`{socket[0].source}` mounted (it holds the runtime socket)")
             text = (f"port `{open_ports[0].text}` on all interfaces "
-                    f"({port_at.path}:{port_at.line}) + the runtime socket "
-                    f"`{socket[0].source}` mounted directly ({sock_at.path}:{sock_at.line})"
+                    f"({port_at.path}:{port_at.line}) + {mounted} "
+                    f"({sock_at.path}:{sock_at.line})"
                     f" + {root}: anyone who reaches "
                     "that port and gets past the app (or it has no login) is root on the "
                     "host")
