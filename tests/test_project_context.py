@@ -312,6 +312,25 @@ def test_extends_file_through_an_unset_variable_is_a_notice_not_a_broken_file(tm
     assert not [f for f in result.findings if f.rule.id == "DC038"]
 
 
+def test_what_an_unreadable_extends_may_give_is_not_said_missing(tmp_path):
+    # matejkosiarcik/homelab's shape: every service extends a shared template through a
+    # variable its deploy script sets; the template sets restart, read_only, limits …
+    files = {"app/compose.yml": "services:\n"
+                                "  web:\n"
+                                "    extends:\n"
+                                "      file: ${REPO_ROOT}/shared/compose.yml\n"
+                                "      service: app\n"
+                                "    privileged: true\n"
+                                "  sidecar:\n"
+                                "    image: busybox:1.36\n"}
+    write_tree(tmp_path, files)
+    result = run_review(tmp_path)
+    at = lambda rule: [f.line for f in result.findings if f.rule.id == rule]
+    assert at("DC030") == [7] and at("DC031") == [7]    # the sidecar's own, still said
+    assert at("DC002") == [6]                           # what `web` sets is judged
+    assert not [f for f in result.findings if f.line == 2]   # nothing "missing" on web
+
+
 def test_container_name_emptied_by_an_unset_variable_is_the_variables_finding(tmp_path):
     files = {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n"
                              "    container_name: ${APP}-web\n  db:\n    image: postgres:16.4\n"

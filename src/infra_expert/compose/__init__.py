@@ -309,6 +309,8 @@ def adjust_findings(doc, ctx, findings):
         source = doc.text[len(_LIVE_FROM):doc.text.find("\n")]
         for f in findings:
             f.message = f"{f.message} (created from {source})"
+    if project.unresolved:
+        findings = _known_only(project, findings)
     if project.baseline is None:
         return findings
     baseline = _baseline_keys(doc, ctx, project)
@@ -324,6 +326,16 @@ def adjust_findings(doc, ctx, findings):
 
 
 _LIVE_FROM = "# live container, created from: "   # live.containers.SOURCE_MARK
+
+
+def _known_only(project, findings):
+    """A service whose `extends` names a file through variables not set here may inherit
+    anything from it: a finding that it lacks a key (placed on the service itself, no key
+    to point at) is not known, and is left out; what it sets is still judged."""
+    starts = {(os.path.normpath(svc.source or ""), svc.line)
+              for svc in map(project.services.get, project.unresolved) if svc is not None}
+    return [f for f in findings
+            if f.column is not None or (os.path.normpath(f.path or ""), f.line) not in starts]
 
 
 def _at_origin(project, path, line, message):

@@ -553,7 +553,8 @@ def _extends(project, name, data, services, read, seen):
             # broken as written, only unresolvable here (DC026 names the variable)
             _notice_once(project, source, line, "extends-variable",
                          f"`extends.file` `{written}` names a file through variables not set "
-                         "here: the services that extend it are reviewed without it",
+                         "here: the services that extend it are reviewed without it, and "
+                         "what they may inherit from it is not said to be missing",
                          key=(source, "extends-variable", written))
             project.unresolved.add(str(name))
             return data
