@@ -316,3 +316,20 @@ def test_credentials_in_fixtures_are_warnings_for_every_credential_rule(tmp_path
                     ("tests/fixtures/app/Dockerfile", "warning")]
     fixture = next(f for f in result.findings if f.rule.id == "DF041" and "tests/" in f.path)
     assert fixture.message.endswith("keep real ones out of it)")
+
+
+def test_cni_agent_hardening_is_calibrated_and_a_pod_setting_said_once(tmp_path):
+    # the shape of Cilium's rendered install: seccomp `Unconfined` on the pod, several
+    # containers without `allowPrivilegeEscalation: false`
+    unconfined = "      securityContext:\n        seccompProfile: {type: Unconfined}\n"
+    sidecar = "        - name: sidecar\n          image: example/sidecar:1.0\n"
+    files = {"app.yaml": _pod(pod=unconfined, container=sidecar)}
+    assert found(tmp_path, files, "K8018") == [("K8018", "app.yaml", 13, "warning")]
+    assert found(tmp_path, files, "K8014") == [("K8014", "app.yaml", 15, "warning"),
+                                                ("K8014", "app.yaml", 17, "warning")]
+    files = {"app.yaml": _pod(kind="DaemonSet", image="quay.io/cilium/cilium:v1.18.2",
+                              pod=unconfined, container=sidecar)}
+    assert found(tmp_path, files, "K8018") == [("K8018", "app.yaml", 13, "suggestion")]
+    # the agent's own container is calibrated; the unknown sidecar is not
+    assert found(tmp_path, files, "K8014") == [("K8014", "app.yaml", 15, "suggestion"),
+                                                ("K8014", "app.yaml", 17, "warning")]

@@ -542,8 +542,9 @@ def privilege_escalation(doc, ctx):
         if _privileged(c):
             continue   # privileged implies escalation: said once, on `privileged` (K8013)
         if sc.get("allowPrivilegeEscalation") is not False:
-            yield _sc_hit(obj, c, "allowPrivilegeEscalation",
-                          f"container `{cname(c)}`: `allowPrivilegeEscalation` is not false")
+            yield _calibrate(_sc_hit(obj, c, "allowPrivilegeEscalation",
+                                     f"container `{cname(c)}`: `allowPrivilegeEscalation` "
+                                     "is not false"), pod, "caps", "suggestion", c)
 
 
 @rules.rule(
@@ -662,19 +663,28 @@ def read_only_root(doc, ctx):
         '    - name: web\n'
         '      image: nginx:1.27.2'))
 def seccomp(doc, ctx):
+    said = set()     # a pod-level `Unconfined` is said once for its pod, not per container
     for obj, pod, c, is_init in each_container(doc.model.objects):
         profile, node = effective_security(pod, c, "seccompProfile")
         kind = profile.get("type") if isinstance(profile, dict) else None
         if kind == "Unconfined":
-            yield _unconfined(profile, obj, c)
+            if node is pod.get("securityContext"):
+                if id(node) not in said:
+                    said.add(id(node))
+                    yield _unconfined(profile, obj, pod, None)
+            else:
+                yield _unconfined(profile, obj, pod, c)
         elif kind is None:
             yield _sc_hit(obj, c, "seccompProfile", f"container `{cname(c)}`: no seccomp profile")
 
 
-def _unconfined(profile, obj, c):
-    h = at(profile, "type", obj, f"container `{cname(c)}`: seccomp `Unconfined`")
+def _unconfined(profile, obj, pod, c):
+    """`Unconfined` on a container, or (c None) on the pod for all its containers; lower
+    for a well-known agent that needs the kernel's full interface (a CNI, a CSI plugin)."""
+    what = f"container `{cname(c)}`" if c is not None else "pod (every container)"
+    h = at(profile, "type", obj, f"{what}: seccomp `Unconfined`")
     h.severity = "warning"
-    return h
+    return _calibrate(h, pod, "caps", "suggestion", c)
 
 
 @rules.rule(
