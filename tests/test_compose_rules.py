@@ -49,6 +49,15 @@ CASES = [
     ("DC005", {"compose.yaml": compose(svc("a", "    ports:\n      - \"5432:5432\"\n      - \"0.0.0.0:8080:80\"\n      - 443:443\n"))},
      [("compose.yaml", 16), ("compose.yaml", 17)]),
     ("DC005", {"compose.yaml": compose(svc("a", "    ports:\n      - \"127.0.0.1:5432:5432\"\n      - \"80:80\"\n"))}, []),
+    # the host address is a variable the deploy sets (DC026 says it is unset here): where
+    # it listens is not known; set to 0.0.0.0 in .env (or by a default), it is all of them
+    ("DC005", {"compose.yaml": compose(svc("a", "    ports:\n      - \"${LAN_IP}:53:53/udp\"\n"
+                                                "      - host_ip: ${LAN_IP}\n        target: 853\n"
+                                                "        published: \"853\"\n"))}, []),
+    ("DC005", {"compose.yaml": compose(svc("a", "    ports:\n      - \"${LAN_IP}:53:53/udp\"\n"
+                                                "      - \"${WAN_IP:-0.0.0.0}:853:853\"\n")),
+               ".env": "LAN_IP=0.0.0.0\n"},
+     [("compose.yaml", 16), ("compose.yaml", 17)]),
     ("DC006", {"compose.yaml": compose(svc("a", base=GOOD.replace("    cap_drop: [ALL]\n", "")))}, [("compose.yaml", 2)]),
     ("DC006", {"compose.yaml": compose(svc("a"))}, []),
     ("DC007", {"compose.yaml": compose(svc("a", base=GOOD.replace("    read_only: true\n", "")))}, [("compose.yaml", 2)]),

@@ -137,7 +137,7 @@ def _chains(doc, ctx):
     parts, chains = {}, []
     for svc in each_service(doc.model):
         socket = [m for m in _socket_mounts(svc, doc.model)]
-        open_ports = [p for p in ports(svc) if p.host_ip in (None, "", "0.0.0.0", "::")
+        open_ports = [p for p in ports(svc) if p.all_interfaces
                       and not (p.published_range()
                                and all(x in _PUBLIC_WEB for x in p.published_range()))]
         if socket and open_ports and _runs_as_root(svc) and not is_socket_proxy(_image(svc)) \
@@ -328,7 +328,7 @@ _PUBLIC_WEB = {80, 443}
 def unbound_ports(doc, ctx):
     for svc in each_service(doc.model):
         for p in ports(svc):
-            if p.host_ip not in (None, "", "0.0.0.0", "::"):
+            if not p.all_interfaces:
                 continue
             if not p.published:
                 yield item_hit(svc, "ports", p.index,

@@ -86,15 +86,24 @@ def cpu_limit(service):
 class Port:
     """One published port, short or long syntax."""
 
-    __slots__ = ("host_ip", "published", "target", "protocol", "index", "text")
+    __slots__ = ("host_ip", "published", "target", "protocol", "index", "text",
+                 "ip_unset")
 
-    def __init__(self, host_ip, published, target, protocol, index, text):
+    def __init__(self, host_ip, published, target, protocol, index, text, ip_unset=False):
         self.host_ip = host_ip
         self.published = published
         self.target = target
         self.protocol = protocol
         self.index = index
         self.text = text
+        # the host address is a variable not set here (`${LAN_IP}:53:53`): the deploy sets
+        # it, so where it listens is not known (DC026 names the variable)
+        self.ip_unset = ip_unset
+
+    @property
+    def all_interfaces(self):
+        """Listens on every interface as written (an unset address variable is not)."""
+        return self.host_ip in (None, "", "0.0.0.0", "::") and not self.ip_unset
 
     def published_range(self):
         if not self.published:
@@ -109,13 +118,18 @@ class Port:
 
 def ports(service):
     out = []
-    for i, item in enumerate(as_list(service.get("ports"))):
+    seq = service.get("ports")
+    written = (seq._raw or {}) if isinstance(seq, YSeq) else {}
+    for i, item in enumerate(as_list(seq)):
         if _wrong_item(item):
             continue
         if isinstance(item, dict):
-            out.append(Port(_scalar(item.get("host_ip")), _scalar(item.get("published")),
+            host_ip = _scalar(item.get("host_ip"))
+            raw = (item._raw or {}).get("host_ip") if isinstance(item, YMap) else None
+            out.append(Port(host_ip, _scalar(item.get("published")),
                             _scalar(item.get("target")), _scalar(item.get("protocol")) or "tcp",
-                            i, str(dict(item))))
+                            i, str(dict(item)),
+                            ip_unset=not host_ip and isinstance(raw, str) and "$" in raw))
             continue
         text = str(item)
         spec, _, proto = text.partition("/")
@@ -130,7 +144,11 @@ def ports(service):
             published, target = parts
         else:
             published, target = None, parts[0]
-        out.append(Port(host_ip or None, published or None, target, proto or "tcp", i, text))
+        raw = written.get(i)
+        ip_unset = (len(parts) == 3 and not host_ip and isinstance(raw, str)
+                    and "$" in raw.rsplit(":", 2)[0])
+        out.append(Port(host_ip or None, published or None, target, proto or "tcp", i, text,
+                        ip_unset=ip_unset))
     return out
 
 
