@@ -333,3 +333,17 @@ def test_cni_agent_hardening_is_calibrated_and_a_pod_setting_said_once(tmp_path)
     # the agent's own container is calibrated; the unknown sidecar is not
     assert found(tmp_path, files, "K8014") == [("K8014", "app.yaml", 15, "suggestion"),
                                                 ("K8014", "app.yaml", 17, "warning")]
+
+
+def test_a_test_input_is_not_told_how_it_would_run(tmp_path):
+    # podman's quadlet generator tests: units that are inputs to a test, never started
+    unit = "[Container]\nImage=docker.io/library/nginx:1.27\n"
+    files = {"test/e2e/quadlet/basic.container": unit, "deploy/web.container": unit}
+    rows = [r for r in found(tmp_path, files) if r[0] in ("PM010", "PM012")]
+    assert rows == [("PM010", "deploy/web.container", 1, "warning"),
+                    ("PM010", "test/e2e/quadlet/basic.container", 1, "suggestion"),
+                    ("PM012", "deploy/web.container", 1, "warning"),
+                    ("PM012", "test/e2e/quadlet/basic.container", 1, "suggestion")]
+    # examples are copied by people: how they would run still matters
+    files = {"examples/web.container": unit}
+    assert ("PM010", "examples/web.container", 1, "warning") in found(tmp_path / "x", files)

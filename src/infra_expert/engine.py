@@ -577,14 +577,23 @@ def _cap_per_rule_and_file(findings, stopped):
 
 
 def _calibrate_fixtures(findings, config):
-    """A credential in a CI/test fixture is not a deployed one: a warning that says so
-    (unless the user set the rule's severity)."""
-    from infra_expert.knowledge import FIXTURE_CALIBRATED_RULES, FIXTURE_NOTE, is_fixture_path
+    """A credential in a CI/test fixture is not a deployed one: a warning that says so.
+    A test input (`tests/`, `e2e/`, `fixtures/`) never runs as a service: how it would
+    restart, start at boot or fit in memory is a suggestion there. Neither when the user
+    set the rule's severity."""
+    from infra_expert.knowledge import (FIXTURE_CALIBRATED_RULES, FIXTURE_NOTE, TEST_NOTE,
+                                        is_fixture_path, is_test_path)
     for f in findings:
-        if f.rule.id in FIXTURE_CALIBRATED_RULES and f.rule.id not in config.severity \
-                and f.severity == "critical" and is_fixture_path(f.path):
+        if f.rule.id in config.severity:
+            continue
+        if f.rule.id in FIXTURE_CALIBRATED_RULES and f.severity == "critical" \
+                and is_fixture_path(f.path):
             f.severity = "warning"
             f.message += FIXTURE_NOTE
+        elif f.severity == "warning" and f.rule.category in ("reliability", "performance") \
+                and is_test_path(f.path):
+            f.severity = "suggestion"
+            f.message += TEST_NOTE
 
 
 def _severity(rule, config, hit=None):

@@ -165,6 +165,19 @@ FIXTURE_PATH = lazy_re(
     r"|(?:^|/)\.env\.(?:example|sample|template|dist|test|ci)$", re.IGNORECASE)
 
 
+# Test inputs only (`tests/`, `testdata/`, `fixtures/`, `e2e/`): files a test suite feeds
+# to a program, never deployed as they are. Examples and samples are not here: people
+# copy them, so how they would run still matters.
+TEST_PATH = lazy_re(
+    r"(?:^|/)(?:tests?|testing|testdata|test[_-]?data|__tests__|fixtures?|e2e)/",
+    re.IGNORECASE)
+TEST_NOTE = " (a test input: never deployed as it is)"
+
+
+def is_test_path(path):
+    return bool(path) and bool(TEST_PATH.search(str(path).replace("\\", "/")))
+
+
 def is_fixture_path(path):
     """True for CI/test fixtures and examples, where a credential is not a deployed one."""
     return bool(path) and bool(FIXTURE_PATH.search(str(path).replace("\\", "/")))
