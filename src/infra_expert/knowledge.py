@@ -240,6 +240,10 @@ def markdown_tables():
             "*CI/test fixtures* (credentials there are warnings): paths under `test/`, "
             "`tests/`, `fixtures/`, `examples/`, `ci/`, `.github/`; names such as "
             "`docker-compose.ci.yml`, `*.test.yml`, `*.example`, `.env.example`.", "",
+            "*Test inputs* (reliability and performance warnings there are suggestions: "
+            "the file is fed to a test, never run as a service): paths under `test/`, "
+            "`tests/`, `testdata/`, `fixtures/`, `e2e/` — not `examples/`, which people "
+            "copy.", "",
             "*Well-known default credentials* (critical in a deployment file): "
             + ", ".join(f"`{w}`" for w in sorted(WEAK_DEFAULTS)) + ".", ""]
     return "\n".join(out)
