@@ -5,6 +5,8 @@ also added to the domain tables (tests/test_*_rules.py), which hold every rule t
 that fires and one that must not.
 """
 
+import os
+
 from infra_expert.catalogue import render_catalogue
 from infra_expert.knowledge import image_role, is_fixture_path, is_weak_default
 
@@ -347,3 +349,29 @@ def test_a_test_input_is_not_told_how_it_would_run(tmp_path):
     # examples are copied by people: how they would run still matters
     files = {"examples/web.container": unit}
     assert ("PM010", "examples/web.container", 1, "warning") in found(tmp_path / "x", files)
+
+
+def test_a_test_input_broken_on_purpose_is_no_critical(tmp_path):
+    # `noimage.container` in podman's tests: broken as written, on purpose
+    unit = "[Container]\nExec=sleep 1\n"
+    files = {"test/e2e/quadlet/noimage.container": unit, "deploy/web.container": unit}
+    rows = [r for r in found(tmp_path, files) if r[0] == "PM020"]
+    assert rows == [("PM020", "deploy/web.container", 1, "critical"),
+                    ("PM020", "test/e2e/quadlet/noimage.container", 1, "warning")]
+
+
+def test_where_the_user_keeps_a_project_does_not_make_it_a_test(tmp_path):
+    # judged below the folder reviewed: `~/tests/shop` is a project, its `e2e/` a test
+    unit = "[Container]\nExec=sleep 1\n"
+    write_tree(tmp_path, {"tests/shop/web.container": unit,
+                          "tests/shop/e2e/broken.container": unit})
+    from conftest import run_review
+    result = run_review(tmp_path, [str(tmp_path / "tests" / "shop")])
+    rows = sorted((os.path.basename(f.path), f.severity) for f in result.findings
+                  if f.rule.id == "PM020")
+    assert rows == [("broken.container", "warning"), ("web.container", "critical")]
+    # a file given alone is judged inside its git work tree
+    (tmp_path / "tests" / "shop" / ".git").mkdir()
+    for name, severity in (("web.container", "critical"), ("e2e/broken.container", "warning")):
+        result = run_review(tmp_path, [str(tmp_path / "tests" / "shop" / name)])
+        assert [f.severity for f in result.findings if f.rule.id == "PM020"] == [severity]

@@ -149,8 +149,18 @@ def review_unit(paths, config, config_dir, skip=(), empty_notice=True, progress=
                 answers[path] = real in files or real.startswith(dirs) or \
                     not os.path.lexists(path)
             return answers[path]
-    result = review_documents(documents, notices, config, gate, asked,
-                              swap_seen=seen.get("swap", False), progress=progress)
+    from infra_expert.fsgate import work_tree
+    from infra_expert.knowledge import ProjectBases, project_bases
+    bases = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
+    bases.update(os.path.realpath(t) for t in (
+        work_tree(os.path.dirname(os.path.abspath(p))) for p in paths
+        if not os.path.isdir(p) and os.path.lexists(p)) if t)
+    token = project_bases().set(ProjectBases(sorted(bases, key=len, reverse=True)))
+    try:
+        result = review_documents(documents, notices, config, gate, asked,
+                                  swap_seen=seen.get("swap", False), progress=progress)
+    finally:
+        project_bases().reset(token)
     if not result.files and empty_notice:
         result.notices.insert(0, nothing_reviewed(paths))
     return result
@@ -578,9 +588,10 @@ def _cap_per_rule_and_file(findings, stopped):
 
 def _calibrate_fixtures(findings, config):
     """A credential in a CI/test fixture is not a deployed one: a warning that says so.
-    A test input (`tests/`, `e2e/`, `fixtures/`) never runs as a service: how it would
-    restart, start at boot or fit in memory is a suggestion there. Neither when the user
-    set the rule's severity."""
+    A test input (`tests/`, `e2e/`, `fixtures/`) is never deployed as it is — often broken
+    on purpose (podman's quadlet tests: a unit with no `Image=`): what would be critical
+    there is a warning, and how it would restart, start at boot or fit in memory a
+    suggestion. Neither when the user set the rule's severity."""
     from infra_expert.knowledge import (FIXTURE_CALIBRATED_RULES, FIXTURE_NOTE, TEST_NOTE,
                                         is_fixture_path, is_test_path)
     for f in findings:
@@ -590,9 +601,9 @@ def _calibrate_fixtures(findings, config):
                 and is_fixture_path(f.path):
             f.severity = "warning"
             f.message += FIXTURE_NOTE
-        elif f.severity == "warning" and f.rule.category in ("reliability", "performance") \
-                and is_test_path(f.path):
-            f.severity = "suggestion"
+        elif (f.severity == "critical" or f.severity == "warning" and f.rule.category in (
+                "reliability", "performance")) and is_test_path(f.path):
+            f.severity = "warning" if f.severity == "critical" else "suggestion"
             f.message += TEST_NOTE
 
 

@@ -17,6 +17,7 @@ they stay critical and the finding says they are a well-known default.
 
 from __future__ import annotations
 
+import os
 import re
 
 from infra_expert.lazyre import lazy_re
@@ -175,12 +176,54 @@ TEST_NOTE = " (a test input: never deployed as it is)"
 
 
 def is_test_path(path):
-    return bool(path) and bool(TEST_PATH.search(str(path).replace("\\", "/")))
+    return bool(path) and bool(TEST_PATH.search(inside_project(path)))
 
 
 def is_fixture_path(path):
     """True for CI/test fixtures and examples, where a credential is not a deployed one."""
-    return bool(path) and bool(FIXTURE_PATH.search(str(path).replace("\\", "/")))
+    return bool(path) and bool(FIXTURE_PATH.search(inside_project(path)))
+
+
+class ProjectBases:
+    """The folders a run reviews (and the git work trees of files given alone): a path
+    is judged a fixture or a test input by what lies below them, never by where the
+    user keeps the project (`~/tests/shop` is not a test)."""
+
+    __slots__ = ("bases", "seen")
+
+    def __init__(self, bases):
+        self.bases = [b.rstrip(os.sep) for b in bases]
+        self.seen = {}
+
+
+_BASES = None   # a ContextVar of ProjectBases, made on first use (engine.review_unit)
+
+
+def project_bases():
+    global _BASES
+    if _BASES is None:
+        from contextvars import ContextVar
+        _BASES = ContextVar("infra_expert_project_bases", default=None)
+    return _BASES
+
+
+def inside_project(path):
+    """`path` (as shown) relative to the reviewed folder it lies in, `/`-separated; as
+    given when no folder of the run holds it (a file given alone outside git, live)."""
+    path = str(path).replace("\\", "/")
+    current = project_bases().get() if _BASES is not None else None
+    if current is None or not current.bases:
+        return path
+    found = current.seen.get(path)
+    if found is None:
+        real = os.path.realpath(path)
+        found = path
+        for base in current.bases:
+            if real.startswith(base + os.sep):
+                found = os.path.relpath(real, base).replace(os.sep, "/")
+                break
+        current.seen[path] = found
+    return found
 
 
 # Credentials every scanner and every attacker tries first.
@@ -240,10 +283,13 @@ def markdown_tables():
             "*CI/test fixtures* (credentials there are warnings): paths under `test/`, "
             "`tests/`, `fixtures/`, `examples/`, `ci/`, `.github/`; names such as "
             "`docker-compose.ci.yml`, `*.test.yml`, `*.example`, `.env.example`.", "",
-            "*Test inputs* (reliability and performance warnings there are suggestions: "
-            "the file is fed to a test, never run as a service): paths under `test/`, "
+            "*Test inputs* (fed to a test, never deployed as they are, often broken on "
+            "purpose: a critical there is a warning, a reliability or performance warning "
+            "a suggestion): paths under `test/`, "
             "`tests/`, `testdata/`, `fixtures/`, `e2e/` — not `examples/`, which people "
             "copy.", "",
+            "Both are judged below the folder reviewed (or the git work tree of a file given "
+            "alone): where the project is kept (`~/tests/shop`) does not make it a test.", "",
             "*Well-known default credentials* (critical in a deployment file): "
             + ", ".join(f"`{w}`" for w in sorted(WEAK_DEFAULTS)) + ".", ""]
     return "\n".join(out)
