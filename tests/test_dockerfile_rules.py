@@ -220,6 +220,12 @@ CASES = [
     ("DF077", "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -qO- https://x | tar xz\n", [], None),
     ("DF077", "FROM alpine:3.20\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -qO- https://x | tar xz\n", [], None),
     ("DF077", "FROM debian:12\nRUN set -eux -o pipefail; wget -qO- https://x | tar xz\n", [], None),
+    # `x86_64|aarch64)` is a case pattern (nginx's alpine image), not a pipe; a real pipe
+    # in a branch still is
+    ("DF077", "FROM alpine:3.20\nRUN set -x \\\n  && case \"$(cat /etc/apk/arch)\" in \\\n"
+              "    x86_64|aarch64) apk add --no-cache nginx ;; \\\n    *) exit 1 ;; \\\n  esac\n", [], None),
+    ("DF077", "FROM alpine:3.20\nRUN case \"$(uname -m)\" in \\\n"
+              "    x86_64) wget -qO- https://x | tar xz ;; \\\n  esac\n", [2], None),
     ("DF077", "# hadolint shell=powershell\nFROM mcr.microsoft.com/powershell:7.4\nRUN iwr https://x | iex\n", [], None),
     ("DF078", "FROM debian:12\nRUN curl -fsSL https://get.example.sh | sh\n", [2], None),
     ("DF078", "FROM debian:12\nRUN curl -fsSLo i.sh https://get.example.sh && sha256sum -c sums && sh i.sh\n", [], None),

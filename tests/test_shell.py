@@ -43,6 +43,22 @@ def test_control_flow_keywords_and_heredocs():
     assert names(script) == ["[", "apt-get", "cat", "ls"]
 
 
+def test_case_patterns_are_neither_pipes_nor_subshells():
+    # nginx's official alpine Dockerfile: `x86_64|aarch64)` is two patterns, no pipe
+    script = ('apkArch="$(cat /etc/apk/arch)" && case "$apkArch" in\n'
+              '  x86_64|aarch64) apk add nginx ;;\n'
+              '  # another arch\n'
+              '  (*) echo "$apkArch" | tee arch.txt ;;\n'
+              'esac && echo done')
+    cmds = commands(script)
+    assert [c.name for c in cmds] == ["cat", "apk", "echo", "tee", "echo"]
+    assert [c.line for c in cmds] == [0, 1, 3, 3, 4]
+    assert cmds[1].pipe_in is None and cmds[3].pipe_in is cmds[2]
+    # bash's fall-through terminators, a last item without `;;`, and a `case` word
+    assert names("case $a in a) x ;& b) y ;;& c) z\nesac; w") == ["x", "y", "z", "w"]
+    assert names("echo case in | grep in") == ["echo", "grep"]
+
+
 def test_comments_and_continuations():
     assert names("a \\\n  && b # trailing && c\nd") == ["a", "b", "d"]
 

@@ -185,12 +185,19 @@ def _split(script):
     cmd_line = 0
     sep_before = None
     pending_heredocs = []
+    case = []          # per open `case … in`: "pattern" (a pattern is next) or "body"
     i, n = 0, len(script)
 
     def end_word():
         nonlocal cur, has
         if cur or has:
             words.append("".join(cur))
+            if len(words) == 3 and words[0] == "case" and words[2] == "in":
+                words.clear()          # `case WORD in` runs nothing; patterns follow
+                case.append("pattern")
+            elif words == ["esac"] and case:
+                words.clear()
+                case.pop()
         cur, has = [], False
 
     def end_command(sep):
@@ -209,6 +216,38 @@ def _split(script):
     plain = _PLAIN.match
     while i < n:
         c = script[i]
+        if case and case[-1] == "pattern" and not words and not cur and not has:
+            # `x86_64|aarch64)`: a pattern, its `|` no pipe and its `)` no subshell
+            if c in " \t\r;":
+                i += 1
+                continue
+            if c == "\n" or script.startswith("\\\n", i):
+                line += 1
+                i += 1 if c == "\n" else 2
+                continue
+            if c == "#":
+                j = script.find("\n", i)
+                i = n if j < 0 else j
+                continue
+            if script.startswith("esac", i) and (i + 4 == n or script[i + 4] in " \t\r\n;&|)"):
+                case.pop()
+                i += 4
+                continue
+            j = i
+            while j < n and script[j] != ")":
+                if script[j] in "\"'":
+                    close = script.find(script[j], j + 1)
+                    j = n if close < 0 else close
+                elif script[j] == "\\":
+                    j += 1
+                    line += script.startswith("\n", j)
+                elif script[j] == "\n":
+                    line += 1
+                j += 1
+            i = j + 1
+            case[-1] = "body"
+            cmd_line = line
+            continue
         if not words and not cur and not has and c not in " \t\r\n;&|()\\":
             cmd_line = line
         m = plain(script, i)
@@ -304,6 +343,15 @@ def _split(script):
             if two in ("&&", "||", ";;", "|&"):
                 end_command("|" if two == "|&" else ("&&" if two == "&&" else
                                                      "||" if two == "||" else ";"))
+                i += 2
+                if two == ";;" and case:
+                    case[-1] = "pattern"          # the next pattern of the case
+                    if script.startswith("&", i):
+                        i += 1                    # bash `;;&`
+                continue
+            if two == ";&" and case:              # bash fall-through: the next pattern
+                end_command(";")
+                case[-1] = "pattern"
                 i += 2
                 continue
             if c == "&" and script.startswith("&>", i):
