@@ -331,6 +331,19 @@ CASES = [
     ("K8076", app(replace={"              value: info\n": "              value: info\n            - name: A\n              valueFrom:\n                configMapKeyRef: {name: missing, key: a}\n"},
                   extra="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: present\n  namespace: shop\n"), [("deploy.yaml", 42)]),
     ("K8076", app(), []),
+    # made by a controller (an ExternalSecret's target, a SealedSecret) or by a kustomize
+    # generator: there, just not as a Secret/ConfigMap manifest
+    ("K8076", app(replace={"              value: info\n": "              value: info\n            - name: A\n              valueFrom:\n                secretKeyRef: {name: web-secret, key: a}\n            - name: B\n              valueFrom:\n                secretKeyRef: {name: sealed, key: b}\n"},
+                  extra="apiVersion: v1\nkind: Secret\nmetadata:\n  name: present\n  namespace: shop\n---\n"
+                        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: web\n  namespace: shop\n"
+                        "spec:\n  secretStoreRef: {kind: ClusterSecretStore, name: vault}\n  target: {name: web-secret}\n---\n"
+                        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: sealed\n  namespace: shop\n"
+                        "spec:\n  encryptedData: {b: AgBy8hCi}\n"), []),
+    ("K8076", {**app(replace={"              value: info\n": "              value: info\n            - name: A\n              valueFrom:\n                configMapKeyRef: {name: web-settings, key: a}\n"},
+                     extra="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: present\n  namespace: shop\n"),
+               "kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                     "namespace: shop\nresources: [sa.yaml, deploy.yaml, svc.yaml, pdb.yaml, netpol.yaml, extra.yaml]\n"
+                                     "configMapGenerator:\n  - name: web-settings\n    literals: [a=1]\n"}, []),
     ("K8077", doc("apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\nspec:\n  containers:\n    - name: t\n      image: ghcr.io/helm/tiller:v2.16.0\n"), [("m.yaml", 8)]),
     ("K8077", app(), []),
     ("K8055", app() | {"netpol.yaml": NETPOL + "  ingress:\n    - from:\n        - podSelector:\n            matchLabels: {app: frontnd}\n"}, [("netpol.yaml", 13)]),

@@ -103,3 +103,28 @@ def test_remote_resources_are_never_fetched(tmp_path):
                         or "kubectl not found" in notices[0].message)
     assert ("K8010", "base/deploy.yaml", 14) in {(f.rule.id, f.path, f.line)
                                                  for f in result.findings}
+
+
+@pytest.mark.parametrize("rendered", [True, False])
+def test_generated_configmaps_are_in_the_reviewed_files(tmp_path, monkeypatch, rendered):
+    # `configMapGenerator` makes `web-settings-<hash>` and rewrites the reference: with
+    # kubectl it is rendered, without it the generator's name stands for the ConfigMap
+    if not rendered:
+        monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    elif shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+              "  selector: {matchLabels: {app: web}}\n  template:\n"
+              "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+              "        - name: web\n          image: nginx:1.27.2\n          env:\n"
+              "            - name: A\n              valueFrom:\n"
+              "                configMapKeyRef: {name: web-settings, key: a}\n"
+              "            - name: B\n              valueFrom:\n"
+              "                configMapKeyRef: {name: nowhere, key: b}\n")
+    kustomization = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                     "namespace: shop\nresources: [deploy.yaml]\n"
+                     "configMapGenerator:\n  - name: web-settings\n    literals: [a=1]\n")
+    write_tree(tmp_path / "app", {"deploy.yaml": deploy, "kustomization.yaml": kustomization})
+    result = run_review(tmp_path / "app")
+    missing = [f.message for f in result.findings if f.rule.id == "K8076"]
+    assert missing == ["Deployment `web`: ConfigMap `nowhere` is not in the reviewed files"]

@@ -1109,11 +1109,11 @@ class RunIndex:
     resources are reviewed as written), else in `default`. Selectors (Service, PDB,
     NetworkPolicy) only ever match pods of their own namespace."""
 
-    def __init__(self, objects, namespaces=None):
+    def __init__(self, objects, namespaces=None, generated=()):
         from infra_expert.kubernetes.model import pod_template
         self.objects = objects
         self.by_kind = {}
-        self.keys = set()
+        self.keys = set(generated)     # (kind, namespace, name) made by kustomize generators
         self.pods_by_ns = {}
         self.memo = {}
         self._label_index = None
@@ -1121,6 +1121,8 @@ class RunIndex:
         for o in objects:
             self.by_kind.setdefault(o.kind, []).append(o)
             self.keys.add((o.kind, self.namespace(o), o.name))
+            for name in _secrets_made_by(o):
+                self.keys.add(("Secret", self.namespace(o), name))
             pod, meta = pod_template(o) if o.kind in _WORKLOAD_KINDS else (None, None)
             if pod is not None:
                 labels = meta.get("labels") if isinstance(meta, dict) else None
@@ -1166,12 +1168,67 @@ _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"
                    "Pod", "ReplicationController"}
 
 
+# Controllers that write a Secret from another object, and where its name is:
+# (kind, path to the name in the object, falls back to the object's own name)
+_SECRET_MAKERS = {
+    "ExternalSecret": (("spec", "target", "name"), True),        # external-secrets.io
+    "SealedSecret": (("spec", "template", "metadata", "name"), True),   # bitnami
+    "OnePasswordItem": ((), True),                                # 1Password operator
+    "InfisicalSecret": (("spec", "managedSecretReference", "secretName"), False),
+    "VaultStaticSecret": (("spec", "destination", "name"), False),  # Vault Secrets Operator
+    "VaultDynamicSecret": (("spec", "destination", "name"), False),
+    "VaultPKISecret": (("spec", "destination", "name"), False),
+    "Certificate": (("spec", "secretName"), False),               # cert-manager
+}
+
+
+def _secrets_made_by(obj):
+    """Names of the Secrets an ExternalSecret, SealedSecret, 1Password item, Vault or
+    Infisical secret, cert-manager Certificate or CSI SecretProviderClass creates."""
+    if obj.kind == "SecretProviderClass":
+        spec = obj.data.get("spec") if isinstance(obj.data, dict) else None
+        found = spec.get("secretObjects") if isinstance(spec, dict) else None
+        return [str(s["secretName"]) for s in found if isinstance(s, dict)
+                and s.get("secretName")] if isinstance(found, list) else []
+    maker = _SECRET_MAKERS.get(obj.kind)
+    if maker is None:
+        return []
+    path, own_name = maker
+    node = obj.data
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, str) and node:
+        return [node]
+    return [obj.name] if own_name and obj.name else []
+
+
 def _run_index(ctx):
     """The RunIndex of every object of the run."""
     docs = [d for d in ctx.documents if d.domain == "kubernetes" and d.model is not None
             and hasattr(d.model, "objects")]
     return RunIndex([o for d in docs for o in d.model.objects],
-                    _kustomize_namespaces(ctx, docs))
+                    _kustomize_namespaces(ctx, docs), _generated(ctx))
+
+
+def _generated(ctx):
+    """(kind, namespace, name) of the ConfigMaps and Secrets kustomizations generate
+    (`configMapGenerator`, `secretGenerator`): kustomize adds a hash to the name and
+    rewrites the references of its resources to it."""
+    from infra_expert.kubernetes.kustomize import entries
+    out = set()
+    for k in ctx.documents:
+        if k.domain != "kubernetes" or k.kind != "kustomization":
+            continue
+        data = entries(k, ctx)
+        namespace = data.get("namespace")
+        for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            items = data.get(key)
+            for gen in items if isinstance(items, list) else ():
+                if isinstance(gen, dict) and gen.get("name"):
+                    ns = gen.get("namespace") or namespace
+                    out.add((kind, str(ns) if isinstance(ns, str) and ns else "default",
+                             str(gen["name"])))
+    return out
 
 
 def run_index(ctx):
