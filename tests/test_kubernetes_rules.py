@@ -339,6 +339,10 @@ CASES = [
                         "spec:\n  secretStoreRef: {kind: ClusterSecretStore, name: vault}\n  target: {name: web-secret}\n---\n"
                         "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: sealed\n  namespace: shop\n"
                         "spec:\n  encryptedData: {b: AgBy8hCi}\n"), []),
+    ("K8076", app(replace={"              value: info\n": "              value: info\n            - name: A\n              valueFrom:\n                secretKeyRef: {name: db-app, key: uri}\n"},
+                  extra="apiVersion: v1\nkind: Secret\nmetadata:\n  name: present\n  namespace: shop\n---\n"
+                        "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db\n  namespace: shop\n"
+                        "spec:\n  instances: 2\n  storage: {size: 1Gi}\n"), []),
     ("K8076", {**app(replace={"              value: info\n": "              value: info\n            - name: A\n              valueFrom:\n                configMapKeyRef: {name: web-settings, key: a}\n"},
                      extra="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: present\n  namespace: shop\n"),
                "kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"

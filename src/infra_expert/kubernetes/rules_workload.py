@@ -1184,7 +1184,11 @@ _SECRET_MAKERS = {
 
 def _secrets_made_by(obj):
     """Names of the Secrets an ExternalSecret, SealedSecret, 1Password item, Vault or
-    Infisical secret, cert-manager Certificate or CSI SecretProviderClass creates."""
+    Infisical secret, cert-manager Certificate, CSI SecretProviderClass or CloudNativePG
+    Cluster creates."""
+    if obj.kind == "Cluster" and str(obj.api_version).startswith("postgresql.cnpg.io/"):
+        # CloudNativePG writes the application and superuser credentials
+        return [f"{obj.name}-app", f"{obj.name}-superuser"] if obj.name else []
     if obj.kind == "SecretProviderClass":
         spec = obj.data.get("spec") if isinstance(obj.data, dict) else None
         found = spec.get("secretObjects") if isinstance(spec, dict) else None
