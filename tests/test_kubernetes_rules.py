@@ -271,6 +271,20 @@ CASES = [
     ("K8046", app(extra=INGRESS), []),
     ("K8047", app(extra=INGRESS.replace("name: web\n                port", "name: wbe\n                port")), [("extra.yaml", 18)]),
     ("K8047", app(extra=INGRESS), []),
+    # a chart installed into the namespace (Flux HelmRelease, Argo CD Helm Application)
+    # creates what carries its release name: not in the files, but there
+    ("K8047", app(extra=INGRESS.replace("name: web\n                port", "name: nextcloud\n                port")
+                  + "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: nextcloud\n"
+                    "  namespace: shop\nspec:\n  chart:\n    spec: {chart: nextcloud, sourceRef: {kind: HelmRepository, name: nextcloud}}\n"), []),
+    ("K8047", app(extra=INGRESS.replace("name: web\n                port", "name: wiki-web\n                port")
+                  + "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: wiki\n"
+                    "  namespace: argocd\nspec:\n  destination: {namespace: shop, server: https://kubernetes.default.svc}\n"
+                    "  source: {repoURL: https://charts.example.com, chart: wiki, targetRevision: 1.2.0}\n"), []),
+    # a release in another namespace, or under another name, creates nothing here
+    ("K8047", app(extra=INGRESS.replace("name: web\n                port", "name: nextcloud\n                port")
+                  + "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: nextcloud\n"
+                    "  namespace: cloud\nspec:\n  chart:\n    spec: {chart: nextcloud, sourceRef: {kind: HelmRepository, name: nextcloud}}\n"),
+     [("extra.yaml", 18)]),
     ("K8048", app() | {"svc.yaml": SERVICE.replace("    app: web\n", "    app: wbe\n")}, [("svc.yaml", 7)]),
     ("K8048", app(), []),
     ("K8049", app() | {"svc.yaml": SERVICE.replace("spec:\n", "spec:\n  type: NodePort\n")}, [("svc.yaml", 7)]),

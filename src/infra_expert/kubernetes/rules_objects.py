@@ -325,7 +325,8 @@ def ingress_backend(doc, ctx):
         for b in _ingress_backends(obj):
             svc = b.get("service") if isinstance(b.get("service"), dict) else None
             name = svc.get("name") if svc else b.get("serviceName")
-            if name and (_ns(ctx, obj), str(name)) not in services:
+            if name and (_ns(ctx, obj), str(name)) not in services \
+                    and not index.from_chart(_ns(ctx, obj), name):
                 yield at(svc or b, "name" if svc else "serviceName", obj,
                          f"Service `{name}` is not in the reviewed files")
 
@@ -860,10 +861,12 @@ def hpa_bounds(doc, ctx):
         '    spec:\n'
         '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def hpa_target(doc, ctx):
-    objects = run_index(ctx).keys
+    index = run_index(ctx)
+    objects = index.keys
     for obj in _of(doc, "HorizontalPodAutoscaler"):
         kind, name = _hpa_target(obj)
-        if kind and (kind, _ns(ctx, obj), name) not in objects:
+        if kind and (kind, _ns(ctx, obj), name) not in objects \
+                and not index.from_chart(_ns(ctx, obj), name):
             yield at(_spec(obj), "scaleTargetRef", obj, f"{kind} `{name}` is not in the "
                                                         "reviewed files")
 
@@ -1369,7 +1372,8 @@ def missing_sa(doc, ctx):
         if isinstance(obj, ChartWorkload):
             continue   # app-template creates the ServiceAccount it names
         sa = pod.get("serviceAccountName")
-        if sa and sa != "default" and (_ns(ctx, obj), str(sa)) not in accounts:
+        if sa and sa != "default" and (_ns(ctx, obj), str(sa)) not in accounts \
+                and not index.from_chart(_ns(ctx, obj), sa):
             yield at(pod, "serviceAccountName", obj, f"ServiceAccount `{sa}` is not in the "
                                                      "reviewed files")
 
@@ -1411,7 +1415,8 @@ def missing_refs(doc, ctx):
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                     r = ref.get(key) if isinstance(ref, dict) else None
                     if isinstance(r, dict) and kind in kinds_present and not r.get("optional") \
-                            and (kind, ns, str(r.get("name"))) not in have:
+                            and (kind, ns, str(r.get("name"))) not in have \
+                            and not index.from_chart(ns, r.get("name")):
                         yield at(r, "name", obj, f"{kind} `{r.get('name')}` is not in the "
                                                  "reviewed files")
 

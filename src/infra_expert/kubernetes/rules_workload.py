@@ -1132,6 +1132,49 @@ class RunIndex:
     def namespace(self, obj):
         return obj.namespace or self._namespaces.get(id(obj)) or "default"
 
+    def from_chart(self, namespace, name):
+        """True when a Helm release of the run (a Flux HelmRelease, an Argo CD
+        Application with a Helm source, a k3s HelmChart) installs into `namespace` under a
+        name that `name` carries (`nextcloud`, `nextcloud-redis`): charts name what they
+        create after the release, and what they create is not in the reviewed files."""
+        releases = self.cached("releases", self._releases)
+        name = str(name)
+        return any(name == r or name.startswith(r + "-") for r in releases.get(namespace, ()))
+
+    def _releases(self):
+        out = {}
+        for o in self.objects:
+            spec = o.data.get("spec") if isinstance(o.data, dict) else None
+            if not isinstance(spec, dict):
+                continue
+            names = []
+            if o.kind == "HelmRelease" or (o.kind == "HelmChart"
+                                           and o.api_version.startswith("helm.cattle.io/")):
+                target = spec.get("targetNamespace")
+                namespace = str(target) if target else self.namespace(o)
+                names.append(spec.get("releaseName") or (
+                    f"{target}-{o.name}" if target and o.kind == "HelmRelease" else o.name))
+                values = spec.get("values") if o.kind == "HelmRelease" else spec.get("valuesContent")
+            elif o.kind == "Application" and o.api_version.startswith("argoproj.io/"):
+                destination = spec.get("destination")
+                target = destination.get("namespace") if isinstance(destination, dict) else None
+                sources = [spec.get("source"), *(spec.get("sources") or [])] \
+                    if isinstance(spec.get("sources") or [], list) else [spec.get("source")]
+                helm = [x.get("helm") for x in sources if isinstance(x, dict)
+                        and (x.get("chart") or isinstance(x.get("helm"), dict))]
+                if not helm:
+                    continue
+                namespace = str(target) if target else self.namespace(o)
+                names.extend((h.get("releaseName") if isinstance(h, dict) else None) or o.name
+                             for h in helm)
+                values = None
+            else:
+                continue
+            if isinstance(values, dict):
+                names.extend(values.get(k) for k in ("fullnameOverride", "nameOverride"))
+            out.setdefault(namespace, set()).update(str(n) for n in names if n)
+        return out
+
     def of(self, kind):
         return self.by_kind.get(kind, [])
 
