@@ -80,8 +80,12 @@ CASES = [
     ("CI006", {W: wf(job(CHECKOUT + "      - uses: actions/upload-artifact@v4\n"
                          "        with:\n          path: .\n"
                          "          include-hidden-files: true\n"))}, []),
+    # no workspace upload: the checkout that keeps its token is still named (zizmor's
+    # artipacked does), as a suggestion
     ("CI006", {W: wf(job("      - uses: actions/checkout@v4\n"
                          "      - uses: actions/upload-artifact@v4\n        with:\n"
+                         "          path: dist/\n"))}, [(W, 9)]),
+    ("CI006", {W: wf(job(CHECKOUT + "      - uses: actions/upload-artifact@v4\n        with:\n"
                          "          path: dist/\n"))}, []),
     ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/cache@v4\n        with:\n"
                          "          path: ~/.npm\n          key: npm\n"), on="release")},

@@ -286,7 +286,9 @@ _WORKSPACE = lazy_re(r"^(?:\.|\./|\*|\$\{\{\s*github\.workspace\s*\}\}/?|\.git(?
     "(`include-hidden-files: true`, or `upload-artifact` before v4.4) publishes that token "
     "to anyone who can download the artifact, while the run lasts (ArtiPACKED).",
     "Add `persist-credentials: false` to the checkout, and upload only the build output "
-    "(`path: dist/`), never the workspace.",
+    "(`path: dist/`), never the workspace. A checkout that keeps its credentials with no "
+    "such upload is a suggestion (zizmor names it too): every later step can read the "
+    "token from the disk; keep it only for a step that pushes.",
     peers=("zizmor:artipacked",), example=EXAMPLE)
 def artipacked(doc, ctx):
     flow = _workflows(doc)
@@ -298,6 +300,7 @@ def artipacked(doc, ctx):
                      and text(s.with_.get("persist-credentials")).lower() != "false"]
         if not checkouts:
             continue
+        uploaded = False
         for step in job.steps:
             uses = step.uses
             if uses is None or uses.name != "actions/upload-artifact":
@@ -310,7 +313,15 @@ def artipacked(doc, ctx):
                 yield Hit(checkouts[0].value_line("uses"),
                           f"job `{job.id}`: the checkout keeps its token in `.git/config` "
                           f"and {step.label()} (line {step.line}) uploads the workspace")
+                uploaded = True
                 break
+        # zizmor's artipacked also names every checkout that persists its credentials:
+        # any later step (a tool, a script, an action) can read the token from the disk
+        for step in checkouts[1:] if uploaded else checkouts:
+            yield Hit(step.value_line("uses"),
+                      f"{step.label()} of job `{job.id}` keeps the job's token in "
+                      "`.git/config` for every later step (no `persist-credentials: false`)",
+                      severity="suggestion")
 
 
 _CACHE_ACTIONS = frozenset({"actions/cache", "swatinem/rust-cache", "mozilla-actions/sccache-action"})
