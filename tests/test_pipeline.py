@@ -68,8 +68,12 @@ CASES = [
     ("CI005", {W: wf(job("      - uses: actions/checkout@v4\n        with:\n"
                          "          ref: ${{ github.event.pull_request.head.sha }}\n"
                          "      - run: make test\n"), on="pull_request_target")}, [(W, 9)]),
+    # the base branch checked out: no pwn request, but the trigger itself is named (a
+    # suggestion, as zizmor's dangerous-triggers does), at its line
     ("CI005", {W: wf(job("      - uses: actions/checkout@v4\n      - run: make test\n"),
-                     on="pull_request_target")}, []),
+                     on="pull_request_target")}, [(W, 2)]),
+    ("CI005", {W: wf(job("      - run: gh pr edit --add-label triage\n"),
+                     on="\n  workflow_run:\n    workflows: [ci]\n")}, [(W, 3)]),
     ("CI005", {W: wf(job("      - uses: actions/checkout@v4\n        with:\n"
                          "          ref: ${{ github.event.pull_request.head.sha }}\n"
                          "      - run: make test\n"), on="pull_request")}, []),

@@ -251,7 +251,9 @@ _HEAD_REF = lazy_re(r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.hea
     "Use `on: pull_request` for anything that runs the pull request's code; keep "
     "`pull_request_target` for labelling and commenting, without checkout of the head. "
     "When results must be written back, split: an unprivileged `pull_request` run uploads "
-    "an artifact, a `workflow_run` job reads it as data.",
+    "an artifact, a `workflow_run` job reads it as data. The trigger alone, with no such "
+    "checkout, is a suggestion (zizmor names it too): the next edit that adds one is the "
+    "pwn request.",
     peers=("zizmor:dangerous-triggers", "codeql:actions/untrusted-checkout/critical"),
     example=EXAMPLE)
 def pwn_request(doc, ctx):
@@ -259,6 +261,7 @@ def pwn_request(doc, ctx):
     if flow is None or not flow.triggered_by("pull_request_target", "workflow_run"):
         return
     event = "pull_request_target" if "pull_request_target" in flow.triggers else "workflow_run"
+    found = False
     for job in flow.jobs:
         for i, step in enumerate(job.steps):
             uses = step.uses
@@ -271,9 +274,19 @@ def pwn_request(doc, ctx):
                 s.uses is not None and s.uses.kind in ("action", "local", "docker")
                 and s.uses.name not in ("actions/upload-artifact", "actions/checkout"))]
             if runs:
+                found = True
                 yield Hit(step.value_line("uses"), f"job `{job.id}` on `{event}` checks out "
                           f"the pull request's head, then {runs[0].label()} "
                           f"(line {runs[0].line}) runs it")
+    if not found:
+        # zizmor's dangerous-triggers names the trigger itself: the run holds the secrets
+        # and a write token for a fork's pull request, whatever its steps do today
+        on = flow.root.get("on")
+        line = on.key_pos[event][0] if isinstance(on, YMap) and event in on.key_pos \
+            else flow.triggers_line
+        yield Hit(line, f"`{event}` runs with the repository's secrets and a write token "
+                        "for a fork's pull request: keep the pull request's code out of it",
+                  severity="suggestion")
 
 
 _WORKSPACE = lazy_re(r"^(?:\.|\./|\*|\$\{\{\s*github\.workspace\s*\}\}/?|\.git(?:/.*)?)$")
