@@ -96,9 +96,26 @@ CASES = [
      [(W, 12)]),
     ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/setup-go@v5\n"),
                      on="{push: {tags: ['v*']}}")}, [(W, 12)]),
+    # tags with branches are a tag push too (zizmor counts them); `cache: false` is quiet
     ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/cache@v4\n"
                          "      - uses: actions/setup-go@v5\n        with: {cache: false}\n"),
-                     on="{push: {branches: [main], tags: ['v*']}}")}, []),
+                     on="{push: {branches: [main], tags: ['v*']}}")}, [(W, 12)]),
+    # on a branch push, the job that publishes is the release job; the job beside it is not
+    ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/setup-python@v5\n        with: {cache: pip}\n"
+                         "      - uses: pypa/gh-action-pypi-publish@release/v1\n")
+                     + job(CHECKOUT + "      - uses: actions/setup-python@v5\n        with: {cache: pip}\n",
+                           head="  lint:\n    runs-on: ubuntu-24.04\n"),
+                     on="{push: {branches: [main]}}")}, [(W, 12)]),
+    ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/setup-go@v5\n        with: {cache: false}\n"
+                         "      - uses: goreleaser/goreleaser-action@v6\n"),
+                     on="workflow_dispatch")}, []),
+    # `docker/build-push-action` publishes unless it says `push: false`
+    ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/cache@v4\n"
+                         "      - uses: docker/build-push-action@v6\n        with: {push: false}\n"),
+                     on="pull_request")}, []),
+    ("CI007", {W: wf(job(CHECKOUT + "      - uses: actions/cache@v4\n"
+                         "      - uses: docker/build-push-action@v6\n        with: {tags: app}\n"),
+                     on="pull_request")}, [(W, 12)]),
     ("CI008", {W: wf("  call:\n    uses: org/wf/.github/workflows/x.yml@" + SHA + "\n"
                      "    secrets: inherit\n")}, [(W, 8)]),
     ("CI008", {W: wf("  call:\n    uses: org/wf/.github/workflows/x.yml@" + SHA + "\n"

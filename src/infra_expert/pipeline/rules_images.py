@@ -1011,9 +1011,13 @@ def no_build_cache(doc, ctx):
             continue        # nothing but COPY and config: nothing worth caching
         bare.append(b)
     if bare:
+        from infra_expert.pipeline.rules_supply import publisher_of
         b = bare[0]
+        steps = getattr(b.job, "steps", None)
+        safe = " — a registry cache (`type=registry`): a `type=gha` cache in a job that " \
+               "publishes is CI007's cache poisoning" if steps and publisher_of(b.job) else ""
         yield Hit(b.line, f"{_what(ctx, doc, b)} has no `cache-from` on the hosted runner "
-                          f"`{b.job.runs_on()[0]}`{_more(len(bare) - 1)}", path=b.path)
+                          f"`{b.job.runs_on()[0]}`{_more(len(bare) - 1)}{safe}", path=b.path)
 
 
 _ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")

@@ -362,20 +362,35 @@ def _restores_cache(step):
         if name in _CACHE_ON_BY_DEFAULT and text(w.get("cache")).lower() != "false" \
                 and (uses.major() is None or uses.major() >= 4):
             return f"`{name}` (caches by default)"
-    if name == "docker/build-push-action" and "type=gha" in text(w.get("cache-from")):
-        return "`docker/build-push-action` with `cache-from: type=gha`"
     return None
 
 
 def release_trigger(flow):
-    """How a workflow is a release run (`release`, a tag push), or None."""
+    """How a workflow is a release run (`release`, a push of tags — with branches too,
+    as zizmor counts it), or None."""
     if "release" in flow.triggers:
         return "`release`"
     push = flow.triggers.get("push")
-    if isinstance(push, YMap) and "tags" in push and not ({"branches", "branches-ignore"}
-                                                           & set(push)):
+    if isinstance(push, YMap) and "tags" in push:
         return "a tag push"
     return None
+
+
+# Actions that publish what the job built (zizmor's cache-poisoning counts a job that
+# uses one as a release job, whatever triggers the workflow)
+PUBLISHERS = frozenset({"pypa/gh-action-pypi-publish", "goreleaser/goreleaser-action",
+                        "softprops/action-gh-release", "docker/build-push-action",
+                        "rubygems/release-gem", "jreleaser/release-action",
+                        "release-drafter/release-drafter"})
+
+
+def publisher_of(job):
+    """The `uses:` of the first step of `job` that publishes, or None. A
+    `docker/build-push-action` step publishes unless it says `push: false`."""
+    return next((s.uses.name for s in job.steps if s.uses is not None
+                 and s.uses.name in PUBLISHERS and not (
+                     s.uses.name == "docker/build-push-action"
+                     and text(s.with_.get("push")).lower() == "false")), None)
 
 
 @rules.rule(
@@ -383,22 +398,28 @@ def release_trigger(flow):
     "Any workflow of the repository — including one a pull request triggers — can write "
     "to the Actions cache. A release job that restores it builds from whatever was put "
     "there: a poisoned dependency cache ends up in the published artifact, signed.",
-    "Do not restore caches in release jobs: drop `actions/cache` and the setup actions' "
-    "`cache:` there (`cache: false` for `setup-go`), or guard them with "
-    "`if: github.event_name != 'release'`.",
+    "Do not restore caches in release jobs — a workflow run on `release` or a tag push, "
+    "or a job that publishes (PyPI, GoReleaser, a GitHub release, `docker/build-push-"
+    "action`): drop `actions/cache` and the setup actions' `cache:` there (`cache: false` "
+    "for `setup-go`; a registry cache, `type=registry`, for image layers), or guard them "
+    "with `if: github.event_name != 'release'`.",
     peers=("zizmor:cache-poisoning",), example=EXAMPLE)
 def cache_poisoning(doc, ctx):
     flow = _workflows(doc)
     if flow is None or flow.kind != "workflow":
         return
     trigger = release_trigger(flow)
-    if trigger is None:
-        return
+    publishers = {} if trigger else {id(j): publisher_of(j) for j in flow.jobs}
     for step in flow.steps():
         what = _restores_cache(step)
-        if what and not text(step.node.get("if")):
+        if not what or text(step.node.get("if")):
+            continue
+        if trigger:
             yield Hit(step.value_line("uses"), f"{what} in job `{step.job.id}` of a workflow "
                                                f"run on {trigger}")
+        elif publishers.get(id(step.job)):
+            yield Hit(step.value_line("uses"), f"{what} in job `{step.job.id}`, which "
+                      f"publishes with `{publishers[id(step.job)]}`")
 
 
 @rules.rule(
