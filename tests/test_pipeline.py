@@ -55,6 +55,16 @@ CASES = [
     ("CI003", {W: wf(job("      - run: make\n", "  test:\n    runs-on: x\n"
                          "    permissions: {contents: read}\n"), permissions="")}, []),
     ("CI003", {W: wf(job("      - run: make\n"), on="workflow_call", permissions="")}, []),
+    # zizmor's excessive-permissions: `read-all` anywhere; a write scope at the top of a
+    # workflow of several jobs (one job: it is that job's own grant)
+    ("CI003", {W: wf(job("      - run: make\n") + job("      - run: make\n", "  docs:\n    runs-on: x\n"
+                         "    permissions: read-all\n"), permissions="permissions: read-all\n")},
+     [(W, 3), (W, 11)]),
+    ("CI003", {W: wf(job("      - run: make\n") + job("      - run: make\n", "  docs:\n    runs-on: x\n"),
+                     permissions="permissions:\n  contents: write\n  pages: read\n")}, [(W, 4)]),
+    ("CI003", {W: wf(job("      - run: make\n"),
+                     permissions="permissions:\n  contents: write\n  pages: read\n")}, []),
+    ("CI003", {W: wf(job("      - run: make\n"), permissions="permissions: read-all\n")}, []),
     ("CI003", {".forgejo/workflows/ci.yml": wf(job("      - run: make\n"), permissions="")},
      []),
     ("CI004", {W: wf(job("      - run: |\n          echo hi\n"

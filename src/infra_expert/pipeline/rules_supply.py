@@ -168,7 +168,9 @@ def _all_uses(flow):
     "step that is compromised (a moved tag, an injected title) can push code or publish a "
     "package. `write-all` says the same explicitly.",
     "Set `permissions: {}` (or `contents: read`) at the top of the workflow and grant each "
-    "job only what it needs (`contents: write` on the release job).",
+    "job only what it needs (`contents: write` on the release job). A write scope at the "
+    "top of a workflow of several jobs is given to all of them (a warning); `read-all` "
+    "reads every scope (a suggestion).",
     positive="The workflow token is scoped with `permissions:`",
     peers=("zizmor:excessive-permissions", "checkov:CKV2_GHA_1",
            "scorecard:Token-Permissions"), example=EXAMPLE)
@@ -181,8 +183,24 @@ def default_permissions(doc, ctx):
         yield Hit(flow.line_of("permissions"), "`permissions: write-all` for every job")
         return
     for job in flow.jobs:
-        if text(job.node.get("permissions")) == "write-all":
+        scope = text(job.node.get("permissions"))
+        if scope == "write-all":
             yield Hit(job.key_line("permissions"), f"job `{job.id}`: `permissions: write-all`")
+        elif scope == "read-all":
+            yield Hit(job.key_line("permissions"), f"job `{job.id}`: `permissions: read-all` "
+                      "reads every scope; name the ones it needs", severity="suggestion")
+    if len(flow.jobs) < 2:
+        pass        # one job: the workflow's grant is that job's own (zizmor agrees)
+    elif text(top) == "read-all":
+        yield Hit(flow.line_of("permissions"), "`permissions: read-all` reads every scope "
+                  "for every job; name the ones they need", severity="suggestion")
+    elif isinstance(top, YMap):
+        # a write scope at the top reaches every job, not only the one that needs it
+        for scope, value in top.items():
+            if text(value) == "write":
+                yield Hit(top.pos_of(scope)[0], f"`{scope}: write` at the workflow level "
+                          f"is given to all {len(flow.jobs)} jobs: grant it on the job that "
+                          "needs it")
     if "permissions" in flow.root:
         yield Pass(flow.line_of("permissions"))
         return
