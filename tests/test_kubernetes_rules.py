@@ -305,6 +305,9 @@ CASES = [
     ("K8056", doc("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  LOG_LEVEL: info\n"), []),
     ("K8057", doc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter22\n"), [("m.yaml", 5)]),
     ("K8057", doc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: kubernetes.io/tls\n"), []),
+    # what a `secretGenerator` renders from a SOPS-encrypted file is encrypted in git
+    ("K8057", doc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: values\ndata:\n  values.yaml: cmVwbGljYXM6IEVOQ1tBRVMyNTZfR0NNLGRhdGE6VHI4PSxpdjp4LHRhZzp5LHR5cGU6aW50XQpzb3BzOgogICAgbWFjOiBFTkNbQUVTMjU2X0dDTSxkYXRhOnpdCg==\n"), []),
+    ("K8057", doc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: values\ndata:\n  values.yaml: cGFzc3dvcmQ6IGh1bnRlcjIyCg==\n"), [("m.yaml", 5)]),
     ("K8058", app(replace={"replicas: 2": "replicas: 1"}), [("deploy.yaml", 7)]),
     ("K8058", app(), []),
     ("K8059", doc("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  minReplicas: 1\n  maxReplicas: 5\n"), [("m.yaml", 6)]),

@@ -356,3 +356,17 @@ def test_rule_file_given_alone_is_judged_with_the_prometheus_yml_beside_it(tmp_p
     assert [(f.path, f.line) for f in result.findings if f.rule.id == "MO009"] == [
         ("monitoring/app.rules.yml", 5)]
     assert {f.path for f in result.findings} == {"monitoring/app.rules.yml"}
+
+
+def test_a_helmrelease_that_hands_templates_to_its_chart_is_an_object():
+    # bjw-s app-template values may say `{{ .Release.Name }}`: the HelmRelease is still a
+    # Flux object to review (it was skipped as a Helm template, then shown at the
+    # kustomization's line 1 through the render); a chart's own template is not
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+               "  name: qui\nspec:\n  values:\n    controllers:\n      qui:\n"
+               "        containers:\n          app:\n            envFrom:\n"
+               "              - secretRef:\n                  name: '{{ .Release.Name }}-secret'\n")
+    assert classify_content(release, "helmrelease.yaml") == ("kubernetes", "manifest")
+    template = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                "  name: {{ .Release.Name }}\n")
+    assert classify_content(template, "deployment.yaml") is None

@@ -87,6 +87,10 @@ _HELM = lazy_re(r"\{\{-?\s*(?:\.(?:Values|Release|Chart|Capabilities|Files|Templ
 _TOOLING = lazy_re(r"^kind:\s*(?:Component|Config)\s*$|"
                    r"^apiVersion:\s*(?:kustomize\.config|skaffold/|v2$)", re.MULTILINE)
 _KUSTOMIZATION_KIND = lazy_re(r"^kind:\s*Kustomization\s*$", re.MULTILINE)
+# objects that hand `{{ .Release.Name }}` to a chart as data (app-template's `tpl`): the
+# file is an object, not a template
+_PASSES_TEMPLATES = lazy_re(r"^apiVersion:\s*(?:helm\.toolkit\.fluxcd\.io|argoproj\.io)/",
+                            re.MULTILINE)
 _FLUX_KUSTOMIZATION = lazy_re(r"^apiVersion:\s*kustomize\.toolkit\.fluxcd\.io/", re.MULTILINE)
 
 
@@ -105,7 +109,8 @@ def by_content(head, name, where):
         return None
     if _VALUES_NAME.match(name) and where.beside("Chart.yaml"):
         return "values"
-    if _API.search(head) and _KIND.search(head) and not _HELM.search(head) \
+    if _API.search(head) and _KIND.search(head) \
+            and (not _HELM.search(head) or _PASSES_TEMPLATES.search(head)) \
             and not _TOOLING.search(head) and not (
                 _KUSTOMIZATION_KIND.search(head) and not _FLUX_KUSTOMIZATION.search(head)):
         return "manifest"

@@ -1137,8 +1137,10 @@ class RunIndex:
         Application with a Helm source, a k3s HelmChart) installs into `namespace` under a
         name that `name` carries (`nextcloud`, `nextcloud-redis`): charts name what they
         create after the release, and what they create is not in the reviewed files."""
-        releases = self.cached("releases", self._releases)
         name = str(name)
+        if "{{" in name:
+            return True     # `{{ .Release.Name }}-secret`: the chart names it at install
+        releases = self.cached("releases", self._releases)
         return any(name == r or name.startswith(r + "-") for r in releases.get(namespace, ()))
 
     def _releases(self):
