@@ -160,7 +160,7 @@ def test_hostile_kustomizations_reach_no_network_and_run_nothing(tmp_path, trap)
         # not rendered: its resources are reviewed raw, where they are
         assert ("K8010", f"{name}/deploy.yaml", 14) in _found(result)
     # the local overlay still renders, its findings mapped back onto the base
-    assert ("K8071", "local/base/deploy.yaml", 1) in _found(result)
+    assert ("K8071", "local/base/deploy.yaml", 4) in _found(result)
     assert "local/overlay/kustomization.yaml" not in notices
 
 
@@ -215,7 +215,7 @@ def test_kubectl_planted_in_the_tree_is_never_run(tmp_path, monkeypatch):
     assert "`./kubectl` is not run: found through the relative PATH entry `.`" in messages
     assert f"`{repo}/bin/kubectl` is not run: it lies inside the reviewed tree" in messages
     if KUBECTL:      # a kubectl outside the tree, later on PATH, renders
-        assert ("K8071", "local/base/deploy.yaml", 1) in _found(result)
+        assert ("K8071", "local/base/deploy.yaml", 4) in _found(result)
 
 
 @needs_kubectl

@@ -25,7 +25,7 @@ class K8sObject:
         self.line = line
         self.end_line = line
         self.doc_index = doc_index
-        self.rendered = False     # from `kubectl kustomize`: positions are the object's
+        self.rendered = False     # from `kubectl kustomize`: positions mapped to the source
         self.kind = str(data.get("kind", ""))
         self.api_version = str(data.get("apiVersion", ""))
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -154,9 +154,10 @@ def cname(container):
 
 
 def at(node, key, obj, message):
-    """A Hit at `node[key]` (or at the node when the key is absent)."""
-    if obj.rendered:
-        return Hit(obj.line, f"{obj.label}: {message}", path=obj.path)
+    """A Hit at `node[key]` (or at the node when the key is absent). A node of a
+    Kustomize render carries the position of the source line it came from
+    (`kustomize._relocate`; what a patch or transformer added, its nearest source
+    ancestor's)."""
     if isinstance(node, YMap):
         if key is not None and key in node.key_pos:
             line, column = node.key_pos[key]
