@@ -130,3 +130,21 @@ def test_generated_configmaps_are_in_the_reviewed_files(tmp_path, monkeypatch, r
     result = run_review(tmp_path / "app")
     missing = [f.message for f in result.findings if f.rule.id == "K8076"]
     assert missing == ["Deployment `web`: ConfigMap `nowhere` is not in the reviewed files"]
+
+
+@pytest.mark.parametrize("rendered", [True, False])
+def test_ignore_annotation_covers_a_kustomized_object(tmp_path, monkeypatch, rendered):
+    # the render's findings sit on their source lines: the object's annotation still
+    # covers them (it once covered the first line only, and IE001 called it unused)
+    if not rendered:
+        monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    elif shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    deploy = DEPLOY.replace("  name: web\n", "  name: web\n  annotations:\n"
+                                             "    infra-expert.io/ignore: K8003,K8010\n", 1)
+    write_tree(tmp_path / "app", {"deploy.yaml": deploy, "kustomization.yaml":
+                                  "namespace: shop\nresources: [deploy.yaml]\n"})
+    result = run_review(tmp_path / "app")
+    ids = {f.rule.id for f in result.findings}
+    assert not ids & {"K8003", "K8010", "IE001"}, ids
+    assert "K8001" in ids          # what the annotation does not name is still said

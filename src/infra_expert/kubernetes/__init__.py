@@ -191,9 +191,7 @@ def suppressions(doc, peer_index):
             for key, value in ann.items():
                 key = str(key)
                 line = ann.key_pos.get(key, (obj.line, 1))[0]
-                start, end = obj.line, obj.end_line
-                if obj.rendered:
-                    line = start = end = obj.line
+                start, end = obj.line, obj.end_line    # a render's: mapped to the source
                 if key == IGNORE_ANNOTATION:
                     pragma = Pragma("infra-expert", "object", _codes(value) or ["?"], None)
                 elif key.startswith(IGNORE_CONTAINER):
