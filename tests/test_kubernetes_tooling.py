@@ -107,14 +107,19 @@ def test_remote_resources_are_never_fetched(tmp_path):
                                                  for f in result.findings}
 
 
-@pytest.mark.parametrize("rendered", [True, False])
-def test_generated_configmaps_are_in_the_reviewed_files(tmp_path, monkeypatch, rendered):
-    # `configMapGenerator` makes `web-settings-<hash>` and rewrites the reference: with
-    # kubectl it is rendered, without it the generator's name stands for the ConfigMap
-    if not rendered:
+@pytest.fixture(params=[True, False], ids=["kubectl", "no-kubectl"])
+def rendered(request, tmp_path, monkeypatch):
+    """Each test twice: rendered by kubectl, and without it (kubectl not on the PATH)."""
+    if not request.param:
         monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     elif shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed")
+    return request.param
+
+
+def test_generated_configmaps_are_in_the_reviewed_files(tmp_path, rendered):
+    # `configMapGenerator` makes `web-settings-<hash>` and rewrites the reference: with
+    # kubectl it is rendered, without it the generator's name stands for the ConfigMap
     deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
               "  selector: {matchLabels: {app: web}}\n  template:\n"
               "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
@@ -132,14 +137,9 @@ def test_generated_configmaps_are_in_the_reviewed_files(tmp_path, monkeypatch, r
     assert missing == ["Deployment `web`: ConfigMap `nowhere` is not in the reviewed files"]
 
 
-@pytest.mark.parametrize("rendered", [True, False])
-def test_ignore_annotation_covers_a_kustomized_object(tmp_path, monkeypatch, rendered):
+def test_ignore_annotation_covers_a_kustomized_object(tmp_path, rendered):
     # the render's findings sit on their source lines: the object's annotation still
     # covers them (it once covered the first line only, and IE001 called it unused)
-    if not rendered:
-        monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
-    elif shutil.which("kubectl") is None:
-        pytest.skip("kubectl is not installed")
     deploy = DEPLOY.replace("  name: web\n", "  name: web\n  annotations:\n"
                                              "    infra-expert.io/ignore: K8003,K8010\n", 1)
     write_tree(tmp_path / "app", {"deploy.yaml": deploy, "kustomization.yaml":
