@@ -255,6 +255,13 @@ def _triggers(value):
     return {}
 
 
+def loaded(doc):
+    """The pipeline model of `doc` when it loaded without problems (a file the CI would
+    refuse is CI001's alone), else None."""
+    flow = doc.model
+    return flow if flow is not None and not getattr(flow, "problems", None) else None
+
+
 def load_workflow(text_, path, kind):
     """The Workflow in `text_`; a file GitHub would refuse has `problems`."""
     try:

@@ -10,7 +10,7 @@ import re
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, RuleSet
 from infra_expert.images import ImageRef, is_floating
-from infra_expert.pipeline.model import step_commands, text
+from infra_expert.pipeline.model import loaded, step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("pipeline")
@@ -38,11 +38,6 @@ EXAMPLE = (
     "  # v1.12.4\n")
 
 _EXPR = lazy_re(r"\$\{\{(.*?)\}\}", re.DOTALL)
-
-
-def _flow(doc):
-    flow = doc.model
-    return flow if flow is not None and not flow.problems else None
 
 
 def _line_of_offset(value, index, start):
@@ -193,7 +188,7 @@ def _env_writes(script, shell):
     "trusted sources.",
     peers=("zizmor:github-env",), example=EXAMPLE)
 def github_env(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind != "workflow":
         return
     triggers = [t for t in DANGEROUS_TRIGGERS if t in flow.triggers]
@@ -289,7 +284,7 @@ def _manual_credential(step):
     "`rust-lang/crates-io-auth-action`, `npm publish --provenance`).",
     peers=("zizmor:use-trusted-publishing",), example=EXAMPLE)
 def use_trusted_publishing(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -405,7 +400,7 @@ def _unpinned_ci_images(flow):
     "(`postgres:16.4@sha256:…`) kept current by Dependabot or Renovate.",
     peers=("zizmor:unpinned-images",), example=EXAMPLE)
 def unpinned_images(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     if flow.kind in ("gitlab", "woodpecker"):
@@ -465,7 +460,7 @@ _BOT_CHECK = lazy_re(
     "Dependabot secrets and explicit permissions.",
     peers=("zizmor:bot-conditions",), example=EXAMPLE)
 def bot_conditions(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind != "workflow" or "pull_request_target" not in flow.triggers:
         return
     for job in flow.jobs:
@@ -520,7 +515,7 @@ def _if_lines(flow):
     "Name the secrets the step needs: `API_KEY: ${{ secrets.API_KEY }}`.",
     peers=("zizmor:overprovisioned-secrets",), example=EXAMPLE)
 def overprovisioned_secrets(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     seen = set()
@@ -542,7 +537,7 @@ def overprovisioned_secrets(doc, ctx):
     "the value for masking first (`echo \"::add-mask::$VALUE\"`).",
     peers=("zizmor:unredacted-secrets",), example=EXAMPLE)
 def unredacted_secrets(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     seen = set()
@@ -592,7 +587,7 @@ def _obfuscated_path(raw):
     "Write the plain form: `actions/checkout@…`, `x`, the literal string.",
     peers=("zizmor:obfuscation",), example=EXAMPLE)
 def obfuscation(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -678,7 +673,7 @@ yumemi-inc/clean-cache-action z0al/dependent-issues
     "`actions/setup-ruby`, `gradle/actions/setup-gradle` for `gradle/gradle-build-action`.",
     peers=("zizmor:archived-uses",), example=EXAMPLE)
 def archived_uses(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -708,7 +703,7 @@ def archived_uses(doc, ctx):
     "`owner:`, and leave token revocation on.",
     peers=("zizmor:github-app",), example=EXAMPLE)
 def github_app(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for step in flow.steps():
@@ -759,7 +754,7 @@ def _conditions(flow):
     "test membership with a list: `contains(fromJSON('[\"refs/heads/main\"]'), github.ref)`.",
     peers=("zizmor:unsound-condition", "zizmor:unsound-contains"), example=EXAMPLE)
 def unsound_condition(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for node, label, cond in _conditions(flow):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import line_in, masked, repo_root, step_commands, text
+from infra_expert.pipeline.model import line_in, loaded, masked, repo_root, step_commands, text
 from infra_expert.yamlsafe import YMap
 
 rules = RuleSet("pipeline")
@@ -251,11 +251,6 @@ def _job_path(flow, job):
     return path if path and path != flow.path else None
 
 
-def _flow(doc):
-    flow = doc.model
-    return flow if flow is not None and not flow.problems else None
-
-
 def _kubectl_writes(c):
     verb = _verb(c)
     return (c.name in ("kubectl", "oc") and verb in ("apply", "create", "replace", "patch",
@@ -308,7 +303,7 @@ def _previewed_repos(ctx):
     "of overwritten. Drop `--prune`, or use `--prune --applyset=…` after a diff.",
     example=EXAMPLE)
 def apply_without_preview(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     previewed = None
@@ -355,7 +350,7 @@ def apply_without_preview(doc, ctx):
     positive="`helm upgrade` waits for the release and rolls back on failure",
     example=EXAMPLE)
 def helm_upgrade_unsafe(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -535,7 +530,7 @@ def _gitlab_production(job):
     positive="Deploy jobs run in a protected `environment:`",
     example=EXAMPLE)
 def deploy_without_environment(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind == "action":
         return
     for job in flow.jobs:
@@ -632,7 +627,7 @@ def _job_mentions_endpoint(flow, job):
     positive="Cloud credentials come from OIDC federation, not stored keys",
     example=EXAMPLE)
 def long_lived_cloud_keys(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     found = {}      # (what, key) -> [lines]: said once per workflow
@@ -765,7 +760,7 @@ def _health_after(cmds, after, job, step):
     "https://host/health`).",
     example=EXAMPLE)
 def remote_compose_no_wait(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -850,7 +845,7 @@ def _may_roll_out(ctx, doc, c):
     positive="Kubernetes deploys wait for `kubectl rollout status`",
     example=EXAMPLE)
 def rollout_unverified(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -899,7 +894,7 @@ def _deliberate_only(flow):
     "`resource_group: production` on the deploy job.",
     example=EXAMPLE)
 def deploy_not_serialised(doc, ctx):
-    flow = _flow(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind not in ("workflow", "gitlab") or "concurrency" in flow.root:
         return
     key = "resource_group" if flow.kind == "gitlab" else "concurrency"

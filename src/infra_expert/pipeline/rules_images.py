@@ -17,7 +17,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import EXPR_MARK, repo_root, step_commands, text
+from infra_expert.pipeline.model import EXPR_MARK, loaded, repo_root, step_commands, text
 from infra_expert.yamlsafe import YMap, YSeq
 
 rules = RuleSet("pipeline")
@@ -83,11 +83,6 @@ def _checked_out(root, ctx):
     except OSError:
         return False
     return any(n not in _CI_ENTRIES for n in names)
-
-
-def _workflow(doc):
-    flow = doc.model
-    return flow if flow is not None and not getattr(flow, "problems", None) else None
 
 
 # -- shell commands ------------------------------------------------------------------
@@ -532,7 +527,7 @@ def _builds_index(ctx):
     for d in ctx.documents:
         if d.domain != "pipeline":
             continue
-        flow = _workflow(d)
+        flow = loaded(d)
         if flow is None:
             continue
         try:
@@ -713,7 +708,7 @@ def _scans_index(ctx):
         if d.domain != "pipeline":
             continue
         root = repo_root(d.abspath) if getattr(d, "abspath", None) else None
-        flow = _workflow(d)
+        flow = loaded(d)
         found = []
         if flow is not None:
             try:
@@ -787,7 +782,7 @@ def _more(n):
     "`anchore/scan-action`, `docker/scout-action` with `exit-code: true`), then the push.",
     positive="Pushed images are scanned for vulnerabilities{where}", example=EXAMPLE)
 def image_not_scanned(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None or not getattr(doc, "abspath", None):
         return
     found = _flow_builds(ctx, doc)
@@ -824,7 +819,7 @@ def image_not_scanned(doc, ctx):
     "`exit-code: true`; or upload its SARIF to code scanning and gate on the alerts.",
     positive="Vulnerability scans fail the job on findings", example=EXAMPLE)
 def scan_cannot_fail(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     per_doc, _ = ctx.index(_scans_index)
@@ -893,7 +888,7 @@ def _latest_only(tags):
     "by digest; keep `:latest` as a convenience if you like.",
     example=EXAMPLE)
 def latest_only(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     by_job = {}
@@ -947,7 +942,7 @@ def _attested(flow):
     "`actions/attest-sbom`, `anchore/sbom-action`, or `cosign attest`.",
     example=EXAMPLE)
 def no_sbom(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     pushed = [b for b in _flow_builds(ctx, doc) if b.pushed is not False and b.builds
@@ -994,7 +989,7 @@ _RUN_LINE = lazy_re(r"^\s*RUN\b", re.MULTILINE | re.IGNORECASE)
     example=EXAMPLE)
 def no_build_cache(doc, ctx):
     from infra_expert.pipeline.rules_supply import release_trigger
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None or getattr(flow, "kind", "workflow") not in ("workflow", "action") or \
             release_trigger(flow):
         return
@@ -1112,7 +1107,7 @@ def _builds_arm(b):
     "`docker buildx build`.",
     example=EXAMPLE)
 def single_arch(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None or not getattr(doc, "abspath", None):
         return
     found = [b for b in _flow_builds(ctx, doc) if b.builds and b.pushed is not False]
@@ -1187,7 +1182,7 @@ def _made_earlier(step, rel):
     "the repository root (`context: app`, `file: app/Dockerfile`).",
     example=EXAMPLE)
 def missing_dockerfile(doc, ctx):
-    flow = _workflow(doc)
+    flow = loaded(doc)
     if flow is None or not getattr(doc, "abspath", None):
         return
     found = [b for b in _flow_builds(ctx, doc) if b.builds and b.dockerfile]

@@ -8,7 +8,7 @@ import re
 
 from infra_expert.lazyre import lazy_re
 from infra_expert.model import Hit, Pass, RuleSet
-from infra_expert.pipeline.model import step_commands, text
+from infra_expert.pipeline.model import loaded, step_commands, text
 from infra_expert.secrets import is_secret_name
 from infra_expert.yamlsafe import YMap
 
@@ -48,11 +48,6 @@ EXAMPLE = (
     "        with:\n"
     "          persist-credentials: false\n"
     "      - run: make test\n")
-
-
-def _workflows(doc):
-    flow = doc.model
-    return flow if flow is not None and not flow.problems else None
 
 
 def _expressions(value):
@@ -122,7 +117,7 @@ def workflow_refused(doc, ctx):
     positive="Every action is pinned to a commit SHA",
     peers=("zizmor:unpinned-uses", "zizmor:ref-confusion"), example=EXAMPLE)
 def unpinned_uses(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     seen = False
@@ -175,7 +170,7 @@ def _all_uses(flow):
     peers=("zizmor:excessive-permissions", "checkov:CKV2_GHA_1",
            "scorecard:Token-Permissions"), example=EXAMPLE)
 def default_permissions(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind != "workflow" or not flow.jobs:
         return
     top = flow.permissions
@@ -232,7 +227,7 @@ def default_permissions(doc, ctx):
            "codeql:actions/code-injection/critical", "semgrep:run-shell-injection"),
     example=EXAMPLE)
 def template_injection(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     outsider = [e for e in OUTSIDER_EVENTS if e in flow.triggers]
@@ -275,7 +270,7 @@ _HEAD_REF = lazy_re(r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.hea
     peers=("zizmor:dangerous-triggers", "codeql:actions/untrusted-checkout/critical"),
     example=EXAMPLE)
 def pwn_request(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None or not flow.triggered_by("pull_request_target", "workflow_run"):
         return
     event = "pull_request_target" if "pull_request_target" in flow.triggers else "workflow_run"
@@ -322,7 +317,7 @@ _WORKSPACE = lazy_re(r"^(?:\.|\./|\*|\$\{\{\s*github\.workspace\s*\}\}/?|\.git(?
     "token from the disk; keep it only for a step that pushes.",
     peers=("zizmor:artipacked",), example=EXAMPLE)
 def artipacked(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -355,7 +350,8 @@ def artipacked(doc, ctx):
                       severity="suggestion")
 
 
-_CACHE_ACTIONS = frozenset({"actions/cache", "swatinem/rust-cache", "mozilla-actions/sccache-action"})
+_CACHE_ACTIONS = frozenset({"actions/cache", "swatinem/rust-cache",
+                            "mozilla-actions/sccache-action"})
 _SETUP_CACHE = frozenset({"actions/setup-node", "actions/setup-python", "actions/setup-java",
                           "actions/setup-dotnet", "actions/setup-go", "astral-sh/setup-uv",
                           "ruby/setup-ruby", "pnpm/action-setup", "oven-sh/setup-bun"})
@@ -423,7 +419,7 @@ def publisher_of(job):
     "with `if: github.event_name != 'release'`.",
     peers=("zizmor:cache-poisoning",), example=EXAMPLE)
 def cache_poisoning(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None or flow.kind != "workflow":
         return
     trigger = release_trigger(flow)
@@ -448,7 +444,7 @@ def cache_poisoning(doc, ctx):
     "Pass the secrets it needs by name: `secrets: {NPM_TOKEN: ${{ secrets.NPM_TOKEN }}}`.",
     peers=("zizmor:secrets-inherit",), example=EXAMPLE)
 def secrets_inherit(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for job in flow.jobs:
@@ -468,7 +464,7 @@ def secrets_inherit(doc, ctx):
     "self-hosted runners, and require approval for outside contributors' runs.",
     peers=("zizmor:self-hosted-runner",), example=EXAMPLE)
 def self_hosted_on_pr(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None or not flow.triggered_by("pull_request", "pull_request_target"):
         return
     for job in flow.jobs:
@@ -492,7 +488,7 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "sudo", "python"
     "(`sha256sum -c`), then run it.",
     example=EXAMPLE)
 def curl_pipe_shell(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     seen = set()      # a template's line that several jobs inherit: said once
@@ -527,7 +523,7 @@ _ECHO = lazy_re(r"(?:^|[;&|(]\s*|\s)(?:echo|printf)\b[^\n|>]*$")
     "(GitLab, Woodpecker: `echo \"$TOKEN\" | docker login --password-stdin …`).",
     peers=("checkov:CKV_GHA_3",), example=EXAMPLE)
 def secret_in_script(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     if flow.kind in ("gitlab", "woodpecker"):
@@ -632,7 +628,7 @@ def _secret_variables(flow):
     peers=("zizmor:hardcoded-container-credentials",), example=EXAMPLE)
 def hardcoded_container_credentials(doc, ctx):
     from infra_expert.secrets import is_literal_secret_value
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     if flow.kind in ("gitlab", "woodpecker"):
@@ -696,7 +692,7 @@ def _env_blocks(flow):
     "Remove the variable; write to `$GITHUB_ENV` and `$GITHUB_PATH` instead.",
     peers=("zizmor:insecure-commands",), example=EXAMPLE)
 def insecure_commands(doc, ctx):
-    flow = _workflows(doc)
+    flow = loaded(doc)
     if flow is None:
         return
     for env in _env_blocks(flow):
