@@ -150,17 +150,17 @@ def review_unit(paths, config, config_dir, skip=(), empty_notice=True, progress=
                     not os.path.lexists(path)
             return answers[path]
     from infra_expert.fsgate import work_tree
-    from infra_expert.knowledge import ProjectBases, project_bases
+    from infra_expert.knowledge import PROJECT_BASES, ProjectBases
     bases = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
     bases.update(os.path.realpath(t) for t in (
         work_tree(os.path.dirname(os.path.abspath(p))) for p in paths
         if not os.path.isdir(p) and os.path.lexists(p)) if t)
-    token = project_bases().set(ProjectBases(sorted(bases, key=len, reverse=True)))
+    token = PROJECT_BASES.set(ProjectBases(sorted(bases, key=len, reverse=True)))
     try:
         result = review_documents(documents, notices, config, gate, asked,
                                   swap_seen=seen.get("swap", False), progress=progress)
     finally:
-        project_bases().reset(token)
+        PROJECT_BASES.reset(token)
     if not result.files and empty_notice:
         result.notices.insert(0, nothing_reviewed(paths))
     return result

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 
 from infra_expert.lazyre import lazy_re
 
@@ -196,22 +197,15 @@ class ProjectBases:
         self.seen = {}
 
 
-_BASES = None   # a ContextVar of ProjectBases, made on first use (engine.review_unit)
-
-
-def project_bases():
-    global _BASES
-    if _BASES is None:
-        from contextvars import ContextVar
-        _BASES = ContextVar("infra_expert_project_bases", default=None)
-    return _BASES
+# the ProjectBases of the run in progress (set by engine.review_unit)
+PROJECT_BASES = ContextVar("infra_expert_project_bases", default=None)
 
 
 def inside_project(path):
     """`path` (as shown) relative to the reviewed folder it lies in, `/`-separated; as
     given when no folder of the run holds it (a file given alone outside git, live)."""
     path = str(path).replace("\\", "/")
-    current = project_bases().get() if _BASES is not None else None
+    current = PROJECT_BASES.get()
     if current is None or not current.bases:
         return path
     found = current.seen.get(path)

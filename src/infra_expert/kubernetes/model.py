@@ -273,16 +273,21 @@ def app_template_controllers(obj):
     return out
 
 
+def flux_release_name(obj):
+    """Flux names a HelmRelease's Helm release `[<targetNamespace>-]<name>` unless
+    `releaseName` says otherwise."""
+    spec = obj.data.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    target = spec.get("targetNamespace")
+    return str(spec.get("releaseName") or (f"{target}-{obj.name}" if target else obj.name))
+
+
 def chart_pods(obj):
     """(workload, pod spec, pod metadata) per controller of an app-template HelmRelease."""
     for cid, ctl, values in app_template_controllers(obj):
         kind = _CONTROLLER_KINDS.get(str(ctl.get("type", "deployment")).lower(), "Deployment")
         pod = _chart_pod(ctl, values, kind)
-        release_spec = obj.data.get("spec")
-        namespace = release_spec.get("targetNamespace")
-        # Flux names the Helm release `[<targetNamespace>-]<name>` unless releaseName says
-        release = str(release_spec.get("releaseName") or (
-            f"{namespace}-{obj.name}" if namespace else obj.name))
+        release = flux_release_name(obj)
         name_override = values.get("global", {}).get("nameOverride") \
             if isinstance(values.get("global"), YMap) else None
         meta = _map_at(ctl, "pod")
@@ -300,7 +305,8 @@ def chart_pods(obj):
                     _copy(meta, options, key)
         data = new_map(obj.data.source, obj.line, 1)
         data["apiVersion"], data["kind"] = "apps/v1", kind
-        data["metadata"] = {"name": cid, "namespace": namespace or obj.namespace}
+        data["metadata"] = {"name": cid, "namespace": obj.data["spec"].get("targetNamespace")
+                            or obj.namespace}
         template = {"metadata": meta, "spec": pod}
         spec = _map_at(ctl, "replicas")
         if "replicas" in ctl:

@@ -317,16 +317,13 @@ def _ingress_backends(obj):
         '  ports: [{port: 80}]'))
 def ingress_backend(doc, ctx):
     index = run_index(ctx)
-    services = index.cached("services", lambda: {(_ns(ctx, o), o.name)
-                                                 for o in index.of("Service")})
-    if not services:
+    if not index.of("Service"):
         return
     for obj in _of(doc, "Ingress"):
         for b in _ingress_backends(obj):
             svc = b.get("service") if isinstance(b.get("service"), dict) else None
             name = svc.get("name") if svc else b.get("serviceName")
-            if name and (_ns(ctx, obj), str(name)) not in services \
-                    and not index.from_chart(_ns(ctx, obj), name):
+            if name and not index.present("Service", _ns(ctx, obj), name):
                 yield at(svc or b, "name" if svc else "serviceName", obj,
                          f"Service `{name}` is not in the reviewed files")
 
@@ -876,11 +873,9 @@ def hpa_bounds(doc, ctx):
         '      containers: [{name: web, image: "nginx:1.27.2"}]'))
 def hpa_target(doc, ctx):
     index = run_index(ctx)
-    objects = index.keys
     for obj in _of(doc, "HorizontalPodAutoscaler"):
         kind, name = _hpa_target(obj)
-        if kind and (kind, _ns(ctx, obj), name) not in objects \
-                and not index.from_chart(_ns(ctx, obj), name):
+        if kind and not index.present(kind, _ns(ctx, obj), name):
             yield at(_spec(obj), "scaleTargetRef", obj, f"{kind} `{name}` is not in the "
                                                         "reviewed files")
 
@@ -1378,16 +1373,13 @@ def selector_mismatch(doc, ctx):
         '      image: nginx:1.27.2'))
 def missing_sa(doc, ctx):
     index = run_index(ctx)
-    accounts = index.cached("accounts", lambda: {(_ns(ctx, o), o.name)
-                                                 for o in index.of("ServiceAccount")})
-    if not accounts:
+    if not index.of("ServiceAccount"):
         return
     for obj, pod, _ in each_pod(doc.model.objects):
         if isinstance(obj, ChartWorkload):
             continue   # app-template creates the ServiceAccount it names
         sa = pod.get("serviceAccountName")
-        if sa and sa != "default" and (_ns(ctx, obj), str(sa)) not in accounts \
-                and not index.from_chart(_ns(ctx, obj), sa):
+        if sa and sa != "default" and not index.present("ServiceAccount", _ns(ctx, obj), sa):
             yield at(pod, "serviceAccountName", obj, f"ServiceAccount `{sa}` is not in the "
                                                      "reviewed files")
 
@@ -1418,9 +1410,8 @@ def missing_sa(doc, ctx):
         '  LOG_LEVEL: info'))
 def missing_refs(doc, ctx):
     index = run_index(ctx)
-    have = index.cached("refs", lambda: {k for k in index.keys
-                                         if k[0] in ("Secret", "ConfigMap")})
-    kinds_present = {k for k, _, _ in have}
+    kinds_present = index.cached("ref kinds", lambda: {k for k, _, _ in index.keys
+                                                       if k in ("Secret", "ConfigMap")})
     for obj, pod, _ in each_pod(doc.model.objects):
         ns = _ns(ctx, obj)
         for c, _ in containers_of(pod):
@@ -1429,8 +1420,7 @@ def missing_refs(doc, ctx):
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                     r = ref.get(key) if isinstance(ref, dict) else None
                     if isinstance(r, dict) and kind in kinds_present and not r.get("optional") \
-                            and (kind, ns, str(r.get("name"))) not in have \
-                            and not index.from_chart(ns, r.get("name")):
+                            and not index.present(kind, ns, r.get("name")):
                         yield at(r, "name", obj, f"{kind} `{r.get('name')}` is not in the "
                                                  "reviewed files")
 

@@ -1132,6 +1132,11 @@ class RunIndex:
     def namespace(self, obj):
         return obj.namespace or self._namespaces.get(id(obj)) or "default"
 
+    def present(self, kind, namespace, name):
+        """An object of the run, one a controller or generator makes, or one a Helm
+        release of the run installs: what the "not in the reviewed files" rules ask."""
+        return (kind, namespace, str(name)) in self.keys or self.from_chart(namespace, name)
+
     def from_chart(self, namespace, name):
         """True when a Helm release of the run (a Flux HelmRelease, an Argo CD
         Application with a Helm source, a k3s HelmChart) installs into `namespace` under a
@@ -1144,36 +1149,32 @@ class RunIndex:
         return any(name == r or name.startswith(r + "-") for r in releases.get(namespace, ()))
 
     def _releases(self):
+        """{namespace: release names and name overrides} of the run's Helm releases."""
+        from infra_expert.kubernetes.model import flux_release_name
         out = {}
         for o in self.objects:
             spec = o.data.get("spec") if isinstance(o.data, dict) else None
             if not isinstance(spec, dict):
                 continue
-            names = []
-            if o.kind == "HelmRelease" or (o.kind == "HelmChart"
-                                           and o.api_version.startswith("helm.cattle.io/")):
-                target = spec.get("targetNamespace")
-                namespace = str(target) if target else self.namespace(o)
-                names.append(spec.get("releaseName") or (
-                    f"{target}-{o.name}" if target and o.kind == "HelmRelease" else o.name))
-                values = spec.get("values") if o.kind == "HelmRelease" else spec.get("valuesContent")
+            if o.kind == "HelmRelease":
+                target, names = spec.get("targetNamespace"), [flux_release_name(o)]
+                values = spec.get("values")
+                if isinstance(values, dict):
+                    names += [values.get("fullnameOverride"), values.get("nameOverride")]
+            elif o.kind == "HelmChart" and o.api_version.startswith("helm.cattle.io/"):
+                target, names = spec.get("targetNamespace"), [o.name]
             elif o.kind == "Application" and o.api_version.startswith("argoproj.io/"):
                 destination = spec.get("destination")
                 target = destination.get("namespace") if isinstance(destination, dict) else None
-                sources = [spec.get("source"), *(spec.get("sources") or [])] \
-                    if isinstance(spec.get("sources") or [], list) else [spec.get("source")]
+                sources = [spec.get("source")] + (spec.get("sources") if isinstance(
+                    spec.get("sources"), list) else [])
                 helm = [x.get("helm") for x in sources if isinstance(x, dict)
                         and (x.get("chart") or isinstance(x.get("helm"), dict))]
-                if not helm:
-                    continue
-                namespace = str(target) if target else self.namespace(o)
-                names.extend((h.get("releaseName") if isinstance(h, dict) else None) or o.name
-                             for h in helm)
-                values = None
+                names = [(h.get("releaseName") if isinstance(h, dict) else None) or o.name
+                         for h in helm]
             else:
                 continue
-            if isinstance(values, dict):
-                names.extend(values.get(k) for k in ("fullnameOverride", "nameOverride"))
+            namespace = str(target) if target else self.namespace(o)
             out.setdefault(namespace, set()).update(str(n) for n in names if n)
         return out
 

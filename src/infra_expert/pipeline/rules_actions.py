@@ -515,17 +515,24 @@ def _if_lines(flow):
     "Name the secrets the step needs: `API_KEY: ${{ secrets.API_KEY }}`.",
     peers=("zizmor:overprovisioned-secrets",), example=EXAMPLE)
 def overprovisioned_secrets(doc, ctx):
+    for line, m in _first_match_per_line(doc, _WHOLE_SECRETS):
+        what = "`toJSON(secrets)`" if m.group(0).lower().startswith("tojson") \
+            else "`secrets[…]` with a computed name"
+        yield Hit(line, f"{what} exposes every secret of the repository to this job")
+
+
+def _first_match_per_line(doc, pattern):
+    """(line, match) of `pattern` in the expressions and `if:` conditions of a loaded
+    workflow, once per line."""
     flow = loaded(doc)
     if flow is None:
         return
     seen = set()
     for line, expr in [*_expression_lines(flow), *_if_lines(flow)]:
-        m = _WHOLE_SECRETS.search(expr)
+        m = pattern.search(expr)
         if m and line not in seen:
             seen.add(line)
-            what = "`toJSON(secrets)`" if m.group(0).lower().startswith("tojson") \
-                else "`secrets[…]` with a computed name"
-            yield Hit(line, f"{what} exposes every secret of the repository to this job")
+            yield line, m
 
 
 @rules.rule(
@@ -537,16 +544,9 @@ def overprovisioned_secrets(doc, ctx):
     "the value for masking first (`echo \"::add-mask::$VALUE\"`).",
     peers=("zizmor:unredacted-secrets",), example=EXAMPLE)
 def unredacted_secrets(doc, ctx):
-    flow = loaded(doc)
-    if flow is None:
-        return
-    seen = set()
-    for line, expr in [*_expression_lines(flow), *_if_lines(flow)]:
-        m = _UNREDACTED.search(expr)
-        if m and line not in seen:
-            seen.add(line)
-            yield Hit(line, f"a field of `fromJSON(secrets.{m.group(1) or m.group(2)})`: "
-                            "the runner does not mask it")
+    for line, m in _first_match_per_line(doc, _UNREDACTED):
+        yield Hit(line, f"a field of `fromJSON(secrets.{m.group(1) or m.group(2)})`: "
+                        "the runner does not mask it")
 
 
 # -- CI046 obfuscation -------------------------------------------------------------------

@@ -1008,9 +1008,8 @@ def no_build_cache(doc, ctx):
     if bare:
         from infra_expert.pipeline.rules_supply import publisher_of
         b = bare[0]
-        steps = getattr(b.job, "steps", None)
         safe = " — a registry cache (`type=registry`): a `type=gha` cache in a job that " \
-               "publishes is CI007's cache poisoning" if steps and publisher_of(b.job) else ""
+               "publishes is CI007's cache poisoning" if publisher_of(b.job) else ""
         yield Hit(b.line, f"{_what(ctx, doc, b)} has no `cache-from` on the hosted runner "
                           f"`{b.job.runs_on()[0]}`{_more(len(bare) - 1)}{safe}", path=b.path)
 
