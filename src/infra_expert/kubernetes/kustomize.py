@@ -511,7 +511,6 @@ def _map_back(doc, rendered, dirs, manifests):
     covered = set()
     for obj in rendered.objects:
         found = sources.get((obj.kind, obj.name)) or _by_suffix(sources, obj)
-        obj.rendered = True
         if found is not None:
             m, src = found
             obj.path, obj.line, obj.end_line = m.path, src.line, src.end_line

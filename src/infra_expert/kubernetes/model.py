@@ -17,7 +17,7 @@ WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Cro
 
 class K8sObject:
     __slots__ = ("data", "path", "line", "end_line", "kind", "api_version", "name",
-                 "namespace", "doc_index", "rendered")
+                 "namespace", "doc_index")
 
     def __init__(self, data, path, line, doc_index):
         self.data = data
@@ -25,7 +25,6 @@ class K8sObject:
         self.line = line
         self.end_line = line
         self.doc_index = doc_index
-        self.rendered = False     # from `kubectl kustomize`: positions mapped to the source
         self.kind = str(data.get("kind", ""))
         self.api_version = str(data.get("apiVersion", ""))
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -317,7 +316,7 @@ def chart_pods(obj):
             spec["template"] = template
         data["spec"] = spec
         workload = ChartWorkload(data, obj.path, obj.line, obj.doc_index)
-        workload.end_line, workload.rendered = obj.end_line, obj.rendered
+        workload.end_line = obj.end_line
         workload.release, workload.controller = obj, cid
         yield workload, pod, meta
 
